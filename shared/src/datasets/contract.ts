@@ -1,0 +1,213 @@
+/**
+ * The dataset contract: the one place that says what a dataset is. Parsing
+ * (header aliases, units), validation, privacy treatment, the Parquet schema,
+ * the catalog table and the query views are all derived from it.
+ */
+
+/** Logical column types; each maps to one Parquet/DuckDB type and one Glue (Hive) type. */
+export type ColumnType = 'string' | 'integer' | 'double' | 'boolean' | 'date' | 'timestamp';
+
+/**
+ * How personal a column is.
+ * - `none`: not personal data.
+ * - `direct`: names, emails, phones, street addresses: never leave the raw zone.
+ * - `identifier`: patient ids and device serial numbers: tokenized so joins still work.
+ * - `quasi`: birth dates, postal codes: generalized.
+ */
+export type PiiClass = 'none' | 'direct' | 'identifier' | 'quasi';
+
+/** What happens to a column on its way to curated (and to rejects). */
+export type Treatment =
+  | { kind: 'keep' }
+  | { kind: 'drop' }
+  /** Keyed HMAC-SHA256 token, written under the name `as`. */
+  | { kind: 'tokenize'; as: string }
+  /** A date becomes its year, written under `as`; ages above `topCodeAge` are reported as that age's birth year. */
+  | { kind: 'birth_year'; as: string; topCodeAge: number }
+  /** Keeps the first `keep` characters of a postal code, written under `as`. */
+  | { kind: 'truncate_postal'; as: string; keep: number };
+
+/** A header a source may use for a column; a header can also say which unit its values are in. */
+export type HeaderAlias = string | { header: string; unit: string };
+
+export interface ColumnSpec {
+  /** Canonical name, snake_case, with the unit in the name where there is one (`heart_rate_bpm`). */
+  name: string;
+  type: ColumnType;
+  description: string;
+  required?: boolean;
+  /** The canonical unit the curated value is in. */
+  unit?: string;
+  /** Other units accepted in sources, converted to `unit` (see normalize/units). */
+  acceptedUnits?: readonly string[];
+  /** A source column that gives each row's unit for this column (e.g. `dose_unit`). */
+  unitColumn?: string;
+  /** Inclusive bounds, in the canonical unit, after conversion. */
+  range?: { min: number; max: number };
+  /** Allowed values for strings (compared after trimming, case-insensitive; stored as written here). */
+  allowed?: readonly string[];
+  /** A regular expression (source text) the trimmed value must match. */
+  pattern?: string;
+  /** Headers sources use for this column, besides its name. Matching ignores case, spaces, punctuation. */
+  aliases?: readonly HeaderAlias[];
+  pii: PiiClass;
+  treatment: Treatment;
+}
+
+export type DatasetStage = 'staging' | 'curated';
+
+export type Site = 'SG' | 'US';
+
+export interface DatasetContract {
+  name: string;
+  /** Bumped on an incompatible change. */
+  version: number;
+  stage: DatasetStage;
+  description: string;
+  columns: readonly ColumnSpec[];
+  /** The column holding the site (SG | US); its value becomes the `site` partition. */
+  siteColumn: string;
+  /** The timestamp column whose UTC date becomes the `dt` partition; without one, the ingest date is used. */
+  eventTimeColumn?: string;
+  /**
+   * Time zones for timestamps written without an offset, per site. A site not listed here
+   * makes such timestamps a rejected row: guessing a zone would shift readings silently.
+   */
+  localTimeZones?: Partial<Record<Site, string>>;
+  /** Source column names whose values identify one record; later ingests of the same key win. */
+  dedupeKey: readonly string[];
+  /** Always `site`, `dt`: the curated layout is `<dataset>/site=<SG|US>/dt=<YYYY-MM-DD>/`. */
+  partitionKeys: readonly ['site', 'dt'];
+}
+
+/** The sites the lake knows; data residency follows them. */
+export const SITES: readonly Site[] = ['SG', 'US'];
+
+/** A column as it is stored in curated Parquet and described in the catalog. */
+export interface CuratedColumn {
+  name: string;
+  type: ColumnType;
+  description: string;
+  pii: PiiClass;
+  unit?: string;
+  /** The contract column it comes from; undefined for lineage columns added by the pipeline. */
+  source?: string;
+}
+
+/** Lineage columns every curated file carries, so views can keep the latest version of a record. */
+export const LINEAGE_COLUMNS: readonly CuratedColumn[] = [
+  { name: '_source_hash', type: 'string', description: 'SHA-256 of the raw object this row came from', pii: 'none' },
+  { name: '_source_line', type: 'integer', description: 'Record number of the row in its raw object (1 = first data row)', pii: 'none' },
+  { name: '_ingested_at', type: 'timestamp', description: 'When the raw object was landed (UTC)', pii: 'none' },
+];
+
+/** The name a column is stored under in curated, or undefined when its treatment drops it. */
+export function curatedName(column: ColumnSpec): string | undefined {
+  switch (column.treatment.kind) {
+    case 'keep':
+      return column.name;
+    case 'drop':
+      return undefined;
+    case 'tokenize':
+    case 'birth_year':
+    case 'truncate_postal':
+      return column.treatment.as;
+  }
+}
+
+function curatedType(column: ColumnSpec): ColumnType {
+  switch (column.treatment.kind) {
+    case 'tokenize':
+    case 'truncate_postal':
+      return 'string';
+    case 'birth_year':
+      return 'integer';
+    default:
+      return column.type;
+  }
+}
+
+/**
+ * The columns of the dataset's curated Parquet files, in file order: the kept and
+ * protected contract columns (partition columns excluded: they live in the path),
+ * then the lineage columns.
+ */
+export function curatedColumns(contract: DatasetContract): CuratedColumn[] {
+  const columns: CuratedColumn[] = [];
+  for (const column of contract.columns) {
+    const name = curatedName(column);
+    if (name === undefined || column.name === contract.siteColumn) continue;
+    columns.push({
+      name,
+      type: curatedType(column),
+      description: column.description,
+      pii: column.pii,
+      ...(column.unit !== undefined && column.treatment.kind === 'keep' ? { unit: column.unit } : {}),
+      source: column.name,
+    });
+  }
+  return [...columns, ...LINEAGE_COLUMNS];
+}
+
+/** The curated names of the dedupe key (tokens where the key is an identifier). */
+export function curatedDedupeKey(contract: DatasetContract): string[] {
+  return contract.dedupeKey.map((sourceName) => {
+    const column = contract.columns.find((c) => c.name === sourceName);
+    const name = column && curatedName(column);
+    if (name === undefined) throw new ContractError(contract.name, `dedupe key column ${sourceName} is not stored in curated`);
+    return name;
+  });
+}
+
+/** A contract that contradicts itself; thrown when contracts are loaded, never at ingest time. */
+export class ContractError extends Error {
+  override name = 'ContractError';
+  constructor(
+    readonly dataset: string,
+    message: string,
+  ) {
+    super(`dataset contract ${dataset}: ${message}`);
+  }
+}
+
+const TREATMENTS_ALLOWED: Record<PiiClass, readonly Treatment['kind'][]> = {
+  none: ['keep', 'drop'],
+  direct: ['drop'],
+  identifier: ['tokenize', 'drop'],
+  quasi: ['birth_year', 'truncate_postal', 'drop'],
+};
+
+/**
+ * Checks a contract for contradictions: a direct identifier kept, a dedupe key that
+ * does not exist, duplicate names or aliases. Throws ContractError.
+ */
+export function assertValidContract(contract: DatasetContract): void {
+  const fail = (message: string): never => {
+    throw new ContractError(contract.name, message);
+  };
+  const names = new Set<string>();
+  const curated = new Set<string>();
+  for (const column of contract.columns) {
+    if (names.has(column.name)) fail(`column ${column.name} is declared twice`);
+    names.add(column.name);
+    if (!TREATMENTS_ALLOWED[column.pii].includes(column.treatment.kind)) {
+      fail(`column ${column.name} is PII class ${column.pii} and cannot be treated with ${column.treatment.kind}`);
+    }
+    const stored = curatedName(column);
+    if (stored !== undefined) {
+      if (curated.has(stored)) fail(`two columns are stored as ${stored}`);
+      curated.add(stored);
+    }
+    if (column.range && column.type !== 'integer' && column.type !== 'double') fail(`column ${column.name} has a range but is not numeric`);
+    if (column.acceptedUnits?.length && column.unit === undefined) fail(`column ${column.name} accepts units but has no canonical unit`);
+  }
+  const site = contract.columns.find((c) => c.name === contract.siteColumn);
+  if (!site) fail(`site column ${contract.siteColumn} is not declared`);
+  if (contract.eventTimeColumn !== undefined) {
+    const eventTime = contract.columns.find((c) => c.name === contract.eventTimeColumn);
+    if (!eventTime || eventTime.type !== 'timestamp') fail(`event time column ${contract.eventTimeColumn} must be a declared timestamp`);
+  }
+  for (const key of contract.dedupeKey) if (!names.has(key)) fail(`dedupe key column ${key} is not declared`);
+  curatedDedupeKey(contract);
+  if (contract.partitionKeys[0] !== 'site' || contract.partitionKeys[1] !== 'dt') fail('partition keys must be site, dt');
+}
