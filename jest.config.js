@@ -1,0 +1,25 @@
+// Two projects, both run in CI: fast unit tests of the pure parts, and integration
+// tests that drive real files, real DuckDB and the local runtime end to end.
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
+};
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform,
+  testEnvironment: 'node',
+  // ESM-only packages (middy) are loaded natively; nothing in node_modules is transformed.
+  transformIgnorePatterns: ['/node_modules/'],
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/tests/unit/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/**/tests/integration/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+      testTimeout: 120000,
+    },
+  ],
+};

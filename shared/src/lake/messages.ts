@@ -1,0 +1,44 @@
+/**
+ * The messages and events that cross service boundaries. Their shapes are the
+ * contract between services; change them only compatibly.
+ */
+import type { DatasetStage, Site } from '../datasets/contract';
+
+export type SourceFormat = 'csv' | 'xlsx' | 'jsonl';
+
+/** One SQS message: normalize one chunk of one raw object. */
+export interface NormalizeChunkMessage {
+  kind: 'normalize-chunk';
+  dataset: string;
+  format: SourceFormat;
+  raw: { bucket: string; key: string };
+  /** SHA-256 (hex) of the raw object: names its outputs, so a retry overwrites rather than duplicates. */
+  contentHash: string;
+  /** When the object was landed (ISO 8601 UTC); the rows' `_ingested_at`. */
+  ingestedAt: string;
+  chunk: {
+    index: number;
+    count: number;
+    /** Byte range of the raw object this chunk covers; absent when the chunk is the whole object. */
+    range?: { start: number; end: number };
+  };
+}
+
+/** A partition written by a normalizer: curated prefix `<dataset>/site=<site>/dt=<dt>/`. */
+export interface WrittenPartition {
+  site: Site;
+  dt: string;
+  /** `s3://bucket/prefix/` of the partition. */
+  location: string;
+}
+
+/** EventBridge detail-type of the event a normalizer publishes when a raw object is fully normalized. */
+export const PARTITIONS_WRITTEN = 'Partitions Written';
+
+export interface PartitionsWrittenDetail {
+  dataset: string;
+  stage: DatasetStage;
+  contentHash: string;
+  manifest: { bucket: string; key: string };
+  partitions: WrittenPartition[];
+}

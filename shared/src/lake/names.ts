@@ -1,0 +1,36 @@
+/**
+ * Every AWS resource name the lake uses, derived from the stage alone, so that
+ * serverless.yml, the handlers and the local runtime agree without a deploy.
+ * serverless.yml spells the same pattern: `pulse-lake-${sls:stage}-<zone>`.
+ */
+export const LAKE_PREFIX = 'pulse-lake';
+
+export type Zone = 'dropzone' | 'raw' | 'curated' | 'rejects' | 'query-results';
+
+export interface LakeNames {
+  stage: string;
+  buckets: Record<Zone, string>;
+  queues: { normalize: string; normalizeDlq: string };
+  databases: { curated: string; staging: string };
+  /** EventBridge `source` of the lake's own events. */
+  eventSource: string;
+}
+
+/** Resource names for a stage (`dev`, `prod`, or `local` for the embedded lake). */
+export function lakeNames(stage: string): LakeNames {
+  const base = `${LAKE_PREFIX}-${stage}`;
+  const database = `${LAKE_PREFIX}_${stage}`.replace(/-/g, '_');
+  return {
+    stage,
+    buckets: {
+      dropzone: `${base}-dropzone`,
+      raw: `${base}-raw`,
+      curated: `${base}-curated`,
+      rejects: `${base}-rejects`,
+      'query-results': `${base}-query-results`,
+    },
+    queues: { normalize: `${base}-normalize`, normalizeDlq: `${base}-normalize-dlq` },
+    databases: { curated: `${database}_curated`, staging: `${database}_staging` },
+    eventSource: 'pulse-lake',
+  };
+}
