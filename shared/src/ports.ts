@@ -4,6 +4,7 @@
  * the embedded stand-ins. Nothing else in shared/ knows which one it runs on.
  */
 import type { Readable } from 'node:stream';
+import type { LakeNames } from './lake/names';
 
 /** A byte range, both ends inclusive, as in an HTTP/S3 `Range: bytes=start-end`. */
 export interface ByteRange {
@@ -189,4 +190,16 @@ export class PreconditionFailedError extends Error {
   ) {
     super(`conditional write to s3://${bucket}/${key} did not hold`, options);
   }
+}
+
+/** Everything a handler may need, composed once per function (AWS) or once per process (local). */
+export interface LakeDeps {
+  store: ObjectStore;
+  queue: Queue;
+  bus: EventBus;
+  catalog: Catalog;
+  engine: QueryEngine;
+  keys: KeyStore;
+  clock: Clock;
+  names: LakeNames;
 }

@@ -211,3 +211,9 @@ export function assertValidContract(contract: DatasetContract): void {
   curatedDedupeKey(contract);
   if (contract.partitionKeys[0] !== 'site' || contract.partitionKeys[1] !== 'dt') fail('partition keys must be site, dt');
 }
+
+/**
+ * A value as the pipeline hands it to the Parquet writer: `timestamp` as a Date (UTC),
+ * `date` as 'YYYY-MM-DD', `integer` and `double` as numbers, null for missing.
+ */
+export type CuratedValue = string | number | boolean | Date | null;
