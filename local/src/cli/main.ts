@@ -1,0 +1,317 @@
+/**
+ * The `lake` CLI: run the embedded lake (`up`), push files through it once
+ * (`ingest`), and look at what it holds (`sql`, `query`). Every command honours
+ * LAKE_HOME (default ./.lake) and LAKE_PORT (default 3000).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
+import { lakeNames } from '@pulse-lake/shared/lake/names';
+import { DATASETS, findContract } from '@pulse-lake/shared/datasets/registry';
+import { getNamedQuery } from '@pulse-lake/shared/query/named-queries';
+import { renderNamedQuery } from '@pulse-lake/shared/query/render';
+import { runToCompletion } from '@pulse-lake/shared/query/run';
+import { generateFleet } from '../demo/fleet';
+import type { RunningLake } from '../runtime/runtime';
+import { startLake } from '../runtime/runtime';
+import type { OutputFormat, ResultSet } from './format';
+import { formatResult, resultObjects } from './format';
+import type { FileOutcome } from './outcomes';
+import { fileOutcome, isProcessed, sha256File } from './outcomes';
+
+/** Where the CLI writes and what it reads from its environment; tests pass their own. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Progress goes to stderr only when it is a terminal. */
+  stderrIsTTY: boolean;
+  /** Resolves when the user asks `lake up` to stop (Ctrl-C). */
+  untilStopped: () => Promise<void>;
+}
+
+const LOCAL_STAGE = 'local';
+
+const processIo: CliIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  env: process.env,
+  cwd: process.cwd(),
+  stderrIsTTY: process.stderr.isTTY === true,
+  untilStopped: () =>
+    new Promise<void>((resolveStop) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolveStop();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    }),
+};
+
+const USAGE = `Usage: lake <command>
+
+  lake up [--demo] [--patients N] [--days N]
+      Run the whole lake on this machine. --demo generates a synthetic fleet and drops it in.
+  lake ingest <file>... [--dataset NAME] [--json]
+      Push files through the lake once and report rows in / written / rejected per file.
+  lake sql "<SQL>" [--format table|json|csv]
+      Analyst access to the curated tables (never raw).
+  lake query <name> --partner <id> [--param k=v]... [--format table|json|csv]
+      Run a named partner query, scoped to the partner's patients.
+
+Environment: LAKE_HOME (default ./.lake), LAKE_PORT (default 3000).
+`;
+
+/** A command line the CLI cannot act on; printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function lakeHome(io: CliIo): string {
+  return resolve(io.cwd, io.env.LAKE_HOME ?? '.lake');
+}
+
+function lakePort(io: CliIo): number {
+  const text = io.env.LAKE_PORT ?? '3000';
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`LAKE_PORT must be a port number 0..65535, not "${text}"`);
+  return port;
+}
+
+function parseFormat(value: string | undefined): OutputFormat {
+  const format = value ?? 'table';
+  if (format !== 'table' && format !== 'json' && format !== 'csv') throw new UsageError(`--format must be table, json or csv, not "${format}"`);
+  return format;
+}
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number of at least 1, not "${value}"`);
+  return n;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : 'an unexpected non-error was thrown');
+
+/** Runs the `lake` CLI; resolves to the process exit code. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'up':
+        return await up(rest, io);
+      case 'ingest':
+        return await ingest(rest, io);
+      case 'sql':
+        return await sql(rest, io);
+      case 'query':
+        return await query(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr(`lake: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.stderr(`lake ${command ?? ''}: ${error instanceof Error ? `${error.name}: ${error.message}` : errorText(error)}\n`);
+    return 1;
+  }
+}
+
+interface Dropped {
+  file: string;
+  dropKey: string;
+  contentHash: string;
+  dataset?: string;
+}
+
+/** Puts files into the dropzone bucket through the store, so each fires its ObjectCreated event. */
+async function dropFiles(running: RunningLake, files: { path: string; dataset?: string }[], onEach?: (i: number) => void): Promise<Dropped[]> {
+  const dropped: Dropped[] = [];
+  for (const [i, file] of files.entries()) {
+    const dropKey = file.dataset !== undefined ? `${file.dataset}/${basename(file.path)}` : basename(file.path);
+    const contentHash = await sha256File(file.path);
+    await running.lake.store.putFile(running.lake.names.buckets.dropzone, dropKey, file.path);
+    dropped.push({ file: file.path, dropKey, contentHash, ...(file.dataset !== undefined ? { dataset: file.dataset } : {}) });
+    onEach?.(i + 1);
+  }
+  return dropped;
+}
+
+async function outcomes(running: RunningLake, dropped: Dropped[], since: Date): Promise<(Dropped & { outcome: FileOutcome })[]> {
+  const out: (Dropped & { outcome: FileOutcome })[] = [];
+  for (const d of dropped) {
+    out.push({ ...d, outcome: await fileOutcome(running.lake.store, running.lake.names, { contentHash: d.contentHash, dropKey: d.dropKey, since, ...(d.dataset !== undefined ? { dataset: d.dataset } : {}) }) });
+  }
+  return out;
+}
+
+function describeWiring(running: RunningLake, io: CliIo): void {
+  for (const line of running.served) io.stdout(`  wired  ${line}\n`);
+  for (const u of running.unserved) io.stdout(`  NOT served locally: ${u.function} (${u.kind}): ${u.reason}\n`);
+  for (const problem of running.wiring.problems) io.stdout(`  service file: ${problem}\n`);
+}
+
+async function up(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { demo: { type: 'boolean' }, patients: { type: 'string' }, days: { type: 'string' } }, strict: true });
+  const home = lakeHome(io);
+  const port = lakePort(io);
+  io.stdout(`Pulse Lake (local) at ${home}\n`);
+  const running = await startLake({ home, stage: LOCAL_STAGE, httpPort: port, watchDropzone: true });
+  try {
+    describeWiring(running, io);
+    if (running.http) io.stdout(`HTTP API on ${running.http.url}\n`);
+    if (values.demo) {
+      const patients = positiveInt('patients', values.patients);
+      const days = positiveInt('days', values.days);
+      const fleet = await generateFleet(join(home, 'demo'), { ...(patients !== undefined ? { patients } : {}), ...(days !== undefined ? { days } : {}) });
+      io.stdout(`demo: ${fleet.patients} patients, ${fleet.days} days, ${fleet.files.length} files; dropping them into s3://${running.lake.names.buckets.dropzone}/\n`);
+      const since = new Date();
+      const dropped = await dropFiles(running, fleet.files.map((f) => ({ path: f.path, dataset: f.dataset })));
+      await running.drain({ timeoutMs: 15 * 60_000 });
+      const results = await outcomes(running, dropped, since);
+      const perDataset = new Map<string, { files: number; rowsIn: number; written: number; rejected: number; quarantined: number }>();
+      for (const r of results) {
+        const o = r.outcome;
+        const name = o.dataset ?? r.dataset ?? '?';
+        const sum = perDataset.get(name) ?? { files: 0, rowsIn: 0, written: 0, rejected: 0, quarantined: 0 };
+        sum.files += 1;
+        if (isProcessed(o)) {
+          sum.rowsIn += o.totals.rowsIn;
+          sum.written += o.totals.rowsWritten;
+          sum.rejected += o.totals.rowsRejected;
+        } else {
+          sum.quarantined += 1;
+          io.stdout(`  ${basename(r.file)}: ${o.status}: ${o.reason}\n`);
+        }
+        perDataset.set(name, sum);
+      }
+      io.stdout('landed:\n');
+      for (const [name, s] of perDataset) {
+        io.stdout(`  ${name.padEnd(8)} ${String(s.files).padStart(2)} file(s)  ${String(s.rowsIn).padStart(7)} rows in  ${String(s.written).padStart(7)} written  ${String(s.rejected).padStart(4)} rejected${s.quarantined ? `  ${s.quarantined} not processed` : ''}\n`);
+      }
+      const to = new Date().toISOString().slice(0, 10);
+      const from = new Date(Date.now() - (fleet.days + 1) * 86_400_000).toISOString().slice(0, 10);
+      const envPrefix = io.env.LAKE_HOME !== undefined ? `LAKE_HOME=${io.env.LAKE_HOME} ` : '';
+      io.stdout(`query it:\n  ${envPrefix}npm run lake -- query daily_vitals --partner clinic-sg --param from=${from} --param to=${to}\n`);
+    }
+    io.stdout(`watching ${running.lake.store.bucketPath(running.lake.names.buckets.dropzone)} for dropped files (put them under <dataset>/ folders); Ctrl-C to stop\n`);
+    await io.untilStopped();
+    io.stdout('stopping...\n');
+    return 0;
+  } finally {
+    await running.stop();
+  }
+}
+
+async function ingest(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { dataset: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  if (positionals.length === 0) throw new UsageError('ingest needs at least one file');
+  const dataset = values.dataset;
+  if (dataset !== undefined && findContract(dataset) === undefined) {
+    throw new UsageError(`--dataset ${dataset} is not a known dataset; known datasets: ${DATASETS.map((d) => d.name).join(', ')}`);
+  }
+  const files = positionals.map((p) => resolve(io.cwd, p));
+  for (const file of files) if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
+  const progress = (text: string) => {
+    if (io.stderrIsTTY && !values.json) io.stderr(`\r\x1b[2K${text}`);
+  };
+  const running = await startLake({ home: lakeHome(io), stage: LOCAL_STAGE, visibilityTimeoutSeconds: 1 });
+  let results: (Dropped & { outcome: FileOutcome })[];
+  try {
+    const since = new Date();
+    const dropped = await dropFiles(running, files.map((path) => ({ path, ...(dataset !== undefined ? { dataset } : {}) })), (i) => progress(`dropped ${i}/${files.length} file(s)`));
+    const started = Date.now();
+    const ticker = io.stderrIsTTY && !values.json ? setInterval(() => progress(`normalizing... ${Math.round((Date.now() - started) / 1000)} s`), 1000) : undefined;
+    try {
+      await running.drain({ timeoutMs: 30 * 60_000 });
+    } finally {
+      if (ticker) clearInterval(ticker);
+      progress('');
+      if (io.stderrIsTTY && !values.json) io.stderr('\r\x1b[2K');
+    }
+    results = await outcomes(running, dropped, since);
+  } finally {
+    await running.stop();
+  }
+  const failed = results.filter((r) => !isProcessed(r.outcome));
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ ok: failed.length === 0, files: results.map((r) => ({ file: r.file, dropKey: r.dropKey, ...r.outcome })) }, null, 2)}\n`);
+  } else {
+    for (const r of results) {
+      const o = r.outcome;
+      if (isProcessed(o)) {
+        io.stdout(`${basename(r.file)} -> ${o.dataset}: ${o.totals.rowsIn} rows in, ${o.totals.rowsWritten} written, ${o.totals.rowsRejected} rejected, ${o.totals.rowsDuplicate} duplicate${o.status === 'duplicate' ? ' (already ingested: no new rows)' : ''}\n`);
+        for (const key of o.outputKeys) io.stdout(`    s3://${running.lake.names.buckets.curated}/${key}\n`);
+        for (const key of o.rejectsKeys) io.stdout(`    rejects: s3://${running.lake.names.buckets.rejects}/${key}\n`);
+      } else {
+        io.stdout(`${basename(r.file)}: ${o.status}\n`);
+      }
+    }
+  }
+  for (const r of failed) {
+    const o = r.outcome;
+    if (o.status === 'quarantined') {
+      io.stderr(`lake ingest: ${basename(r.file)} was quarantined: ${o.reason}\n  it is kept at s3://${o.quarantine.bucket}/${o.quarantine.key.replace(/reason\.json$/, '')} (nothing is lost); fix it and ingest it again\n`);
+    } else if (o.status === 'unfinished') {
+      io.stderr(`lake ingest: ${basename(r.file)} was not processed: ${o.reason}\n`);
+    }
+  }
+  return failed.length === 0 ? 0 : 1;
+}
+
+async function runSql(io: CliIo, text: string, parameters: (string | number | boolean | null)[]): Promise<ResultSet> {
+  const lake = buildLocalLake(lakeHome(io), { stage: LOCAL_STAGE, onError: (component, error) => io.stderr(`[lake ${component}] ${errorText(error)}\n`) });
+  try {
+    return await runToCompletion(lake.engine, text, { database: lake.names.databases.curated, parameters });
+  } finally {
+    await lake.close();
+  }
+}
+
+function print(io: CliIo, result: ResultSet, format: OutputFormat): void {
+  io.stdout(format === 'json' ? `${JSON.stringify(resultObjects(result), null, 2)}\n` : formatResult(result, format));
+}
+
+async function sql(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string' } }, strict: true });
+  const format = parseFormat(values.format);
+  const text = positionals.join(' ').trim();
+  if (text === '') throw new UsageError('sql needs a SELECT statement, e.g. lake sql "SELECT count(*) FROM vitals"');
+  print(io, await runSql(io, text, []), format);
+  return 0;
+}
+
+async function query(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { partner: { type: 'string' }, param: { type: 'string', multiple: true }, format: { type: 'string' } },
+    strict: true,
+  });
+  const format = parseFormat(values.format);
+  const [name, ...extra] = positionals;
+  if (name === undefined || extra.length > 0) throw new UsageError('query needs exactly one query name, e.g. lake query daily_vitals --partner clinic-sg');
+  if (values.partner === undefined || values.partner.trim() === '') throw new UsageError('query needs --partner <id>: every query is scoped to one partner');
+  const params: Record<string, string> = {};
+  for (const pair of values.param ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param ${pair} must be written name=value`);
+    params[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const named = getNamedQuery(name);
+  const rendered = renderNamedQuery(named, params, { partnerId: values.partner }, { curatedDatabase: lakeNames(LOCAL_STAGE).databases.curated, dialect: 'duckdb' });
+  print(io, await runSql(io, rendered.sql, rendered.parameters), format);
+  return 0;
+}

@@ -1,0 +1,196 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanup, filesUnder, json, lake, readableText, tempDir, writeCsv } from './cli-helpers';
+
+const PATIENTS_HEADER = 'patient_id,first_name,last_name,email,phone,street_address,postal_code,birth_date,sex,site,partner_id,enrolled_at';
+// Identifiable people: every one of these strings must stay out of curated/ and rejects/.
+const PEOPLE = [
+  { id: 'SG-MRN-73001', first: 'Wei Ling', last: 'Tanaka-Goh', email: 'weiling.tanakagoh@example.com', phone: '+65 9123 4567', street: 'Blk 221 Ang Mo Kio Ave 3 #07-119', postal: '560221', birth: '1941-03-09', site: 'SG', partner: 'clinic-sg' },
+  { id: 'SG-MRN-73002', first: 'Boon Huat', last: 'Kowalczyk', email: 'bh.kowalczyk@example.com', phone: '+65 9876 5432', street: 'Blk 88 Toa Payoh Lorong 1 #03-45', postal: '310088', birth: '1929-11-30', site: 'SG', partner: 'clinic-sg' },
+  { id: 'US-MRN-73003', first: 'Dorothy', last: 'Vanderbilt-Ruiz', email: 'dorothy.vruiz@example.com', phone: '+1 (555) 0142-7788', street: '4417 Lakeview Dr, Madison, WI', postal: '53703', birth: '1946-07-04', site: 'US', partner: 'clinic-us' },
+];
+const VITALS_HEADER = 'patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct';
+
+async function writePatients(dir: string): Promise<string> {
+  return writeCsv(dir, 'patients.csv', [
+    PATIENTS_HEADER,
+    ...PEOPLE.map((p) => [p.id, p.first, p.last, p.email, p.phone, `"${p.street}"`, p.postal, p.birth, 'F', p.site, p.partner, '2025-06-01T09:00:00Z'].join(',')),
+  ]);
+}
+
+/** Three SG readings for the first patient, two for the second, one US reading, one rejected (HR 900). */
+async function writeVitals(dir: string, name = 'vitals.csv'): Promise<string> {
+  const [a, b, c] = PEOPLE;
+  return writeCsv(dir, name, [
+    VITALS_HEADER,
+    `${a?.id},PLW-2A-11110001,2026-03-02T09:00:00+08:00,SG,60,95`,
+    `${a?.id},PLW-2A-11110001,2026-03-02T10:00:00+08:00,SG,70,97`,
+    `${a?.id},PLW-2A-11110001,2026-03-02T11:00:00+08:00,SG,80,99`,
+    `${b?.id},PLW-2A-11110002,2026-03-02T09:30:00+08:00,SG,90,94`,
+    `${b?.id},PLW-2A-11110002,2026-03-02T10:30:00+08:00,SG,100,96`,
+    `${c?.id},PLW-2B-11110003,2026-03-02T09:00:00-05:00,US,75,98`,
+    `${b?.id},PLW-2A-11110002,2026-03-02T11:30:00+08:00,SG,900,96`,
+  ]);
+}
+
+interface IngestJson {
+  ok: boolean;
+  files: { status: string; dataset?: string; totals?: { rowsIn: number; rowsWritten: number; rowsRejected: number }; reason?: string; manifest?: { key: string } }[];
+}
+
+describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
+  let home: string;
+  let inputs: string;
+
+  beforeEach(async () => {
+    home = await tempDir('home');
+    inputs = await tempDir('inputs');
+  });
+  afterEach(async () => {
+    await cleanup(home, inputs);
+  });
+
+  it('ingests patients and vitals, then answers daily_vitals for one partner only', async () => {
+    // Prepare
+    const files = [await writePatients(inputs), await writeVitals(inputs)];
+    // Act
+    const ingest = await lake(home, ['ingest', ...files, '--json']);
+    const query = await lake(home, ['query', 'daily_vitals', '--partner', 'clinic-sg', '--param', 'from=2026-03-01', '--param', 'to=2026-03-03', '--format', 'json']);
+    // Assess
+    expect(ingest.stderr).toBe('');
+    expect(ingest.code).toBe(0);
+    const ingested = json<IngestJson>(ingest);
+    expect(ingested.files.map((f) => [f.dataset, f.totals?.rowsWritten, f.totals?.rowsRejected])).toEqual([
+      ['patients', 3, 0],
+      ['vitals', 6, 1],
+    ]);
+    expect(query.code).toBe(0);
+    const rows = json<Record<string, unknown>[]>(query);
+    expect(rows).toHaveLength(2);
+    const numbers = rows.map((r) => Object.values(r).filter((v): v is number => typeof v === 'number').sort((x, y) => x - y));
+    // Patient A: HR 60/70/80, SpO2 95/97/99; patient B: HR 90/95/100, SpO2 94/95/96. The US patient is not clinic-sg's.
+    expect(numbers).toEqual(expect.arrayContaining([expect.arrayContaining([60, 70, 80, 95, 97, 99]), expect.arrayContaining([90, 95, 100, 94, 96])]));
+    expect(query.stdout).not.toContain('MRN');
+  });
+
+  it('keeps names, emails, phones, ids, birth dates and addresses out of curated and rejects, with stable tokens and a 0600 key', async () => {
+    // Prepare
+    const files = [await writePatients(inputs), await writeVitals(inputs)];
+    const secondHome = await tempDir('home2');
+    const otherKeyHome = await tempDir('home3');
+    const duck = await DuckDBInstance.create(':memory:');
+    try {
+      // Act
+      expect((await lake(home, ['ingest', ...files])).code).toBe(0);
+      await mkdir(join(secondHome, 'keys'), { recursive: true, mode: 0o700 });
+      await copyFile(join(home, 'keys', 'pseudonymization.key'), join(secondHome, 'keys', 'pseudonymization.key'));
+      expect((await lake(secondHome, ['ingest', ...files])).code).toBe(0);
+      expect((await lake(otherKeyHome, ['ingest', ...files])).code).toBe(0);
+      const tokens = async (h: string) => json<{ patient_token: string }[]>(await lake(h, ['sql', 'SELECT DISTINCT patient_token FROM patients ORDER BY 1', '--format', 'json'])).map((r) => r.patient_token);
+
+      // Assess
+      const stored = [...(await filesUnder(join(home, 's3', 'pulse-lake-local-curated'))), ...(await filesUnder(join(home, 's3', 'pulse-lake-local-rejects')))];
+      expect(stored.some((f) => f.endsWith('.parquet'))).toBe(true);
+      expect(stored.some((f) => f.includes(`${join('pulse-lake-local-rejects', 'rejects')}`))).toBe(true);
+      const forbidden = PEOPLE.flatMap((p) => [p.id, p.first, p.last, p.email, p.phone, p.street, p.birth, 'PLW-2A-11110001']);
+      for (const file of stored) {
+        const text = await readableText(file, duck);
+        for (const value of forbidden) expect({ file, leaked: text.includes(value) ? value : undefined }).toEqual({ file, leaked: undefined });
+      }
+      const first = await tokens(home);
+      expect(first).toHaveLength(3);
+      expect(await tokens(secondHome)).toEqual(first);
+      expect((await tokens(otherKeyHome)).some((t) => first.includes(t))).toBe(false);
+      expect((await stat(join(home, 'keys', 'pseudonymization.key'))).mode & 0o777).toBe(0o600);
+    } finally {
+      duck.closeSync();
+      await cleanup(secondHome, otherKeyHome);
+    }
+  });
+
+  it('quarantines a file of no known dataset, exits non-zero and keeps the file with its reason', async () => {
+    // Prepare
+    const mystery = await writeCsv(inputs, 'mystery.csv', ['colour,flavour', 'red,cherry', 'green,lime']);
+    // Act
+    const run = await lake(home, ['ingest', mystery]);
+    // Assess
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/mystery\.csv was quarantined: .+/);
+    const quarantined = await filesUnder(join(home, 's3', 'pulse-lake-local-rejects', 'quarantine'));
+    const kept = quarantined.find((f) => f.endsWith('mystery.csv'));
+    const reasonFile = quarantined.find((f) => f.endsWith('reason.json'));
+    expect(kept && (await readFile(kept, 'utf8'))).toContain('red,cherry');
+    expect(reasonFile).toBeDefined();
+    const reason = JSON.parse(await readFile(reasonFile ?? '', 'utf8')) as { reason: string };
+    expect(run.stderr).toContain(reason.reason);
+  });
+
+  it('adds no rows when the same file is ingested twice, and its manifest says so', async () => {
+    // Prepare
+    const vitals = await writeVitals(inputs);
+    const patients = await writePatients(inputs);
+    await lake(home, ['ingest', patients]);
+    const count = async () => json<{ n: number }[]>(await lake(home, ['sql', 'SELECT count(*) AS n FROM vitals', '--format', 'json']))[0]?.n;
+    // Act
+    const first = json<IngestJson>(await lake(home, ['ingest', vitals, '--json']));
+    const before = await count();
+    const again = json<IngestJson>(await lake(home, ['ingest', vitals, '--json']));
+    const after = await count();
+    // Assess
+    expect(first.files[0]?.status).toBe('processed');
+    expect(again.ok).toBe(true);
+    expect(again.files[0]?.status).toBe('duplicate');
+    expect(before).toBe(6);
+    expect(after).toBe(before);
+    const manifestKey = again.files[0]?.manifest?.key ?? '';
+    const manifest = JSON.parse(await readFile(join(home, 's3', 'pulse-lake-local-curated', manifestKey), 'utf8')) as { duplicateDrops: unknown[] };
+    expect(manifest.duplicateDrops).toHaveLength(1);
+  });
+});
+
+describe('lake up --demo', () => {
+  it('generates the fleet, reports it landed, and stops on Ctrl-C', async () => {
+    // Prepare
+    const home = await tempDir('up');
+    const bin = fileURLToPath(new URL('../../bin/lake.js', import.meta.url));
+    try {
+      // Act
+      const child = spawn(process.execPath, [bin, 'up', '--demo', '--patients', '6', '--days', '1'], {
+        env: { ...process.env, LAKE_HOME: home, LAKE_PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "watching" line within 90 s; stdout:\n${stdout}\nstderr:\n${stderr}`)), 90_000);
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes('watching ')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.on('exit', () => {
+          clearTimeout(timer);
+          reject(new Error(`lake up exited early; stdout:\n${stdout}\nstderr:\n${stderr}`));
+        });
+      });
+      child.kill('SIGINT');
+      const code = await exited;
+      // Assess
+      expect(stdout).toMatch(/landed:\n\s+patients\s+1 file\(s\)\s+6 rows in\s+6 written/);
+      expect(stdout).toMatch(/vitals\s+3 file\(s\)/);
+      expect(stdout).toContain('npm run lake -- query daily_vitals --partner clinic-sg');
+      expect(code).toBe(0);
+    } finally {
+      await cleanup(home);
+    }
+  });
+});
