@@ -1,0 +1,268 @@
+/**
+ * Athena on DuckDB. Like Athena, a query starts at once and runs in the
+ * background; status is polled; the full result is written as CSV to the
+ * query-results bucket (`<id>.csv`, Athena's OutputLocation) and pages are
+ * read back from it. Each query gets a fresh in-memory DuckDB whose schemas
+ * and views mirror the catalog, reading ONLY registered partitions (as Athena
+ * sees only registered partitions). Once the views exist, file access is
+ * switched off except for those partition folders and the configuration is
+ * locked, and only a single prepared SELECT runs, parameters bound, never spliced:
+ * a query cannot read the raw or dropzone buckets, or write anything.
+ */
+import { DuckDBInstance, StatementType } from '@duckdb/node-api';
+import type { DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
+import { parse } from 'csv-parse/sync';
+import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Catalog, CatalogTable, PartitionInput, QueryEngine, QueryParameter, QueryResultPage, QueryStatus, StartQueryOptions } from '../../ports';
+import type { LakeNames } from '../../lake/names';
+import { errorCode, errorMessage, readJsonIfExists, writeFileAtomic } from './files';
+import type { LocalObjectStore } from './object-store';
+
+/** No query with that id (Athena's InvalidRequestException). */
+export class QueryNotFoundError extends Error {
+  override name = 'QueryNotFoundError';
+}
+
+/** Results were asked for before the query succeeded, or with a bad page request. */
+export class QueryResultsUnavailableError extends Error {
+  override name = 'QueryResultsUnavailableError';
+}
+
+export interface LocalQueryEngine extends QueryEngine {
+  /** Waits for every running query to settle (for close() and one-shot runs). */
+  idle(): Promise<void>;
+  /** Queries still queued or running in this process. */
+  inFlight(): number;
+}
+
+export interface LocalQueryEngineDeps {
+  home: string;
+  store: LocalObjectStore;
+  catalog: Catalog;
+  names: LakeNames;
+  now?: () => Date;
+}
+
+interface ResultMetadata {
+  columns: { name: string; type: string }[];
+  rows: number;
+}
+
+const MAX_PAGE = 1000;
+
+/** Double-quotes a SQL identifier. */
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/** Single-quotes a SQL string literal (used only for paths and names the platform controls, never for user input). */
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** Glue/Hive column types as DuckDB types, for the empty view of a table with no partitions yet. */
+function duckType(glueType: string): string {
+  const type = glueType.trim().toLowerCase();
+  const decimal = /^decimal\((\d+)\s*,\s*(\d+)\)$/.exec(type);
+  if (decimal !== null) return `DECIMAL(${decimal[1]},${decimal[2]})`;
+  const map: Record<string, string> = {
+    string: 'VARCHAR', varchar: 'VARCHAR', char: 'VARCHAR', bigint: 'BIGINT', int: 'INTEGER', integer: 'INTEGER', smallint: 'SMALLINT',
+    tinyint: 'TINYINT', double: 'DOUBLE', float: 'FLOAT', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', binary: 'BLOB',
+  };
+  return map[type] ?? 'VARCHAR';
+}
+
+/** DuckDB type names as Athena reports them in ColumnInfo. */
+function athenaType(duckTypeName: string): string {
+  const type = duckTypeName.toLowerCase();
+  if (type.startsWith('decimal') || type === 'hugeint') return 'decimal';
+  if (type === 'float') return 'real';
+  if (type === 'blob') return 'varbinary';
+  return type;
+}
+
+/** A result value as Athena writes it into its CSV. */
+function cell(value: DuckDBValue): string | null {
+  if (value === null || value === undefined) return null;
+  // DuckDB's value classes (timestamps, decimals, lists) print in SQL literal form, as Athena's CSV does.
+  return typeof value === 'string' ? value : String(value);
+}
+
+/** Athena's CSV: every value quoted, NULL as an empty unquoted field (so NULL and '' stay apart). */
+function csvLine(values: (string | null)[]): string {
+  return values.map((v) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`)).join(',');
+}
+
+function bindAll(statement: DuckDBPreparedStatement, parameters: QueryParameter[]): void {
+  parameters.forEach((value, i) => {
+    const index = i + 1;
+    if (value === null) statement.bindNull(index);
+    else if (typeof value === 'string') statement.bindVarchar(index, value);
+    else if (typeof value === 'boolean') statement.bindBoolean(index, value);
+    else if (Number.isInteger(value)) statement.bindBigInt(index, BigInt(value));
+    else statement.bindDouble(index, value);
+  });
+}
+
+/** Builds the DuckDB-backed engine. */
+export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEngine {
+  const now = deps.now ?? (() => new Date());
+  const resultsBucket = deps.names.buckets['query-results'];
+  const statusDir = join(deps.home, 'state', 'queries');
+  const tmpDir = join(deps.home, 'tmp');
+  const statuses = new Map<string, QueryStatus>();
+  const running = new Set<Promise<void>>();
+
+  const statusPath = (id: string) => join(statusDir, `${id}.json`);
+  async function save(status: QueryStatus): Promise<void> {
+    statuses.set(status.id, status);
+    await writeFileAtomic(tmpDir, statusPath(status.id), JSON.stringify(status));
+  }
+
+  /** `s3://bucket/prefix/` of a registered partition as its local folder. */
+  function localFolder(location: string): string | undefined {
+    const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(location);
+    if (match === null) return undefined;
+    const bucket = match[1] ?? '';
+    const segments = (match[2] ?? '').split('/').filter((s) => s !== '');
+    if (segments.some((s) => s === '.' || s === '..')) return undefined;
+    return join(deps.store.bucketPath(bucket), ...segments);
+  }
+
+  async function hasParquet(folder: string): Promise<boolean> {
+    try {
+      return (await readdir(folder)).some((name) => name.endsWith('.parquet'));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return false;
+      throw error;
+    }
+  }
+
+  /** The view over a table's registered partitions (only those that hold Parquet files yet). */
+  async function viewSql(database: string, table: CatalogTable, partitions: PartitionInput[], allowed: string[]): Promise<string> {
+    const name = `${ident(database)}.${ident(table.Name)}`;
+    const folders: string[] = [];
+    for (const partition of partitions) {
+      const folder = localFolder(partition.StorageDescriptor.Location);
+      if (folder !== undefined && (await hasParquet(folder))) folders.push(folder);
+    }
+    if (folders.length === 0) {
+      const columns = [...table.StorageDescriptor.Columns, ...table.PartitionKeys.map((k) => ({ ...k, Type: 'string' }))];
+      const select = columns.length === 0 ? 'NULL AS _empty' : columns.map((c) => `CAST(NULL AS ${duckType(c.Type)}) AS ${ident(c.Name)}`).join(', ');
+      return `CREATE OR REPLACE VIEW ${name} AS SELECT ${select} WHERE false`;
+    }
+    allowed.push(...folders.map((f) => `${f}/`));
+    const globs = folders.map((f) => literal(join(f, '*.parquet'))).join(', ');
+    const hiveTypes = table.PartitionKeys.map((k) => `${literal(k.Name)}: VARCHAR`).join(', ');
+    return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet([${globs}], hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true)`;
+  }
+
+  async function execute(id: string, sql: string, options: StartQueryOptions): Promise<void> {
+    const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+    try {
+      const connection = await instance.connect();
+      try {
+        const allowed: string[] = [];
+        for (const database of await deps.catalog.listDatabases()) {
+          await connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(database)}`);
+          for (const table of await deps.catalog.listTables(database)) {
+            const partitions = await deps.catalog.listPartitions(database, table.Name);
+            await connection.run(await viewSql(database, table, partitions, allowed));
+          }
+        }
+        const database = options.database ?? deps.names.databases.curated;
+        await connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(database)}`);
+        await connection.run(`SET search_path = ${literal(database)}`);
+        // From here on DuckDB may read the registered partition folders and nothing else, and the query cannot undo that.
+        await connection.run(`SET allowed_directories = [${allowed.map(literal).join(', ')}]`);
+        await connection.run('SET enable_external_access = false');
+        await connection.run('SET lock_configuration = true');
+
+        const statement = await connection.prepare(sql);
+        if (statement.statementType !== StatementType.SELECT) throw new Error('only a single SELECT statement may run here');
+        const parameters = options.parameters ?? [];
+        if (statement.parameterCount !== parameters.length) {
+          throw new Error(`the query has ${statement.parameterCount} ? placeholders but ${parameters.length} parameters were given`);
+        }
+        bindAll(statement, parameters);
+        const reader = await statement.runAndReadAll();
+        const columns = reader.columnNames().map((name, i) => ({ name, type: athenaType(String(reader.columnType(i))) }));
+        const rows = reader.getRows();
+        const lines = [csvLine(columns.map((c) => c.name)), ...rows.map((row) => csvLine(row.map(cell)))];
+        await deps.store.put(resultsBucket, `${id}.csv`, `${lines.join('\n')}\n`, { contentType: 'text/csv' });
+        const metadata: ResultMetadata = { columns, rows: rows.length };
+        await deps.store.put(resultsBucket, `${id}.csv.metadata`, JSON.stringify(metadata), { contentType: 'application/json' });
+      } finally {
+        connection.closeSync();
+      }
+    } finally {
+      instance.closeSync();
+    }
+  }
+
+  async function status(id: string): Promise<QueryStatus> {
+    const known = statuses.get(id) ?? (await readJsonIfExists<QueryStatus>(statusPath(id)).catch(() => undefined));
+    if (known === undefined || !/^[0-9a-f-]{36}$/.test(id)) throw new QueryNotFoundError(`no query with id ${id}`);
+    return {
+      ...known,
+      submittedAt: new Date(known.submittedAt),
+      ...(known.completedAt === undefined ? {} : { completedAt: new Date(known.completedAt) }),
+    };
+  }
+
+  return {
+    async start(sql, options = {}) {
+      const id = randomUUID();
+      const base: QueryStatus = { id, state: 'QUEUED', submittedAt: now() };
+      await save(base);
+      const task = (async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        await save({ ...base, state: 'RUNNING' });
+        try {
+          await execute(id, sql, options);
+          await save({ ...base, state: 'SUCCEEDED', completedAt: now(), outputLocation: `s3://${resultsBucket}/${id}.csv` });
+        } catch (error) {
+          // DuckDB's message names the SQL problem; it never holds bound parameter values.
+          const reason = errorMessage(error) ?? 'the query failed';
+          await save({ ...base, state: 'FAILED', completedAt: now(), reason });
+        }
+      })();
+      const tracked = task.finally(() => running.delete(tracked));
+      running.add(tracked);
+      return id;
+    },
+    status,
+    async results(id, options = {}): Promise<QueryResultPage> {
+      const current = await status(id);
+      if (current.state !== 'SUCCEEDED') {
+        throw new QueryResultsUnavailableError(`query ${id} is ${current.state}${current.reason === undefined ? '' : ` (${current.reason})`}; results exist once it has SUCCEEDED`);
+      }
+      const pageSize = options.pageSize ?? MAX_PAGE;
+      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) {
+        throw new QueryResultsUnavailableError(`pageSize ${pageSize} must be an integer from 1 to ${MAX_PAGE}`);
+      }
+      let offset = 0;
+      if (options.nextToken !== undefined) {
+        const [tokenId, tokenOffset] = Buffer.from(options.nextToken, 'base64url').toString('utf8').split(':');
+        offset = Number(tokenOffset);
+        if (tokenId !== id || !Number.isInteger(offset) || offset < 0) throw new QueryResultsUnavailableError(`nextToken does not belong to query ${id}`);
+      }
+      const readText = async (key: string) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of await deps.store.get(resultsBucket, key)) chunks.push(Buffer.from(chunk as Uint8Array));
+        return Buffer.concat(chunks).toString('utf8');
+      };
+      const metadata = JSON.parse(await readText(`${id}.csv.metadata`)) as ResultMetadata;
+      // As in Athena, the first row of the first page is the header row.
+      const all = parse(await readText(`${id}.csv`), {
+        relax_column_count: false,
+        cast: (value, context) => (context.quoting ? value : value === '' ? null : value),
+      }) as (string | null)[][];
+      const rows = all.slice(offset, offset + pageSize);
+      const page: QueryResultPage = { columns: metadata.columns, rows };
+      if (offset + pageSize < all.length) page.nextToken = Buffer.from(`${id}:${offset + pageSize}`, 'utf8').toString('base64url');
+      return page;
+    },
+    async idle() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+    inFlight: () => running.size,
+  };
+}
