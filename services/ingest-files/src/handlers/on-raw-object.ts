@@ -1,0 +1,20 @@
+/**
+ * S3 ObjectCreated on the raw zone: plan each new raw object into normalize chunks.
+ * A failure throws, so S3's asynchronous invoke retries it; planning is idempotent.
+ */
+import middy from '@middy/core';
+import type { S3Event } from 'aws-lambda';
+import { s3ObjectsFromEvent } from '@pulse-lake/shared/adapters/aws/lambda';
+import { planRawObject } from '@pulse-lake/shared/lake/plan-raw-object';
+import type { LakeDeps } from '@pulse-lake/shared/ports';
+
+type Plan = Awaited<ReturnType<typeof planRawObject>>;
+
+/** Builds the handler over `deps`. */
+export function createHandler(deps: LakeDeps) {
+  return middy<S3Event, Plan[]>().handler(async (event) => {
+    const plans: Plan[] = [];
+    for (const object of s3ObjectsFromEvent(event)) plans.push(await planRawObject(deps, object));
+    return plans;
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * The REST push path: a batch of records posted to the ingest API becomes one
+ * immutable raw JSONL object named by its SHA-256, `<dataset>/api/<sha256>.jsonl`.
+ * The raw bucket's ObjectCreated event then plans it like any landed file.
+ */
+import { createHash } from 'node:crypto';
+import { findContract } from '../datasets/registry';
+import type { LakeDeps } from '../ports';
+import { PreconditionFailedError } from '../ports';
+
+/** API Gateway's payload limit; a batch above it is refused before parsing. */
+export const MAX_API_BATCH_BYTES = 10 * 1024 * 1024;
+
+/** How many problems a 400 lists: enough to fix a client, not a dump of the body. */
+const MAX_PROBLEMS = 5;
+
+const JSON_TYPES = new Set(['application/json']);
+const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines']);
+
+export interface ApiBatchRequest {
+  dataset: string;
+  /** The Content-Type header as sent (parameters such as charset are ignored). */
+  contentType: string | undefined;
+  /** The body as bytes (API Gateway's base64 body decoded) or text. */
+  body: Uint8Array | string;
+}
+
+export interface ApiBatchLanded {
+  /** The SHA-256 of the raw object: the same batch posted twice lands once. */
+  batchId: string;
+  dataset: string;
+  records: number;
+  raw: { bucket: string; key: string };
+  /** True when an identical batch had already been landed. */
+  duplicate: boolean;
+}
+
+/**
+ * The batch was refused; the message is written for the API caller and never
+ * echoes the body's values (they may be patient data).
+ */
+export class ApiBatchRejectedError extends Error {
+  override name = 'ApiBatchRejectedError';
+  readonly expose = true as const;
+  constructor(
+    readonly statusCode: 400 | 404 | 413 | 415,
+    message: string,
+    readonly details?: { problems: string[] },
+  ) {
+    super(message);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function parseRecords(text: string, format: 'json' | 'ndjson'): Record<string, unknown>[] {
+  const problems: string[] = [];
+  const records: Record<string, unknown>[] = [];
+  const take = (value: unknown, where: string) => {
+    if (isRecord(value)) records.push(value);
+    else if (problems.length < MAX_PROBLEMS) problems.push(`${where} is ${kindOf(value)}, expected a JSON object`);
+  };
+  if (format === 'json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // JSON.parse's message quotes the input; the body may hold patient data, so it is not repeated.
+      throw new ApiBatchRejectedError(400, 'the body is not valid JSON; send a JSON array of objects, or NDJSON with Content-Type application/x-ndjson');
+    }
+    if (!Array.isArray(parsed)) throw new ApiBatchRejectedError(400, `the body is ${kindOf(parsed)}; expected a JSON array of objects`);
+    parsed.forEach((value, i) => take(value, `record ${i + 1}`));
+  } else {
+    const lines = text.split(/\r?\n/);
+    lines.forEach((line, i) => {
+      if (line.trim() === '') return;
+      try {
+        take(JSON.parse(line), `line ${i + 1}`);
+      } catch {
+        if (problems.length < MAX_PROBLEMS) problems.push(`line ${i + 1} is not valid JSON`);
+      }
+    });
+  }
+  if (problems.length > 0) throw new ApiBatchRejectedError(400, `the batch has malformed records: ${problems.join('; ')}`, { problems });
+  if (records.length === 0) throw new ApiBatchRejectedError(400, 'the batch holds no records');
+  return records;
+}
+
+/**
+ * Validates a pushed batch and lands it as one raw JSONL object.
+ * Throws ApiBatchRejectedError: 404 unknown dataset, 415 unsupported content type,
+ * 413 body over 10 MB, 400 malformed body (with the first problems).
+ */
+export async function landApiBatch(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, request: ApiBatchRequest): Promise<ApiBatchLanded> {
+  const contract = findContract(request.dataset);
+  if (contract === undefined) {
+    throw new ApiBatchRejectedError(404, `unknown dataset ${JSON.stringify(request.dataset.slice(0, 64))}; see the dataset contracts for the names accepted`);
+  }
+  const mediaType = (request.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const format = JSON_TYPES.has(mediaType) ? 'json' : NDJSON_TYPES.has(mediaType) ? 'ndjson' : undefined;
+  if (format === undefined) {
+    throw new ApiBatchRejectedError(415, `Content-Type ${mediaType === '' ? '(none)' : mediaType} is not accepted; send application/json (an array of objects) or application/x-ndjson`);
+  }
+  const bytes = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : Buffer.from(request.body);
+  if (bytes.length > MAX_API_BATCH_BYTES) {
+    throw new ApiBatchRejectedError(413, `the batch is ${bytes.length} bytes; the limit is ${MAX_API_BATCH_BYTES} bytes (10 MB): split it`);
+  }
+  const records = parseRecords(bytes.toString('utf8'), format);
+
+  // One canonical line per record, so the same records sent as JSON or NDJSON land as the same object.
+  const jsonl = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8');
+  const batchId = createHash('sha256').update(jsonl).digest('hex');
+  const raw = { bucket: deps.names.buckets.raw, key: `${contract.name}/api/${batchId}.jsonl` };
+  let duplicate = false;
+  try {
+    await deps.store.put(raw.bucket, raw.key, jsonl, {
+      contentType: 'application/x-ndjson',
+      ifNoneMatch: '*',
+      metadata: {
+        'original-bucket': 'ingest-api',
+        'original-key': `v1/ingest/${contract.name}`,
+        'landed-at': deps.clock.now().toISOString(),
+        dataset: contract.name,
+        'content-sha256': batchId,
+      },
+    });
+  } catch (error) {
+    // The raw zone is immutable: an identical batch already landed is the same batch, accepted once.
+    if (!(error instanceof PreconditionFailedError)) throw error;
+    duplicate = true;
+  }
+  return { batchId, dataset: contract.name, records: records.length, raw, duplicate };
+}
