@@ -46,6 +46,11 @@ export interface ColumnSpec {
   range?: { min: number; max: number };
   /** Allowed values for strings (compared after trimming, case-insensitive; stored as written here). */
   allowed?: readonly string[];
+  /**
+   * Source spellings of allowed values (`female` -> `F`, `po` -> `oral`), matched
+   * case-insensitively after trimming; each target must be one of `allowed`.
+   */
+  valueAliases?: Readonly<Record<string, string>>;
   /** A regular expression (source text) the trimmed value must match. */
   pattern?: string;
   /** Headers sources use for this column, besides its name. Matching ignores case, spaces, punctuation. */

@@ -1,3 +1,4 @@
+import { deviceSerialColumn, patientIdColumn, siteColumn } from './common-columns';
 import type { DatasetContract } from './contract';
 
 /** Spot vitals from wrist devices and clinic measurements. */
@@ -13,24 +14,8 @@ export const vitals: DatasetContract = {
   dedupeKey: ['patient_id', 'device_serial', 'recorded_at'],
   partitionKeys: ['site', 'dt'],
   columns: [
-    {
-      name: 'patient_id',
-      type: 'string',
-      description: 'Patient token (keyed HMAC-SHA256 of the patient identifier)',
-      required: true,
-      aliases: ['patient', 'patient id', 'patientid', 'pid', 'mrn', 'subject id'],
-      pii: 'identifier',
-      treatment: { kind: 'tokenize', as: 'patient_token' },
-    },
-    {
-      name: 'device_serial',
-      type: 'string',
-      description: 'Device token (keyed HMAC-SHA256 of the device serial number)',
-      required: false,
-      aliases: ['device', 'device id', 'serial', 'serial number', 'device sn'],
-      pii: 'identifier',
-      treatment: { kind: 'tokenize', as: 'device_token' },
-    },
+    patientIdColumn({ required: true }),
+    deviceSerialColumn({ required: false }),
     {
       name: 'recorded_at',
       type: 'timestamp',
@@ -40,16 +25,7 @@ export const vitals: DatasetContract = {
       pii: 'none',
       treatment: { kind: 'keep' },
     },
-    {
-      name: 'site',
-      type: 'string',
-      description: 'Site the patient is cared for at (data residency)',
-      required: true,
-      allowed: ['SG', 'US'],
-      aliases: ['site code', 'country', 'region'],
-      pii: 'none',
-      treatment: { kind: 'keep' },
-    },
+    siteColumn,
     {
       name: 'heart_rate_bpm',
       type: 'double',

@@ -1,0 +1,227 @@
+/**
+ * Streaming CSV reader over csv-parse for the files people actually drop:
+ * Excel and LIS exports with a BOM, CRLF, quoted commas and newlines, `;` or
+ * tab delimiters from European locales, and windows-1252 bytes. It never holds
+ * the file: only a prefix sample (to sniff encoding and delimiter) and what
+ * csv-parse buffers for the record in hand.
+ */
+import type { Readable } from 'node:stream';
+import { Readable as ReadableStream } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { CsvError } from 'csv-parse';
+import type { HeaderItem, ProblemItem, SourceDialect, SourceItem } from './records';
+import { EmptySourceError, SourceFormatError } from './records';
+
+export type { HeaderItem, ProblemItem, RowItem, SourceDialect, SourceItem } from './records';
+export { EmptySourceError, SourceFormatError } from './records';
+
+/** One item of a CSV source: the header first, then rows and row-level problems in file order. */
+export type CsvRecord = SourceItem;
+
+export type CsvDelimiter = ',' | ';' | '\t';
+
+export interface CsvReadOptions {
+  /** Skip sniffing and use this delimiter. */
+  delimiter?: CsvDelimiter;
+  /** Skip sniffing and decode with this encoding. */
+  encoding?: SourceDialect['encoding'];
+  /** Bytes inspected to decide the encoding and delimiter (default 64 KiB). */
+  sampleBytes?: number;
+}
+
+const DEFAULT_SAMPLE_BYTES = 64 * 1024;
+const DELIMITERS: readonly CsvDelimiter[] = [',', ';', '\t'];
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new SourceFormatError('the object stream yielded something other than bytes');
+}
+
+/** Picks the delimiter that occurs most often outside quotes on the first line; `,` on a tie or none. */
+export function sniffDelimiter(text: string): CsvDelimiter {
+  const counts = new Map<CsvDelimiter, number>(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '\n' || c === '\r')) break;
+    else if (!quoted && (c === ',' || c === ';' || c === '\t')) counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  let best: CsvDelimiter = ',';
+  for (const d of DELIMITERS) if ((counts.get(d) ?? 0) > (counts.get(best) ?? 0)) best = d;
+  return best;
+}
+
+/** UTF-8 when the sample decodes strictly (a multi-byte character cut at the sample's end is fine), else windows-1252. */
+function sniffEncoding(sample: Buffer): 'utf-8' | 'windows-1252' {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+    return 'utf-8';
+  } catch {
+    return 'windows-1252';
+  }
+}
+
+// Node's TextDecoder('windows-1252') decodes 0x80..0x9F as C1 controls (latin1), not as
+// windows-1252's € ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ: map them here.
+const CP1252_C1 = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+const HAS_C1 = /[\u0080-\u009f]/;
+const C1_CONTROLS = /[\u0080-\u009f]/g;
+
+/** Fixes Node's latin1-style decoding of windows-1252 bytes 0x80..0x9F. */
+export function fixWindows1252(text: string): string {
+  return HAS_C1.test(text) ? text.replace(C1_CONTROLS, (c) => CP1252_C1[c.charCodeAt(0) - 0x80] ?? c) : text;
+}
+
+function newlines(fields: readonly string[]): number {
+  let n = 0;
+  for (const field of fields) {
+    for (let at = field.indexOf('\n'); at !== -1; at = field.indexOf('\n', at + 1)) n++;
+  }
+  return n;
+}
+
+function isBlank(fields: readonly string[]): boolean {
+  for (const field of fields) if (field.trim() !== '') return false;
+  return true;
+}
+
+/**
+ * Reads a CSV stream: yields the header (with the detected dialect), then each
+ * data record as a `row` with its record number and starting line, or as a
+ * `problem` when it has a different number of fields than the header (extra
+ * trailing empty fields are tolerated) or cannot be parsed. Blank lines are skipped.
+ *
+ * Throws EmptySourceError when there is no header, and SourceFormatError when
+ * the bytes stop being valid in the encoding the sample showed.
+ */
+export async function* readCsv(input: Readable, options: CsvReadOptions = {}): AsyncGenerator<CsvRecord> {
+  const sampleBytes = options.sampleBytes ?? DEFAULT_SAMPLE_BYTES;
+  const chunks = input[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headSize = 0;
+  let ended = false;
+  while (headSize < sampleBytes) {
+    const next = (await chunks.next()) as IteratorResult<unknown>;
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    const buffer = toBuffer(next.value);
+    head.push(buffer);
+    headSize += buffer.length;
+  }
+  const sample = Buffer.concat(head);
+
+  let bom = false;
+  let skip = 0;
+  let encoding: SourceDialect['encoding'];
+  if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) {
+    [bom, skip, encoding] = [true, 3, 'utf-8'];
+  } else if (sample[0] === 0xff && sample[1] === 0xfe) {
+    // Excel's "Unicode text" export.
+    [bom, skip, encoding] = [true, 2, 'utf-16le'];
+  } else if (sample[0] === 0xfe && sample[1] === 0xff) {
+    input.destroy();
+    throw new SourceFormatError('the file is UTF-16 big-endian; save it as UTF-8 CSV and drop it again');
+  } else {
+    encoding = options.encoding ?? sniffEncoding(sample);
+  }
+  if (options.encoding !== undefined) encoding = options.encoding;
+
+  // Fatal UTF-8: a file that turns out to mix encodings is refused rather than filled with U+FFFD.
+  const decoder = new TextDecoder(encoding, { fatal: encoding !== 'windows-1252' });
+  let offset = 0;
+  const decode = (bytes: Buffer, last: boolean): string => {
+    try {
+      const text = last ? decoder.decode(bytes) : decoder.decode(bytes, { stream: true });
+      offset += bytes.length;
+      return encoding === 'windows-1252' ? fixWindows1252(text) : text;
+    } catch (error) {
+      throw new SourceFormatError(`bytes near offset ${offset} are not valid ${encoding} though the start of the file is; re-export the file in one encoding (UTF-8)`, { cause: error });
+    }
+  };
+  const firstText = decode(sample.subarray(skip), ended);
+  const delimiter = options.delimiter ?? sniffDelimiter(firstText);
+  const dialect: SourceDialect = { format: 'csv', delimiter, encoding, bom, decimalComma: delimiter === ';' };
+
+  async function* text(): AsyncGenerator<string> {
+    if (firstText !== '') yield firstText;
+    if (ended) return;
+    for (;;) {
+      const next = (await chunks.next()) as IteratorResult<unknown>;
+      if (next.done) break;
+      const piece = decode(toBuffer(next.value), false);
+      if (piece !== '') yield piece;
+    }
+    const tail = decode(Buffer.alloc(0), true);
+    if (tail !== '') yield tail;
+  }
+
+  const skipped: CsvError[] = [];
+  const parser = parse({
+    delimiter,
+    record_delimiter: ['\r\n', '\n'],
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_records_with_error: true,
+    on_skip: (error) => {
+      if (error !== undefined) skipped.push(error);
+      return undefined;
+    },
+  });
+  const source = ReadableStream.from(text(), { objectMode: false });
+  source.on('error', (error) => parser.destroy(error));
+  source.pipe(parser);
+
+  let header: HeaderItem | undefined;
+  let nextLine = 1;
+  let record = 0;
+  const problemsFromSkips = function* (): Generator<ProblemItem> {
+    while (skipped.length > 0) {
+      const error = skipped.shift();
+      if (error === undefined) break;
+      record++;
+      const line = typeof error.lines === 'number' ? error.lines : nextLine;
+      // Only the error code: the csv-parse message quotes field content.
+      yield { kind: 'problem', record, line, rule: 'malformed_csv', reason: `record ${record} (line ${line}) cannot be parsed (${error.code}); check its quotes` };
+      nextLine = line + 1;
+    }
+  };
+  try {
+    for await (const value of parser as AsyncIterable<string[]>) {
+      yield* problemsFromSkips();
+      const fields = value;
+      const line = nextLine;
+      nextLine += 1 + newlines(fields);
+      if (isBlank(fields)) continue;
+      if (header === undefined) {
+        header = { kind: 'header', fields, dialect };
+        yield header;
+        continue;
+      }
+      record++;
+      const expected = header.fields.length;
+      if (fields.length > expected && isBlank(fields.slice(expected))) fields.length = expected;
+      if (fields.length !== expected) {
+        yield {
+          kind: 'problem',
+          record,
+          line,
+          rule: 'field_count',
+          reason: `record ${record} (line ${line}) has ${fields.length} fields but the header has ${expected}; a delimiter or quote is missing or extra`,
+        };
+        continue;
+      }
+      yield { kind: 'row', fields, record, line };
+    }
+    yield* problemsFromSkips();
+  } finally {
+    source.destroy();
+    parser.destroy();
+    input.destroy();
+  }
+  if (header === undefined) throw new EmptySourceError('csv');
+}

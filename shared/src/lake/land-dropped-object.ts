@@ -1,0 +1,250 @@
+/**
+ * The drop zone path: a file dropped by a person or a partner's export job is
+ * landed, byte for byte, as the immutable raw object `<dataset>/dropzone/<sha256>.<ext>`.
+ * The raw bucket's ObjectCreated event then plans it. Content already in the
+ * lake is recorded as a duplicate drop and adds no rows; a file that cannot be
+ * landed is quarantined with a reason the dropper can act on.
+ */
+import { DATASETS, detectDatasetFromHeader, findContract } from '../datasets/registry';
+import type { LakeDeps, ObjectInfo } from '../ports';
+import { NoSuchKeyError, PreconditionFailedError } from '../ports';
+import { extensionOf, fileNameOf, rawKey } from './keys';
+import { recordDuplicateDrop } from './manifest';
+import type { SourceFormat } from './messages';
+import { quarantineObject, sha256OfObject } from './quarantine';
+
+export type LandDroppedObjectResult =
+  | { outcome: 'landed' | 'duplicate'; dataset: string; contentHash: string; raw: { bucket: string; key: string } }
+  | { outcome: 'quarantined'; reason: string; quarantine: { bucket: string; key: string } };
+
+/** Raw-object metadata naming where a landed object came from (x-amz-meta-*). */
+export const RAW_METADATA = {
+  originalKey: 'original-key',
+  originalBucket: 'original-bucket',
+  /** Set to `uri` when `original-key` holds a URI-encoded key (S3 metadata must be ASCII). */
+  originalKeyEncoding: 'original-key-encoding',
+  /** The dropped object's LastModified: tells a redelivered event from a second drop of the same content. */
+  originalLastModified: 'original-last-modified',
+  landedAt: 'landed-at',
+  dataset: 'dataset',
+  contentSha256: 'content-sha256',
+} as const;
+
+/** How many bytes are read to sniff a header: a header row longer than this is not a header. */
+const SNIFF_BYTES = 64 * 1024;
+
+const CSV_EXTENSIONS = new Set(['csv', 'tsv', 'txt']);
+const JSONL_EXTENSIONS = new Set(['jsonl', 'ndjson', 'json']);
+const EXCEL_EXTENSIONS = new Set(['xlsx', 'xlsm', 'xls']);
+
+/** The source format a drop zone file's extension implies; undefined when the lake cannot read it. */
+export function formatOfExtension(ext: string): SourceFormat | undefined {
+  if (CSV_EXTENSIONS.has(ext)) return 'csv';
+  if (JSONL_EXTENSIONS.has(ext)) return 'jsonl';
+  if (EXCEL_EXTENSIONS.has(ext)) return 'xlsx';
+  return undefined;
+}
+
+const CONTENT_TYPES: Record<SourceFormat, string> = {
+  csv: 'text/csv',
+  jsonl: 'application/x-ndjson',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+function isPrintableAscii(text: string): boolean {
+  return /^[\x20-\x7e]*$/.test(text);
+}
+
+function decodeHeaderBytes(bytes: Uint8Array): string {
+  let start = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+  const body = bytes.subarray(start);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    // Exports from Windows spreadsheets are often windows-1252; a cut multi-byte character at the end is not fatal either.
+    return new TextDecoder('windows-1252').decode(body);
+  }
+}
+
+/** The first line of the text (a header row in quotes may not span lines for sniffing purposes). */
+function firstLine(text: string): string {
+  const end = text.search(/\r?\n/);
+  return end < 0 ? text : text.slice(0, end);
+}
+
+/** Splits a CSV header row on its most frequent delimiter (`,`, `;` or tab), honouring double quotes. */
+export function splitHeaderRow(line: string): string[] {
+  const counts = new Map<string, number>([
+    [',', 0],
+    [';', 0],
+    ['\t', 0],
+  ]);
+  let quoted = false;
+  for (const char of line) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && counts.has(char)) counts.set(char, (counts.get(char) ?? 0) + 1);
+  }
+  let delimiter = ',';
+  let best = 0;
+  for (const [candidate, count] of counts) {
+    if (count > best) {
+      delimiter = candidate;
+      best = count;
+    }
+  }
+  const cells: string[] = [];
+  let cell = '';
+  quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i];
+    if (char === '"') {
+      if (quoted && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else quoted = !quoted;
+    } else if (char === delimiter && !quoted) {
+      cells.push(cell.trim());
+      cell = '';
+    } else cell += char;
+  }
+  cells.push(cell.trim());
+  return cells;
+}
+
+/** The field names of the first JSON object of a JSON Lines (or JSON array) file; undefined when it has none. */
+function jsonHeader(text: string): string[] | undefined {
+  const trimmed = text.replace(/^\s*\[/, '');
+  const line = trimmed.split(/\r?\n/).find((l) => l.trim() !== '');
+  if (line === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(line.trim().replace(/,$/, ''));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return Object.keys(parsed);
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+async function readPrefix(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo): Promise<Uint8Array> {
+  const end = Math.min(info.size, SNIFF_BYTES) - 1;
+  const chunks: Buffer[] = [];
+  for await (const chunk of await deps.store.get(info.bucket, info.key, { start: 0, end })) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The dataset folder the key is under (`Vitals/2024/x.csv` -> vitals), if it names a known dataset. */
+function datasetFromPrefix(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts.length < 2) return undefined;
+  return findContract((parts[0] ?? '').trim().toLowerCase())?.name;
+}
+
+async function datasetFromHeader(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo, format: SourceFormat): Promise<string | undefined> {
+  const text = decodeHeaderBytes(await readPrefix(deps, info));
+  const header = format === 'csv' ? splitHeaderRow(firstLine(text)) : jsonHeader(text);
+  if (header === undefined || header.every((h) => h === '')) return undefined;
+  return detectDatasetFromHeader(header)?.name;
+}
+
+/** Why a file could not be landed; words for the person who dropped it, never its content. */
+function unknownDatasetReason(name: string): string {
+  const folders = DATASETS.map((d) => `${d.name}/`).join(', ');
+  return `cannot tell which dataset '${name}' holds: put it under a dataset folder (${folders}) or use headers of a known dataset`;
+}
+
+/**
+ * Lands one drop zone object in the raw zone (see the module comment).
+ * Throws NoSuchKeyError when the object is gone, and on transient failures, so
+ * the event is retried; landing the same drop again is idempotent.
+ */
+export async function landDroppedObject(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, object: { bucket: string; key: string }): Promise<LandDroppedObjectResult> {
+  const { store, clock, names } = deps;
+  const info = await store.head(object.bucket, object.key);
+  if (info === undefined) throw new NoSuchKeyError(object.bucket, object.key);
+  const name = fileNameOf(object.key);
+  const ext = extensionOf(object.key);
+  const format = formatOfExtension(ext);
+  const prefixDataset = datasetFromPrefix(object.key);
+
+  const quarantine = async (reason: string, dataset: string | undefined) => {
+    const location = await quarantineObject(store, names, object, reason, { ...(dataset !== undefined ? { dataset } : {}), at: clock.now() });
+    return { outcome: 'quarantined' as const, reason, quarantine: location };
+  };
+
+  if (info.size === 0) return quarantine(`empty file: '${name}' has 0 bytes; drop it again once it holds data`, prefixDataset);
+  if (format === 'xlsx') {
+    return quarantine(`Excel workbooks are not supported yet: '${name}' is a workbook; save the sheet as CSV UTF-8 (.csv) and drop that`, prefixDataset);
+  }
+  if (format === undefined) {
+    const type = ext === '' ? 'no file extension' : `file type .${ext}`;
+    return quarantine(`'${name}' has ${type}, which the lake cannot read: drop CSV (.csv, .tsv, .txt) or JSON Lines (.jsonl, .ndjson, .json)`, prefixDataset);
+  }
+  const dataset = prefixDataset ?? (await datasetFromHeader(deps, info, format));
+  if (dataset === undefined) return quarantine(unknownDatasetReason(name), undefined);
+
+  const contentHash = await sha256OfObject(store, object.bucket, object.key);
+  const raw = { bucket: names.buckets.raw, key: rawKey(dataset, 'dropzone', contentHash, ext) };
+  const droppedAt = info.lastModified.toISOString();
+
+  const existing = await store.head(raw.bucket, raw.key);
+  if (existing !== undefined) return duplicateOrRedelivery(deps, existing, object, droppedAt, dataset, contentHash, raw);
+
+  const keyIsAscii = isPrintableAscii(object.key);
+  try {
+    await store.copy(object, raw, {
+      contentType: CONTENT_TYPES[format],
+      ifNoneMatch: '*',
+      metadata: {
+        [RAW_METADATA.originalBucket]: object.bucket,
+        [RAW_METADATA.originalKey]: keyIsAscii ? object.key : encodeURI(object.key),
+        ...(keyIsAscii ? {} : { [RAW_METADATA.originalKeyEncoding]: 'uri' }),
+        [RAW_METADATA.originalLastModified]: droppedAt,
+        [RAW_METADATA.landedAt]: clock.now().toISOString(),
+        [RAW_METADATA.dataset]: dataset,
+        [RAW_METADATA.contentSha256]: contentHash,
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof PreconditionFailedError)) throw error;
+    // The same content was landed from another drop in the meantime: this drop is the duplicate.
+    const winner = await store.head(raw.bucket, raw.key);
+    if (winner === undefined) throw error;
+    return duplicateOrRedelivery(deps, winner, object, droppedAt, dataset, contentHash, raw);
+  }
+  return { outcome: 'landed', dataset, contentHash, raw };
+}
+
+/** The original drop recorded on a raw object. */
+export function originalDropOf(info: ObjectInfo): { bucket: string; key: string } | undefined {
+  const bucket = info.metadata[RAW_METADATA.originalBucket];
+  const key = info.metadata[RAW_METADATA.originalKey];
+  if (bucket === undefined || key === undefined) return undefined;
+  if (info.metadata[RAW_METADATA.originalKeyEncoding] === 'uri') {
+    try {
+      return { bucket, key: decodeURI(key) };
+    } catch {
+      return { bucket, key };
+    }
+  }
+  return { bucket, key };
+}
+
+async function duplicateOrRedelivery(
+  deps: Pick<LakeDeps, 'store' | 'names'>,
+  existing: ObjectInfo,
+  object: { bucket: string; key: string },
+  droppedAt: string,
+  dataset: string,
+  contentHash: string,
+  raw: { bucket: string; key: string },
+): Promise<LandDroppedObjectResult> {
+  const original = originalDropOf(existing);
+  // S3 delivers events at least once: the same drop seen again is not a second drop.
+  const sameDrop = original?.bucket === object.bucket && original.key === object.key && existing.metadata[RAW_METADATA.originalLastModified] === droppedAt;
+  if (sameDrop) return { outcome: 'landed', dataset, contentHash, raw };
+  await recordDuplicateDrop(deps.store, deps.names, dataset, contentHash, { bucket: object.bucket, key: object.key, at: droppedAt });
+  return { outcome: 'duplicate', dataset, contentHash, raw };
+}

@@ -1,0 +1,102 @@
+/**
+ * The raw zone path: every new raw object (dropped, pushed or streamed) is
+ * planned into normalize chunks, recorded in a `planned` file manifest, and
+ * fanned out to the normalize queue. Planning is idempotent: a redelivered event
+ * re-sends the same messages (normalizers overwrite their own outputs), and a
+ * file already complete is not normalized again.
+ */
+import { getContract } from '../datasets/registry';
+import type { LakeDeps } from '../ports';
+import { NoSuchKeyError } from '../ports';
+import { extensionOf, parseRawKey } from './keys';
+import { originalDropOf, RAW_METADATA } from './land-dropped-object';
+import { readFileManifest, writePlannedManifest } from './manifest';
+import type { NormalizeChunkMessage, SourceFormat } from './messages';
+
+export interface RawObjectPlan {
+  dataset: string;
+  contentHash: string;
+  chunks: number;
+  alreadyComplete: boolean;
+}
+
+/** A raw object that is not in the raw layout, so nobody can tell what it holds. */
+export class RawObjectLayoutError extends Error {
+  override name = 'RawObjectLayoutError';
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    why: string,
+  ) {
+    super(`raw object s3://${bucket}/${key} cannot be planned: ${why}; raw keys are <dataset>/<dropzone|api|stream>/<sha256>.<csv|jsonl>`);
+  }
+}
+
+/** The source format of a raw object, from its extension. */
+export function formatOfRawKey(key: string): SourceFormat | undefined {
+  switch (extensionOf(key)) {
+    case 'csv':
+    case 'tsv':
+    case 'txt':
+      return 'csv';
+    case 'jsonl':
+    case 'ndjson':
+    case 'json':
+      return 'jsonl';
+    case 'xlsx':
+    case 'xlsm':
+      return 'xlsx';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Plans one raw object (see the module comment). One chunk per object for now.
+ * Throws on transient failures and on objects outside the raw layout.
+ */
+export async function planRawObject(deps: Pick<LakeDeps, 'store' | 'queue' | 'clock' | 'names'>, object: { bucket: string; key: string }): Promise<RawObjectPlan> {
+  const { store, queue, clock, names } = deps;
+  const parsed = parseRawKey(object.key);
+  if (parsed === undefined) throw new RawObjectLayoutError(object.bucket, object.key, 'the key is not in the raw layout');
+  const format = formatOfRawKey(object.key);
+  if (format === undefined) throw new RawObjectLayoutError(object.bucket, object.key, `extension .${parsed.ext} is not a readable format`);
+  const info = await store.head(object.bucket, object.key);
+  if (info === undefined) throw new NoSuchKeyError(object.bucket, object.key);
+
+  // The key is the authority: it is what every output is named after; metadata that disagrees means a hand-made object.
+  const metaDataset = info.metadata[RAW_METADATA.dataset];
+  const metaHash = info.metadata[RAW_METADATA.contentSha256];
+  if (metaDataset !== undefined && metaDataset !== parsed.dataset) throw new RawObjectLayoutError(object.bucket, object.key, `its metadata names dataset ${metaDataset}`);
+  if (metaHash !== undefined && metaHash !== parsed.contentHash) throw new RawObjectLayoutError(object.bucket, object.key, 'its content-sha256 metadata differs from the hash in its key');
+  const contract = getContract(parsed.dataset);
+  const { contentHash } = parsed;
+
+  const existing = await readFileManifest(store, names, contract.name, contentHash);
+  if (existing?.status === 'complete') return { dataset: contract.name, contentHash, chunks: existing.chunkCount, alreadyComplete: true };
+
+  const landedAt = info.metadata[RAW_METADATA.landedAt] ?? info.lastModified.toISOString();
+  const source = originalDropOf(info);
+  const chunkCount = 1;
+  await writePlannedManifest(
+    store,
+    names,
+    { dataset: contract.name, contentHash, format, raw: { bucket: object.bucket, key: object.key }, ...(source !== undefined ? { source } : {}), landedAt, chunkCount },
+    clock.now(),
+  );
+
+  const messages: NormalizeChunkMessage[] = Array.from({ length: chunkCount }, (_, index) => ({
+    kind: 'normalize-chunk',
+    dataset: contract.name,
+    format,
+    raw: { bucket: object.bucket, key: object.key },
+    contentHash,
+    ingestedAt: landedAt,
+    chunk: { index, count: chunkCount },
+  }));
+  await queue.send(
+    names.queues.normalize,
+    messages.map((message) => ({ id: `chunk-${message.chunk.index}`, body: JSON.stringify(message) })),
+  );
+  return { dataset: contract.name, contentHash, chunks: chunkCount, alreadyComplete: false };
+}

@@ -1,0 +1,319 @@
+/**
+ * Normalizes one chunk of one raw object: stream it through the reader its
+ * format calls for and the contract's row normalizer, drop in-chunk duplicates,
+ * route good rows to one Parquet file per (site, dt) partition, and write the
+ * rejected rows (with their reason, values already privacy-treated), the chunk
+ * manifest, and, when this chunk completes the file, ONE Partitions Written event.
+ *
+ * Every output key is derived from the content hash and chunk index, so an SQS
+ * redelivery overwrites its own outputs instead of adding rows. Memory stays
+ * flat whatever the object size: rows are streamed to staging files in a temp
+ * folder, and only an 8-byte-ish fingerprint per row is kept for deduplication.
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CuratedValue, DatasetContract, Site } from '../datasets/contract';
+import { curatedColumns } from '../datasets/contract';
+import { getContract } from '../datasets/registry';
+import { readCsv } from '../formats/csv';
+import { readJsonl, scanJsonlHeader } from '../formats/jsonl';
+import type { ParquetFileWriter } from '../formats/parquet';
+import { openParquetWriter } from '../formats/parquet';
+import type { SourceDialect, SourceItem } from '../formats/records';
+import { EmptySourceError, SourceFormatError } from '../formats/records';
+import { curatedPartKey, fileManifestKey, partitionLocation, rejectsKey } from '../lake/keys';
+import type { ChunkManifest } from '../lake/manifest';
+import { completeIfAllChunksDone, writeChunkManifest } from '../lake/manifest';
+import type { NormalizeChunkMessage, PartitionsWrittenDetail, WrittenPartition } from '../lake/messages';
+import { PARTITIONS_WRITTEN } from '../lake/messages';
+import { quarantineObject } from '../lake/quarantine';
+import type { LakeDeps } from '../ports';
+import { createTokenizer } from '../privacy/tokenize';
+import type { RowNormalizer } from './row-normalizer';
+import { createRowNormalizer, HeaderError } from './row-normalizer';
+
+export type NormalizeChunkDeps = Pick<LakeDeps, 'store' | 'bus' | 'keys' | 'clock' | 'names'>;
+
+/** What one chunk produced (also what the handler logs). */
+export interface ChunkOutcome {
+  dataset: string;
+  contentHash: string;
+  chunkIndex: number;
+  rowsIn: number;
+  rowsWritten: number;
+  rowsRejected: number;
+  rowsDuplicate: number;
+  outputKeys: string[];
+  rejectsKey?: string;
+  partitions: WrittenPartition[];
+  /** True when this chunk completed the file (and so published Partitions Written). */
+  fileComplete: boolean;
+  /** Why the chunk could not be processed at all, when it was quarantined. */
+  quarantined?: string;
+}
+
+/** A message the normalizer cannot act on however often it is retried. */
+export class NormalizeMessageError extends Error {
+  override name = 'NormalizeMessageError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** One line of a rejects file. `values` are the row after privacy treatment: tokens, never direct identifiers. */
+export interface RejectRecord {
+  /** The raw object's key. */
+  file: string;
+  /** Record number (1 = first data record), as in `_source_line`. */
+  line: number;
+  /** The physical line the record starts on, for opening the raw file in an editor. */
+  physicalLine: number;
+  column?: string;
+  rule: string;
+  reason: string;
+  /** Every problem of the row when there was more than one. */
+  problems?: { column?: string; rule: string; reason: string }[];
+  values: Record<string, CuratedValue>;
+}
+
+interface OpenPartition {
+  site: Site;
+  dt: string;
+  path: string;
+  writer: ParquetFileWriter;
+}
+
+/** A file of JSON lines written in batches: rejects can be as many as the rows. */
+function openJsonLines(path: string) {
+  const fd = openSync(path, 'w');
+  let pending: string[] = [];
+  let count = 0;
+  const flush = () => {
+    if (pending.length > 0) writeSync(fd, pending.join(''));
+    pending = [];
+  };
+  return {
+    get count() {
+      return count;
+    },
+    write(record: RejectRecord) {
+      pending.push(`${JSON.stringify(record)}\n`);
+      count++;
+      if (pending.length >= 1024) flush();
+    },
+    close() {
+      flush();
+      closeSync(fd);
+    },
+  };
+}
+
+/**
+ * A 53-bit fingerprint of a dedupe key (two FNV-1a passes). Keeping fingerprints
+ * rather than keys bounds memory to ~40 MB per million rows; the chance that two
+ * different keys collide in a million-row chunk is about 5e-5.
+ */
+function fingerprint(key: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) >>> 11);
+}
+
+async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage): Promise<AsyncIterable<SourceItem>> {
+  const { bucket, key } = message.raw;
+  const range = message.chunk.range;
+  switch (message.format) {
+    case 'csv':
+      return readCsv(await deps.store.get(bucket, key, range));
+    case 'jsonl': {
+      const header = await scanJsonlHeader(await deps.store.get(bucket, key, range));
+      return readJsonl(await deps.store.get(bucket, key, range), header);
+    }
+    case 'xlsx':
+      throw new SourceFormatError('Excel workbooks are not normalized yet; export the sheet as CSV (UTF-8) and drop that');
+  }
+}
+
+function checkMessage(message: NormalizeChunkMessage): Date {
+  const ingestedAt = new Date(message.ingestedAt);
+  if (Number.isNaN(ingestedAt.getTime())) throw new NormalizeMessageError(`normalize message for ${message.dataset} chunk ${message.chunk.index} has an invalid ingestedAt`);
+  const { index, count, range } = message.chunk;
+  if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) {
+    throw new NormalizeMessageError(`normalize message for ${message.dataset} has chunk ${index} of ${count}`);
+  }
+  // Byte-range chunks past the start have no header of their own; the planner does not produce them yet.
+  if (range !== undefined && range.start > 0) {
+    throw new NormalizeMessageError(`normalize message for ${message.dataset} chunk ${index} starts at byte ${range.start}; only chunks starting at the header are supported`);
+  }
+  return ingestedAt;
+}
+
+/** Errors that mean the file itself cannot be processed (quarantine it), as opposed to transient ones (throw, SQS retries). */
+function fileLevelReason(error: unknown): string | undefined {
+  if (error instanceof HeaderError || error instanceof EmptySourceError || error instanceof SourceFormatError) return error.message;
+  return undefined;
+}
+
+/**
+ * Normalizes one chunk (see the module comment). Throws on transient failures
+ * so SQS redelivers; a file that cannot be processed at all (no header, required
+ * columns missing, unreadable bytes) is quarantined and reported, not thrown.
+ */
+export async function normalizeChunk(deps: NormalizeChunkDeps, message: NormalizeChunkMessage): Promise<ChunkOutcome> {
+  const { store, names, clock } = deps;
+  const contract: DatasetContract = getContract(message.dataset);
+  const ingestedAt = checkMessage(message);
+  const { contentHash } = message;
+  const chunkIndex = message.chunk.index;
+  const columns = curatedColumns(contract);
+  const tokenizer = createTokenizer(await deps.keys.pseudonymizationKey());
+
+  const work = mkdtempSync(join(tmpdir(), 'pulse-lake-normalize-'));
+  const partitions = new Map<string, OpenPartition>();
+  const rejects = openJsonLines(join(work, 'rejects.jsonl'));
+  let rejectsOpen = true;
+  const counts = { rowsIn: 0, rowsWritten: 0, rowsRejected: 0, rowsDuplicate: 0 };
+  let normalizer: RowNormalizer | undefined;
+  let dialect: SourceDialect | undefined;
+  let quarantined: string | undefined;
+
+  try {
+    try {
+      const seen = new Set<number>();
+      for await (const item of await itemsOf(deps, message)) {
+        if (item.kind === 'header') {
+          dialect = item.dialect;
+          normalizer = createRowNormalizer(contract, item.fields, {
+            tokenizer,
+            sourceHash: contentHash,
+            ingestedAt,
+            decimalComma: item.dialect.decimalComma,
+            now: clock.now(),
+          });
+          continue;
+        }
+        counts.rowsIn++;
+        if (item.kind === 'problem' || normalizer === undefined) {
+          counts.rowsRejected++;
+          const rule = item.kind === 'problem' ? item.rule : 'no_header';
+          const reason = item.kind === 'problem' ? item.reason : `record ${item.record} came before any header`;
+          rejects.write({ file: message.raw.key, line: item.record, physicalLine: item.line, rule, reason, values: {} });
+          continue;
+        }
+        const result = normalizer.normalize(item.fields, item.record);
+        if (!result.ok) {
+          counts.rowsRejected++;
+          const [first, ...more] = result.rejections;
+          rejects.write({
+            file: message.raw.key,
+            line: item.record,
+            physicalLine: item.line,
+            ...(first?.column !== undefined ? { column: first.column } : {}),
+            rule: first?.rule ?? 'invalid',
+            reason: first?.reason ?? `record ${item.record} was rejected`,
+            ...(more.length > 0 ? { problems: result.rejections.map((r) => ({ ...(r.column !== undefined ? { column: r.column } : {}), rule: r.rule, reason: r.reason })) } : {}),
+            values: result.protectedValues,
+          });
+          continue;
+        }
+        const print = fingerprint(result.dedupeKey);
+        if (seen.has(print)) {
+          counts.rowsDuplicate++;
+          continue;
+        }
+        seen.add(print);
+        const id = `${result.site}/${result.dt}`;
+        let partition = partitions.get(id);
+        if (partition === undefined) {
+          const path = join(work, `part-${partitions.size}.parquet`);
+          partition = { site: result.site, dt: result.dt, path, writer: await openParquetWriter(path, columns) };
+          partitions.set(id, partition);
+        }
+        partition.writer.append(result.values);
+        counts.rowsWritten++;
+      }
+    } catch (error) {
+      quarantined = fileLevelReason(error);
+      if (quarantined === undefined) throw error;
+    }
+    rejects.close();
+    rejectsOpen = false;
+
+    const outputKeys: string[] = [];
+    const written: WrittenPartition[] = [];
+    let rejectsObjectKey: string | undefined;
+    if (quarantined !== undefined) {
+      for (const partition of partitions.values()) partition.writer.abort();
+      partitions.clear();
+      Object.assign(counts, { rowsWritten: 0, rowsDuplicate: 0 });
+      await quarantineObject(store, names, message.raw, quarantined, { dataset: contract.name, contentHash, at: clock.now() });
+    } else {
+      // Sorted, so outputs and manifests list partitions in the same order on every retry.
+      const ordered = [...partitions.values()].sort((a, b) => (a.site + a.dt).localeCompare(b.site + b.dt));
+      for (const partition of ordered) {
+        await partition.writer.close();
+        const key = curatedPartKey(contract.stage, contract.name, partition.site, partition.dt, contentHash, chunkIndex);
+        await store.putFile(names.buckets.curated, key, partition.path, { contentType: 'application/vnd.apache.parquet' });
+        rmSync(partition.path, { force: true });
+        outputKeys.push(key);
+        written.push({ site: partition.site, dt: partition.dt, location: partitionLocation(names, contract.stage, contract.name, partition.site, partition.dt) });
+      }
+      if (rejects.count > 0) {
+        rejectsObjectKey = rejectsKey(contract.name, contentHash, chunkIndex);
+        await store.putFile(names.buckets.rejects, rejectsObjectKey, join(work, 'rejects.jsonl'), { contentType: 'application/x-ndjson' });
+      }
+    }
+
+    const manifest: ChunkManifest & { header?: unknown; dialect?: SourceDialect } = {
+      dataset: contract.name,
+      contentHash,
+      raw: { bucket: message.raw.bucket, key: message.raw.key },
+      ...(message.chunk.range !== undefined ? { range: { start: message.chunk.range.start, end: message.chunk.range.end } } : {}),
+      writtenAt: clock.now().toISOString(),
+      index: chunkIndex,
+      ...counts,
+      outputKeys,
+      ...(rejectsObjectKey !== undefined ? { rejectsKey: rejectsObjectKey } : {}),
+      partitions: written,
+      ...(quarantined !== undefined ? { quarantined } : {}),
+      // Header problems (unknown columns) are file-level facts: recorded once here, not per row.
+      ...(normalizer !== undefined ? { header: normalizer.header } : {}),
+      ...(dialect !== undefined ? { dialect } : {}),
+    };
+    await writeChunkManifest(store, names, manifest);
+
+    const complete = await completeIfAllChunksDone(store, names, contract.name, contentHash, { chunkIndex, now: clock.now() });
+    if (complete !== undefined && complete.partitions.length > 0) {
+      const detail: PartitionsWrittenDetail = {
+        dataset: contract.name,
+        stage: contract.stage,
+        contentHash,
+        manifest: { bucket: names.buckets.curated, key: fileManifestKey(contract.name, contentHash) },
+        partitions: complete.partitions,
+      };
+      await deps.bus.publish([{ source: names.eventSource, detailType: PARTITIONS_WRITTEN, detail }]);
+    }
+
+    return {
+      dataset: contract.name,
+      contentHash,
+      chunkIndex,
+      ...counts,
+      outputKeys,
+      ...(rejectsObjectKey !== undefined ? { rejectsKey: rejectsObjectKey } : {}),
+      partitions: written,
+      fileComplete: complete !== undefined,
+      ...(quarantined !== undefined ? { quarantined } : {}),
+    };
+  } finally {
+    if (rejectsOpen) rejects.close();
+    for (const partition of partitions.values()) partition.writer.abort();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

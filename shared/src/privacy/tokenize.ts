@@ -1,0 +1,59 @@
+/**
+ * Pseudonymization of identifiers: keyed HMAC-SHA256, so the same patient id
+ * gives the same token in every dataset (joins still work) while nobody without
+ * the key can recompute or reverse it. The namespace keeps kinds apart: a
+ * patient id and a device serial spelled the same give different tokens.
+ */
+import { createHmac } from 'node:crypto';
+
+export interface Tokenizer {
+  /**
+   * The token (64 lower-case hex characters) of `value` in `namespace`
+   * (e.g. `patient_token`). The value is trimmed and upper-cased first, so
+   * ` sg-mrn-001` and `SG-MRN-001` are the same patient.
+   */
+  token(namespace: string, value: string): string;
+}
+
+/** The pseudonymization key is unusable (too short to be a secret). */
+export class PseudonymizationKeyError extends Error {
+  override name = 'PseudonymizationKeyError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Below this a key could be guessed; KeyStore implementations generate 32 bytes. */
+export const MIN_KEY_BYTES = 16;
+
+/** Distinct (namespace, value) pairs kept; a daily vitals file has a few thousand patients. */
+const DEFAULT_CACHE_SIZE = 100_000;
+
+/**
+ * A tokenizer on `key`. Tokens are cached per raw value (bounded, oldest
+ * evicted first): the same few thousand patients recur on every row, and an
+ * HMAC per row costs about as much as the rest of the row pipeline.
+ */
+export function createTokenizer(key: Buffer, options: { cacheSize?: number } = {}): Tokenizer {
+  if (key.length < MIN_KEY_BYTES) {
+    throw new PseudonymizationKeyError(`the pseudonymization key is ${key.length} bytes; at least ${MIN_KEY_BYTES} are required (32 recommended)`);
+  }
+  // Copied so a caller zeroing or reusing its buffer cannot change tokens mid-run.
+  const secret = Buffer.from(key);
+  const limit = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
+  const cache = new Map<string, string>();
+  return {
+    token(namespace: string, value: string): string {
+      const cacheKey = namespace + '\u0000' + value;
+      const cached = cache.get(cacheKey);
+      if (cached !== undefined) return cached;
+      const token = createHmac('sha256', secret).update(namespace, 'utf8').update('\u0000', 'utf8').update(value.trim().toUpperCase(), 'utf8').digest('hex');
+      if (cache.size >= limit) {
+        const oldest = cache.keys().next();
+        if (oldest.done !== true) cache.delete(oldest.value);
+      }
+      cache.set(cacheKey, token);
+      return token;
+    },
+  };
+}

@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LocalLake } from '../../../src/adapters/local/index';
+import { buildLocalLake } from '../../../src/adapters/local/index';
+import { rawKey } from '../../../src/lake/keys';
+import { landDroppedObject } from '../../../src/lake/land-dropped-object';
+import { completeIfAllChunksDone, readFileManifest, writeChunkManifest } from '../../../src/lake/manifest';
+import type { NormalizeChunkMessage } from '../../../src/lake/messages';
+import { planRawObject, RawObjectLayoutError } from '../../../src/lake/plan-raw-object';
+
+const VITALS_CSV = [
+  'patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct',
+  'P-000123,SN-9981,2024-03-01T08:00:00Z,SG,72,97',
+  'P-000124,SN-9982,2024-03-01T08:05:00Z,US,80,95',
+  '',
+].join('\n');
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+describe('landing dropped files and planning raw objects', () => {
+  let home: string;
+  let lake: LocalLake;
+  const now = new Date('2024-03-01T12:00:00Z');
+
+  async function drop(key: string, content: string | Uint8Array) {
+    await lake.store.put(lake.names.buckets.dropzone, key, content);
+    return landDroppedObject(lake, { bucket: lake.names.buckets.dropzone, key });
+  }
+
+  async function rawKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const item of lake.store.list(lake.names.buckets.raw, '')) keys.push(item.key);
+    return keys;
+  }
+
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'lake-land-'));
+    lake = buildLocalLake(home, { clock: { now: () => now } });
+  });
+  afterEach(async () => {
+    await lake.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('lands a CSV under a dataset folder as the raw object named by its hash', async () => {
+    // Act
+    const result = await drop('Vitals/2024/clinic export.csv', VITALS_CSV);
+
+    // Assess
+    const key = rawKey('vitals', 'dropzone', sha256(VITALS_CSV), 'csv');
+    expect(result).toEqual({ outcome: 'landed', dataset: 'vitals', contentHash: sha256(VITALS_CSV), raw: { bucket: lake.names.buckets.raw, key } });
+    expect(await readFile(lake.store.objectPath(lake.names.buckets.raw, key), 'utf8')).toBe(VITALS_CSV);
+    const info = await lake.store.head(lake.names.buckets.raw, key);
+    expect(info?.metadata).toMatchObject({
+      'original-bucket': lake.names.buckets.dropzone,
+      'original-key': 'Vitals/2024/clinic export.csv',
+      'landed-at': now.toISOString(),
+      dataset: 'vitals',
+      'content-sha256': sha256(VITALS_CSV),
+    });
+  });
+
+  it('lands a CSV outside any dataset folder by its header', async () => {
+    // Prepare: semicolon-delimited, with a BOM, as spreadsheet exports write it.
+    const csv = `\ufeff${VITALS_CSV.replace(/,/g, ';')}`;
+
+    // Act
+    const result = await drop('inbox/readings.csv', csv);
+
+    // Assess
+    expect(result.outcome).toBe('landed');
+    expect(result.outcome !== 'quarantined' && result.dataset).toBe('vitals');
+    expect(await rawKeys()).toEqual([rawKey('vitals', 'dropzone', sha256(csv), 'csv')]);
+  });
+
+  it('records the same file dropped twice as a duplicate, with no new raw object, and the manifest lists both drops', async () => {
+    // Prepare
+    const first = await drop('vitals/monday.csv', VITALS_CSV);
+    if (first.outcome === 'quarantined') throw new Error('first drop was quarantined');
+    await planRawObject(lake, first.raw);
+
+    // Act
+    const second = await drop('vitals/monday (copy).csv', VITALS_CSV);
+
+    // Assess
+    expect(second.outcome).toBe('duplicate');
+    expect(await rawKeys()).toHaveLength(1);
+    const manifest = await readFileManifest(lake.store, lake.names, 'vitals', first.contentHash);
+    expect(manifest?.source).toEqual({ bucket: lake.names.buckets.dropzone, key: 'vitals/monday.csv' });
+    expect(manifest?.duplicateDrops.map((d) => d.key)).toEqual(['vitals/monday (copy).csv']);
+  });
+
+  it('treats a redelivered event for the same drop as the same landing, not a duplicate', async () => {
+    // Prepare
+    const first = await drop('vitals/tuesday.csv', VITALS_CSV);
+
+    // Act
+    const again = await landDroppedObject(lake, { bucket: lake.names.buckets.dropzone, key: 'vitals/tuesday.csv' });
+
+    // Assess
+    expect(again).toEqual(first);
+    if (first.outcome === 'quarantined') throw new Error('drop was quarantined');
+    await planRawObject(lake, first.raw);
+    expect((await readFileManifest(lake.store, lake.names, 'vitals', first.contentHash))?.duplicateDrops).toEqual([]);
+  });
+
+  it('quarantines a file of an unknown dataset with a reason, and keeps the source', async () => {
+    // Prepare
+    const csv = 'colour,flavour\nred,cherry\n';
+
+    // Act
+    const result = await drop('inbox/foo.csv', csv);
+
+    // Assess
+    expect(result.outcome).toBe('quarantined');
+    if (result.outcome !== 'quarantined') return;
+    expect(result.reason).toMatch(/^cannot tell which dataset 'foo\.csv' holds: put it under a dataset folder \(.*vitals\/.*\) or use headers of a known dataset$/);
+    expect(result.quarantine).toEqual({ bucket: lake.names.buckets.rejects, key: `quarantine/_unknown/${sha256(csv)}/foo.csv` });
+    expect(await lake.store.head(lake.names.buckets.dropzone, 'inbox/foo.csv')).toBeDefined();
+    const reason = JSON.parse(await readFile(lake.store.objectPath(lake.names.buckets.rejects, `quarantine/_unknown/${sha256(csv)}/reason.json`), 'utf8'));
+    expect(reason.reason).toBe(result.reason);
+    expect(await rawKeys()).toEqual([]);
+  });
+
+  it('quarantines an empty file and an Excel workbook with reasons the dropper can act on', async () => {
+    // Act
+    const empty = await drop('vitals/empty.csv', '');
+    const workbook = await drop('vitals/readings.xlsx', Buffer.from('PK\u0003\u0004 not really a workbook'));
+
+    // Assess
+    expect(empty.outcome === 'quarantined' && empty.reason).toMatch(/^empty file/);
+    expect(workbook.outcome === 'quarantined' && workbook.reason).toMatch(/Excel workbooks are not supported yet/);
+    expect(workbook.outcome === 'quarantined' && workbook.quarantine.key).toMatch(/^quarantine\/vitals\/[0-9a-f]{64}\/readings\.xlsx$/);
+    expect(await rawKeys()).toEqual([]);
+  });
+
+  it('accepts JSON Lines and detects its dataset from the field names', async () => {
+    // Prepare
+    const jsonl = '{"patient_id":"P-1","recorded_at":"2024-03-01T08:00:00Z","site":"SG","heart_rate_bpm":70}\n';
+
+    // Act
+    const result = await drop('partner/feed.jsonl', jsonl);
+
+    // Assess
+    expect(result.outcome === 'landed' && result.raw.key).toBe(rawKey('vitals', 'dropzone', sha256(jsonl), 'jsonl'));
+  });
+
+  it('plans a raw object into one NormalizeChunkMessage and a planned manifest', async () => {
+    // Prepare
+    const landed = await drop('vitals/wednesday.csv', VITALS_CSV);
+    if (landed.outcome === 'quarantined') throw new Error('drop was quarantined');
+
+    // Act
+    const plan = await planRawObject(lake, landed.raw);
+
+    // Assess
+    expect(plan).toEqual({ dataset: 'vitals', contentHash: landed.contentHash, chunks: 1, alreadyComplete: false });
+    const messages = await lake.queue.list(lake.names.queues.normalize);
+    expect(messages).toHaveLength(1);
+    const body = JSON.parse(messages[0]?.body ?? 'null') as NormalizeChunkMessage;
+    const expected: NormalizeChunkMessage = {
+      kind: 'normalize-chunk',
+      dataset: 'vitals',
+      format: 'csv',
+      raw: landed.raw,
+      contentHash: landed.contentHash,
+      ingestedAt: now.toISOString(),
+      chunk: { index: 0, count: 1 },
+    };
+    expect(body).toEqual(expected);
+    const manifest = await readFileManifest(lake.store, lake.names, 'vitals', landed.contentHash);
+    expect(manifest).toMatchObject({ status: 'planned', chunkCount: 1, format: 'csv', raw: landed.raw, landedAt: now.toISOString() });
+  });
+
+  it('sends nothing for a raw object whose file manifest is already complete', async () => {
+    // Prepare
+    const landed = await drop('vitals/thursday.csv', VITALS_CSV);
+    if (landed.outcome === 'quarantined') throw new Error('drop was quarantined');
+    await planRawObject(lake, landed.raw);
+    await writeChunkManifest(lake.store, lake.names, {
+      dataset: 'vitals',
+      contentHash: landed.contentHash,
+      raw: landed.raw,
+      index: 0,
+      rowsIn: 2,
+      rowsWritten: 2,
+      rowsRejected: 0,
+      rowsDuplicate: 0,
+      outputKeys: [],
+      partitions: [],
+      writtenAt: now.toISOString(),
+    });
+    await completeIfAllChunksDone(lake.store, lake.names, 'vitals', landed.contentHash);
+    const before = (await lake.queue.list(lake.names.queues.normalize)).length;
+
+    // Act
+    const plan = await planRawObject(lake, landed.raw);
+
+    // Assess
+    expect(plan.alreadyComplete).toBe(true);
+    expect(await lake.queue.list(lake.names.queues.normalize)).toHaveLength(before);
+  });
+
+  it('refuses to plan an object outside the raw layout', async () => {
+    await lake.store.put(lake.names.buckets.raw, 'vitals/readme.txt', 'hello');
+
+    await expect(planRawObject(lake, { bucket: lake.names.buckets.raw, key: 'vitals/readme.txt' })).rejects.toThrow(RawObjectLayoutError);
+  });
+});
