@@ -15,8 +15,8 @@ import { runToCompletion } from '@pulse-lake/shared/query/run';
 import { generateFleet } from '../demo/fleet';
 import type { RunningLake } from '../runtime/runtime';
 import { startLake } from '../runtime/runtime';
-import type { OutputFormat, ResultSet } from './format';
-import { formatResult, resultObjects } from './format';
+import type { ResultFormat as OutputFormat, ResultSet } from '@pulse-lake/shared/query/format';
+import { formatResult, resultObjects } from '@pulse-lake/shared/query/format';
 import type { FileOutcome } from './outcomes';
 import { fileOutcome, isProcessed, sha256File } from './outcomes';
 
