@@ -83,15 +83,7 @@ export interface FileManifest {
 }
 
 /** What plan time knows about a file. */
-export interface PlannedFile {
-  dataset: string;
-  contentHash: string;
-  format: SourceFormat;
-  raw: ObjectRef;
-  source?: ObjectRef;
-  landedAt: string;
-  chunkCount: number;
-}
+export type PlannedFile = Pick<FileManifest, 'dataset' | 'contentHash' | 'format' | 'raw' | 'source' | 'landedAt' | 'chunkCount'>;
 
 /** A manifest object that is not the JSON the lake writes (hand-edited or truncated). */
 export class ManifestCorruptError extends Error {
