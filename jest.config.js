@@ -19,7 +19,9 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/**/tests/integration/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
-      testTimeout: 120000,
     },
   ],
+  // testTimeout is a global option: inside a project it is silently ignored (tests ran with 5 s).
+  // Integration tests start lakes and DuckDB; on a loaded 2-core CI machine they need more.
+  testTimeout: 120000,
 };

@@ -151,46 +151,60 @@ describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
   });
 });
 
+/** `lake up` as a user runs it: a child process whose output can be waited on and which stops on Ctrl-C (SIGINT). */
+function spawnLakeUp(home: string, args: string[]) {
+  const bin = fileURLToPath(new URL('../../bin/lake.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'up', ...args], {
+    env: { ...process.env, LAKE_HOME: home, LAKE_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    out,
+    /** Resolves once stdout contains `text`; fails if the process exits first or it takes 90 s. */
+    waitFor: (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${text}" within 90 s; stdout:\n${out.stdout}\nstderr:\n${out.stderr}`)), 90_000);
+        const check = () => {
+          if (!out.stdout.includes(text)) return;
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          resolve();
+        };
+        child.stdout.on('data', check);
+        check();
+        child.once('exit', () => {
+          clearTimeout(timer);
+          reject(new Error(`lake up exited before "${text}"; stdout:\n${out.stdout}\nstderr:\n${out.stderr}`));
+        });
+      }),
+    /** Ctrl-C, then the exit code and signal. */
+    stop: async () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
 describe('lake up --demo', () => {
   it('generates the fleet, reports it landed, and stops on Ctrl-C', async () => {
     // Prepare
     const home = await tempDir('up');
-    const bin = fileURLToPath(new URL('../../bin/lake.js', import.meta.url));
     try {
       // Act
-      const child = spawn(process.execPath, [bin, 'up', '--demo', '--patients', '6', '--days', '1'], {
-        env: { ...process.env, LAKE_HOME: home, LAKE_PORT: '0' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "watching" line within 90 s; stdout:\n${stdout}\nstderr:\n${stderr}`)), 90_000);
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString();
-          if (stdout.includes('watching ')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.on('exit', () => {
-          clearTimeout(timer);
-          reject(new Error(`lake up exited early; stdout:\n${stdout}\nstderr:\n${stderr}`));
-        });
-      });
-      child.kill('SIGINT');
-      const code = await exited;
+      const up = spawnLakeUp(home, ['--demo', '--patients', '6', '--days', '1']);
+      await up.waitFor('watching ');
+      const exit = await up.stop();
       // Assess
-      expect(stdout).toMatch(/landed:\n\s+patients\s+1 file\(s\)\s+6 rows in\s+6 written/);
-      expect(stdout).toMatch(/vitals\s+3 file\(s\)/);
-      expect(stdout).toContain('npm run lake -- query daily_vitals --partner clinic-sg');
-      expect(code).toBe(0);
+      expect(up.out.stdout).toMatch(/landed:\n\s+patients\s+1 file\(s\)\s+6 rows in\s+6 written/);
+      expect(up.out.stdout).toMatch(/vitals\s+3 file\(s\)/);
+      expect(up.out.stdout).toContain('npm run lake -- query daily_vitals --partner clinic-sg');
+      expect({ ...exit, stderr: up.out.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     } finally {
       await cleanup(home);
     }
-  });
+  }, 120_000);
 });
