@@ -99,7 +99,7 @@ describe('local SQS queue', () => {
     );
     await until(() => deliveries.length === 1);
     expect(await queue.depth('q')).toEqual({ visible: 0, inFlight: 2 });
-    await queue.idle('q', { timeoutMs: 5000 });
+    await queue.idle('q', { timeoutMs: 30_000 });
     await consumer.stop();
 
     expect(deliveries).toHaveLength(2);
