@@ -6,7 +6,7 @@
  * csv-parse buffers for the record in hand.
  */
 import type { Readable } from 'node:stream';
-import { Readable as ReadableStream } from 'node:stream';
+import { finished, Readable as ReadableStream } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { CsvError } from 'csv-parse';
 import type { HeaderItem, ProblemItem, SourceDialect, SourceItem } from './records';
@@ -89,7 +89,36 @@ function isBlank(fields: readonly string[]): boolean {
 }
 
 /**
- * Reads a CSV stream: yields the header (with the detected dialect), then each
+ * The records a parser has buffered, drained with `read()` each time it becomes
+ * readable: one await per batch instead of one per record.
+ */
+async function* recordBatches(parser: Readable): AsyncGenerator<string[][]> {
+  let wake = () => {};
+  let done = false;
+  let failure: unknown;
+  parser.on('readable', () => wake());
+  finished(parser, (error) => {
+    done = true;
+    failure = error;
+    wake();
+  });
+  for (;;) {
+    const batch: string[][] = [];
+    for (let record = parser.read() as string[] | null; record !== null; record = parser.read() as string[] | null) batch.push(record);
+    if (batch.length > 0) {
+      yield batch;
+      continue;
+    }
+    if (failure !== undefined && failure !== null) throw failure;
+    if (done || parser.readableEnded) return;
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
+}
+
+/**
+ * Reads a CSV stream in batches of items (one `for await` step per parsed text
+ * piece, not per record: per-record steps cost as much as parsing): the header
+ * (with the detected dialect), then each
  * data record as a `row` with its record number and starting line, or as a
  * `problem` when it has a different number of fields than the header (extra
  * trailing empty fields are tolerated) or cannot be parsed. Blank lines are skipped.
@@ -97,7 +126,7 @@ function isBlank(fields: readonly string[]): boolean {
  * Throws EmptySourceError when there is no header, and SourceFormatError when
  * the bytes stop being valid in the encoding the sample showed.
  */
-export async function* readCsv(input: Readable, options: CsvReadOptions = {}): AsyncGenerator<CsvRecord> {
+export async function* readCsv(input: Readable, options: CsvReadOptions = {}): AsyncGenerator<CsvRecord[]> {
   const sampleBytes = options.sampleBytes ?? DEFAULT_SAMPLE_BYTES;
   const chunks = input[Symbol.asyncIterator]();
   const head: Buffer[] = [];
@@ -179,45 +208,53 @@ export async function* readCsv(input: Readable, options: CsvReadOptions = {}): A
   let header: HeaderItem | undefined;
   let nextLine = 1;
   let record = 0;
-  const problemsFromSkips = function* (): Generator<ProblemItem> {
+  const problemsFromSkips = (batch: SourceItem[]): void => {
     while (skipped.length > 0) {
       const error = skipped.shift();
       if (error === undefined) break;
       record++;
       const line = typeof error.lines === 'number' ? error.lines : nextLine;
       // Only the error code: the csv-parse message quotes field content.
-      yield { kind: 'problem', record, line, rule: 'malformed_csv', reason: `record ${record} (line ${line}) cannot be parsed (${error.code}); check its quotes` };
+      batch.push({ kind: 'problem', record, line, rule: 'malformed_csv', reason: `record ${record} (line ${line}) cannot be parsed (${error.code}); check its quotes` });
       nextLine = line + 1;
     }
   };
-  try {
-    for await (const value of parser as AsyncIterable<string[]>) {
-      yield* problemsFromSkips();
-      const fields = value;
-      const line = nextLine;
-      nextLine += 1 + newlines(fields);
-      if (isBlank(fields)) continue;
-      if (header === undefined) {
-        header = { kind: 'header', fields, dialect };
-        yield header;
-        continue;
-      }
-      record++;
-      const expected = header.fields.length;
-      if (fields.length > expected && isBlank(fields.slice(expected))) fields.length = expected;
-      if (fields.length !== expected) {
-        yield {
-          kind: 'problem',
-          record,
-          line,
-          rule: 'field_count',
-          reason: `record ${record} (line ${line}) has ${fields.length} fields but the header has ${expected}; a delimiter or quote is missing or extra`,
-        };
-        continue;
-      }
-      yield { kind: 'row', fields, record, line };
+  const itemOf = (fields: string[]): SourceItem | undefined => {
+    const line = nextLine;
+    nextLine += 1 + newlines(fields);
+    if (isBlank(fields)) return undefined;
+    if (header === undefined) {
+      header = { kind: 'header', fields, dialect };
+      return header;
     }
-    yield* problemsFromSkips();
+    record++;
+    const expected = header.fields.length;
+    if (fields.length > expected && isBlank(fields.slice(expected))) fields.length = expected;
+    if (fields.length !== expected) {
+      return {
+        kind: 'problem',
+        record,
+        line,
+        rule: 'field_count',
+        reason: `record ${record} (line ${line}) has ${fields.length} fields but the header has ${expected}; a delimiter or quote is missing or extra`,
+      };
+    }
+    return { kind: 'row', fields, record, line };
+  };
+  try {
+    for await (const records of recordBatches(parser)) {
+      const batch: SourceItem[] = [];
+      for (const fields of records) {
+        problemsFromSkips(batch);
+        const item = itemOf(fields);
+        if (item !== undefined) batch.push(item);
+      }
+      problemsFromSkips(batch);
+      if (batch.length > 0) yield batch;
+    }
+    const tail: SourceItem[] = [];
+    problemsFromSkips(tail);
+    if (tail.length > 0) yield tail;
   } finally {
     source.destroy();
     parser.destroy();

@@ -10,6 +10,9 @@ import { createInterface } from 'node:readline';
 import type { SourceDialect, SourceItem } from './records';
 import { EmptySourceError } from './records';
 
+/** Items per yielded batch: the consumer's per-step cost is paid per batch, not per line. */
+const BATCH = 1024;
+
 const DIALECT: SourceDialect = { format: 'jsonl', encoding: 'utf-8', bom: false, decimalComma: false };
 
 interface JsonLine {
@@ -69,20 +72,23 @@ export async function scanJsonlHeader(input: Readable): Promise<string[]> {
 }
 
 /**
- * Second pass: yields the header, then one `row` per object line with its
- * values in header order ('' for a missing key), or a `problem` for a line that
- * is not a JSON object. Record numbers count non-blank lines.
+ * Second pass: yields, in batches of up to BATCH items, the header, then one
+ * `row` per object line with its values in header order ('' for a missing key),
+ * or a `problem` for a line that is not a JSON object. Record numbers count
+ * non-blank lines.
  */
-export async function* readJsonl(input: Readable, header: readonly string[]): AsyncGenerator<SourceItem> {
-  yield { kind: 'header', fields: [...header], dialect: { ...DIALECT } };
+export async function* readJsonl(input: Readable, header: readonly string[]): AsyncGenerator<SourceItem[]> {
+  let batch: SourceItem[] = [{ kind: 'header', fields: [...header], dialect: { ...DIALECT } }];
   let record = 0;
   for await (const { line, text } of lines(input)) {
     record++;
     const object = parseObject(text);
-    if (object === undefined) {
-      yield { kind: 'problem', record, line, rule: 'malformed_json', reason: `record ${record} (line ${line}) is not a JSON object` };
-      continue;
+    if (object === undefined) batch.push({ kind: 'problem', record, line, rule: 'malformed_json', reason: `record ${record} (line ${line}) is not a JSON object` });
+    else batch.push({ kind: 'row', fields: header.map((key) => asField(object[key])), record, line });
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
     }
-    yield { kind: 'row', fields: header.map((key) => asField(object[key])), record, line };
   }
+  if (batch.length > 0) yield batch;
 }

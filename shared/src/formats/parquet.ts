@@ -22,6 +22,12 @@ export interface ParquetWriterOptions {
   compression?: 'zstd' | 'snappy';
   /** The DuckDB instance that converts staged rows (default: one shared per process, see parquetEngine()). */
   engine?: DuckDBInstance;
+  /**
+   * Columns with the same value on every row (lineage such as `_source_hash`),
+   * by name: written once into the conversion SQL instead of staged per row.
+   * append() ignores whatever its row holds at their positions.
+   */
+  constants?: Readonly<Record<string, CuratedValue>>;
 }
 
 export interface ParquetFileWriter {
@@ -57,7 +63,12 @@ const SQL_TYPE: Record<ColumnType, string> = {
 /** The field separator of staged rows: ASCII unit separator, which real text practically never holds. */
 const SEP = '\x1f';
 const NEEDS_QUOTES = /[\x1f"\r\n]/;
-const ROWS_PER_FLUSH = 4096;
+/**
+ * Small on purpose: a normalizer may hold sixty writers open, and rows buffered
+ * longer than a young-generation GC survive into the old generation, whose
+ * collections then cost more than the writes saved.
+ */
+const ROWS_PER_FLUSH = 256;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 let shared: Promise<DuckDBInstance> | undefined;
@@ -137,9 +148,31 @@ function encoderFor(column: CuratedColumn): Encoder {
   }
 }
 
+/** `value` as a SQL literal of `column`'s type, for a constant column. */
+function sqlLiteral(column: CuratedColumn, value: CuratedValue): string {
+  const staged = encoderFor(column)(value);
+  if (value === null) return `CAST(NULL AS ${SQL_TYPE[column.type]})`;
+  if (column.type === 'timestamp') return `make_timestamp(${staged})`;
+  // Through the encoder, so a constant is checked exactly like a staged value.
+  return `CAST(${sqlString(column.type === 'string' ? (value as string) : staged)} AS ${SQL_TYPE[column.type]})`;
+}
+
+/** Staged column positions: the columns that are not constants. */
+function stagedIndexes(columns: readonly CuratedColumn[], constants: Readonly<Record<string, CuratedValue>>): number[] {
+  return columns.flatMap((column, index) => (Object.hasOwn(constants, column.name) ? [] : [index]));
+}
+
 function conversionSql(stagePath: string, path: string, columns: readonly CuratedColumn[], options: ParquetWriterOptions): string {
-  const types = columns.map((c, i) => `${sqlString(`c${i}`)}: ${sqlString(SQL_TYPE[c.type])}`).join(', ');
-  const select = columns.map((c, i) => `${c.type === 'timestamp' ? `make_timestamp(c${i})` : `c${i}`} AS ${sqlIdentifier(c.name)}`).join(', ');
+  const constants = options.constants ?? {};
+  const staged = stagedIndexes(columns, constants);
+  const types = staged.map((index, i) => `${sqlString(`c${i}`)}: ${sqlString(SQL_TYPE[(columns[index] as CuratedColumn).type])}`).join(', ');
+  const select = columns
+    .map((column) => {
+      const at = staged.indexOf(columns.indexOf(column));
+      if (at < 0) return `${sqlLiteral(column, constants[column.name] ?? null)} AS ${sqlIdentifier(column.name)}`;
+      return `${column.type === 'timestamp' ? `make_timestamp(c${at})` : `c${at}`} AS ${sqlIdentifier(column.name)}`;
+    })
+    .join(', ');
   const read =
     `read_csv(${sqlString(stagePath)}, columns = {${types}}, header = false, auto_detect = false, delim = ${sqlString(SEP)}, ` +
     `quote = '"', escape = '"', allow_quoted_nulls = false, new_line = '\\n', strict_mode = true)`;
@@ -153,18 +186,28 @@ function conversionSql(stagePath: string, path: string, columns: readonly Curate
  */
 export async function openParquetWriter(path: string, columns: readonly CuratedColumn[], options: ParquetWriterOptions = {}): Promise<ParquetFileWriter> {
   if (columns.length === 0) throw new ParquetValueError('(none)', 'string', 'an empty column list');
-  const encoders = columns.map(encoderFor);
+  const constants = options.constants ?? {};
+  for (const name of Object.keys(constants)) {
+    if (!columns.some((c) => c.name === name)) throw new ParquetValueError(name, 'string', 'a constant for a column the writer does not have');
+  }
+  // Checked now, so a bad constant fails at open, not at the end of the chunk.
+  for (const column of columns) if (Object.hasOwn(constants, column.name)) sqlLiteral(column, constants[column.name] ?? null);
   const width = columns.length;
+  const staged = stagedIndexes(columns, constants);
+  if (staged.length === 0) throw new ParquetValueError('(all)', 'string', 'constants for every column; at least one column must vary');
+  const encoders = staged.map((index) => encoderFor(columns[index] as CuratedColumn));
   const stagePath = `${path}.stage`;
   const fd = openSync(stagePath, 'w');
   let open = true;
   let rows = 0;
-  let pending: string[] = [];
+  let pending = '';
+  let pendingRows = 0;
 
   const flush = () => {
-    if (pending.length === 0) return;
-    writeSync(fd, pending.join(''));
-    pending = [];
+    if (pendingRows === 0) return;
+    writeSync(fd, pending);
+    pending = '';
+    pendingRows = 0;
   };
   const release = () => {
     if (!open) return;
@@ -181,13 +224,14 @@ export async function openParquetWriter(path: string, columns: readonly CuratedC
       if (!open) throw new Error(`parquet writer for ${path} is closed`);
       if (values.length !== width) throw new ParquetValueError('(row)', 'string', `${values.length} values for ${width} columns`);
       let line = '';
-      for (let i = 0; i < width; i++) {
-        const encode = encoders[i] as Encoder;
-        line += i === 0 ? encode(values[i] ?? null) : SEP + encode(values[i] ?? null);
+      for (let i = 0; i < staged.length; i++) {
+        const encoded = (encoders[i] as Encoder)(values[staged[i] as number] ?? null);
+        line += i === 0 ? encoded : SEP + encoded;
       }
-      pending.push(`${line}\n`);
+      pending += `${line}\n`;
+      pendingRows++;
       rows++;
-      if (pending.length >= ROWS_PER_FLUSH) flush();
+      if (pendingRows >= ROWS_PER_FLUSH) flush();
     },
     async close() {
       if (!open) throw new Error(`parquet writer for ${path} is closed`);
@@ -207,7 +251,8 @@ export async function openParquetWriter(path: string, columns: readonly CuratedC
       return { rows };
     },
     abort() {
-      pending = [];
+      pending = '';
+      pendingRows = 0;
       release();
       rmSync(stagePath, { force: true });
       rmSync(path, { force: true });

@@ -8,7 +8,7 @@
  * Every output key is derived from the content hash and chunk index, so an SQS
  * redelivery overwrites its own outputs instead of adding rows. Memory stays
  * flat whatever the object size: rows are streamed to staging files in a temp
- * folder, and only an 8-byte-ish fingerprint per row is kept for deduplication.
+ * folder, and only an 8-byte fingerprint per row is kept for deduplication.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ import { PARTITIONS_WRITTEN } from '../lake/messages';
 import { quarantineObject } from '../lake/quarantine';
 import type { LakeDeps } from '../ports';
 import { createTokenizer } from '../privacy/tokenize';
+import { FingerprintSet } from './fingerprint-set';
 import type { RowNormalizer } from './row-normalizer';
 import { createRowNormalizer, HeaderError } from './row-normalizer';
 
@@ -109,23 +110,27 @@ function openJsonLines(path: string) {
   };
 }
 
-/**
- * A 53-bit fingerprint of a dedupe key (two FNV-1a passes). Keeping fingerprints
- * rather than keys bounds memory to ~40 MB per million rows; the chance that two
- * different keys collide in a million-row chunk is about 5e-5.
- */
-function fingerprint(key: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ key.length;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  return (a >>> 0) * 0x200000 + ((b >>> 0) >>> 11);
+const CONVERSIONS_AT_ONCE = 2;
+
+/** Runs `task` over `items` with at most `limit` running at once; rejects with the first failure after all settle. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        await task(items[index] as T, index);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
 }
 
-async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage): Promise<AsyncIterable<SourceItem>> {
+async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage): Promise<AsyncIterable<SourceItem[]>> {
   const { bucket, key } = message.raw;
   const range = message.chunk.range;
   switch (message.format) {
@@ -172,6 +177,8 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
   const { contentHash } = message;
   const chunkIndex = message.chunk.index;
   const columns = curatedColumns(contract);
+  // The same on every row of the chunk: written once per file, not staged per row.
+  const lineage = { _source_hash: contentHash, _ingested_at: ingestedAt };
   const tokenizer = createTokenizer(await deps.keys.pseudonymizationKey());
 
   const work = mkdtempSync(join(tmpdir(), 'pulse-lake-normalize-'));
@@ -185,58 +192,58 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
 
   try {
     try {
-      const seen = new Set<number>();
-      for await (const item of await itemsOf(deps, message)) {
-        if (item.kind === 'header') {
-          dialect = item.dialect;
-          normalizer = createRowNormalizer(contract, item.fields, {
-            tokenizer,
-            sourceHash: contentHash,
-            ingestedAt,
-            decimalComma: item.dialect.decimalComma,
-            now: clock.now(),
-          });
-          continue;
+      const seen = new FingerprintSet();
+      for await (const batch of await itemsOf(deps, message)) {
+        for (const item of batch) {
+          if (item.kind === 'header') {
+            dialect = item.dialect;
+            normalizer = createRowNormalizer(contract, item.fields, {
+              tokenizer,
+              sourceHash: contentHash,
+              ingestedAt,
+              decimalComma: item.dialect.decimalComma,
+              now: clock.now(),
+            });
+            continue;
+          }
+          counts.rowsIn++;
+          if (item.kind === 'problem' || normalizer === undefined) {
+            counts.rowsRejected++;
+            const rule = item.kind === 'problem' ? item.rule : 'no_header';
+            const reason = item.kind === 'problem' ? item.reason : `record ${item.record} came before any header`;
+            rejects.write({ file: message.raw.key, line: item.record, physicalLine: item.line, rule, reason, values: {} });
+            continue;
+          }
+          const result = normalizer.normalize(item.fields, item.record);
+          if (!result.ok) {
+            counts.rowsRejected++;
+            const [first, ...more] = result.rejections;
+            rejects.write({
+              file: message.raw.key,
+              line: item.record,
+              physicalLine: item.line,
+              ...(first?.column !== undefined ? { column: first.column } : {}),
+              rule: first?.rule ?? 'invalid',
+              reason: first?.reason ?? `record ${item.record} was rejected`,
+              ...(more.length > 0 ? { problems: result.rejections.map((r) => ({ ...(r.column !== undefined ? { column: r.column } : {}), rule: r.rule, reason: r.reason })) } : {}),
+              values: result.protectedValues,
+            });
+            continue;
+          }
+          if (!seen.add(result.dedupeKey)) {
+            counts.rowsDuplicate++;
+            continue;
+          }
+          const id = `${result.site}/${result.dt}`;
+          let partition = partitions.get(id);
+          if (partition === undefined) {
+            const path = join(work, `part-${partitions.size}.parquet`);
+            partition = { site: result.site, dt: result.dt, path, writer: await openParquetWriter(path, columns, { constants: lineage }) };
+            partitions.set(id, partition);
+          }
+          partition.writer.append(result.values);
+          counts.rowsWritten++;
         }
-        counts.rowsIn++;
-        if (item.kind === 'problem' || normalizer === undefined) {
-          counts.rowsRejected++;
-          const rule = item.kind === 'problem' ? item.rule : 'no_header';
-          const reason = item.kind === 'problem' ? item.reason : `record ${item.record} came before any header`;
-          rejects.write({ file: message.raw.key, line: item.record, physicalLine: item.line, rule, reason, values: {} });
-          continue;
-        }
-        const result = normalizer.normalize(item.fields, item.record);
-        if (!result.ok) {
-          counts.rowsRejected++;
-          const [first, ...more] = result.rejections;
-          rejects.write({
-            file: message.raw.key,
-            line: item.record,
-            physicalLine: item.line,
-            ...(first?.column !== undefined ? { column: first.column } : {}),
-            rule: first?.rule ?? 'invalid',
-            reason: first?.reason ?? `record ${item.record} was rejected`,
-            ...(more.length > 0 ? { problems: result.rejections.map((r) => ({ ...(r.column !== undefined ? { column: r.column } : {}), rule: r.rule, reason: r.reason })) } : {}),
-            values: result.protectedValues,
-          });
-          continue;
-        }
-        const print = fingerprint(result.dedupeKey);
-        if (seen.has(print)) {
-          counts.rowsDuplicate++;
-          continue;
-        }
-        seen.add(print);
-        const id = `${result.site}/${result.dt}`;
-        let partition = partitions.get(id);
-        if (partition === undefined) {
-          const path = join(work, `part-${partitions.size}.parquet`);
-          partition = { site: result.site, dt: result.dt, path, writer: await openParquetWriter(path, columns) };
-          partitions.set(id, partition);
-        }
-        partition.writer.append(result.values);
-        counts.rowsWritten++;
       }
     } catch (error) {
       quarantined = fileLevelReason(error);
@@ -256,12 +263,15 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
     } else {
       // Sorted, so outputs and manifests list partitions in the same order on every retry.
       const ordered = [...partitions.values()].sort((a, b) => (a.site + a.dt).localeCompare(b.site + b.dt));
-      for (const partition of ordered) {
+      const keys = ordered.map((partition) => curatedPartKey(contract.stage, contract.name, partition.site, partition.dt, contentHash, chunkIndex));
+      // Conversions run on DuckDB's threads: two at a time keeps both cores busy.
+      await forEachConcurrently(ordered, CONVERSIONS_AT_ONCE, async (partition, index) => {
         await partition.writer.close();
-        const key = curatedPartKey(contract.stage, contract.name, partition.site, partition.dt, contentHash, chunkIndex);
-        await store.putFile(names.buckets.curated, key, partition.path, { contentType: 'application/vnd.apache.parquet' });
+        await store.putFile(names.buckets.curated, keys[index] as string, partition.path, { contentType: 'application/vnd.apache.parquet' });
         rmSync(partition.path, { force: true });
-        outputKeys.push(key);
+      });
+      for (const [index, partition] of ordered.entries()) {
+        outputKeys.push(keys[index] as string);
         written.push({ site: partition.site, dt: partition.dt, location: partitionLocation(names, contract.stage, contract.name, partition.site, partition.dt) });
       }
       if (rejects.count > 0) {

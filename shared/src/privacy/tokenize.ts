@@ -30,8 +30,8 @@ export const MIN_KEY_BYTES = 16;
 const DEFAULT_CACHE_SIZE = 100_000;
 
 /**
- * A tokenizer on `key`. Tokens are cached per raw value (bounded, oldest
- * evicted first): the same few thousand patients recur on every row, and an
+ * A tokenizer on `key`. Tokens are cached per raw value (bounded: a full
+ * cache is emptied): the same few thousand patients recur on every row, and an
  * HMAC per row costs about as much as the rest of the row pipeline.
  */
 export function createTokenizer(key: Buffer, options: { cacheSize?: number } = {}): Tokenizer {
@@ -41,18 +41,24 @@ export function createTokenizer(key: Buffer, options: { cacheSize?: number } = {
   // Copied so a caller zeroing or reusing its buffer cannot change tokens mid-run.
   const secret = Buffer.from(key);
   const limit = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
-  const cache = new Map<string, string>();
+  // One map per namespace, keyed by the raw value: a concatenated cache key would
+  // cost a string flatten and hash on every lookup, the hot path of every row.
+  const caches = new Map<string, Map<string, string>>();
+  let cached = 0;
   return {
     token(namespace: string, value: string): string {
-      const cacheKey = namespace + '\u0000' + value;
-      const cached = cache.get(cacheKey);
-      if (cached !== undefined) return cached;
+      let cache = caches.get(namespace);
+      if (cache === undefined) caches.set(namespace, (cache = new Map()));
+      const hit = cache.get(value);
+      if (hit !== undefined) return hit;
       const token = createHmac('sha256', secret).update(namespace, 'utf8').update('\u0000', 'utf8').update(value.trim().toUpperCase(), 'utf8').digest('hex');
-      if (cache.size >= limit) {
-        const oldest = cache.keys().next();
-        if (oldest.done !== true) cache.delete(oldest.value);
+      if (cached >= limit) {
+        // Bounded: start afresh rather than track recency per entry.
+        for (const other of caches.values()) other.clear();
+        cached = 0;
       }
-      cache.set(cacheKey, token);
+      cache.set(value, token);
+      cached++;
       return token;
     },
   };

@@ -10,9 +10,9 @@ import { EmptySourceError, SourceFormatError } from '../../../src/formats/record
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const open = (name: string, highWaterMark?: number) => createReadStream(join(fixtures, name), highWaterMark ? { highWaterMark } : {});
 
-async function collect(items: AsyncIterable<SourceItem>): Promise<SourceItem[]> {
+async function collect(batches: AsyncIterable<SourceItem[]>): Promise<SourceItem[]> {
   const out: SourceItem[] = [];
-  for await (const item of items) out.push(item);
+  for await (const batch of batches) out.push(...batch);
   return out;
 }
 
