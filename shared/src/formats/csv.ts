@@ -27,6 +27,11 @@ export interface CsvReadOptions {
   encoding?: SourceDialect['encoding'];
   /** Bytes inspected to decide the encoding and delimiter (default 64 KiB). */
   sampleBytes?: number;
+  /**
+   * The input is the header's bytes followed by a chunk from further into the
+   * file (see csv-chunks.ts): number the chunk's records and lines from here.
+   */
+  continueAt?: { record: number; line: number };
 }
 
 const DEFAULT_SAMPLE_BYTES = 64 * 1024;
@@ -225,6 +230,10 @@ export async function* readCsv(input: Readable, options: CsvReadOptions = {}): A
     if (isBlank(fields)) return undefined;
     if (header === undefined) {
       header = { kind: 'header', fields, dialect };
+      if (options.continueAt !== undefined) {
+        record = options.continueAt.record - 1;
+        nextLine = options.continueAt.line;
+      }
       return header;
     }
     record++;

@@ -19,8 +19,15 @@ export interface NormalizeChunkMessage {
   chunk: {
     index: number;
     count: number;
-    /** Byte range of the raw object this chunk covers; absent when the chunk is the whole object. */
+    /** Byte range (end inclusive) of the raw object this chunk covers; absent when the chunk is the whole object. */
     range?: { start: number; end: number };
+    /**
+     * A CSV chunk past the first: the bytes of the file's header record, and the
+     * record and line numbers the chunk's first record has in the whole file.
+     */
+    continues?: { header: { start: number; end: number }; record: number; line: number };
+    /** How every chunk of a split CSV reads the bytes, decided once by the planner from the file's start. */
+    csv?: { delimiter: ',' | ';' | '\t'; encoding: 'utf-8' | 'windows-1252' };
   };
 }
 

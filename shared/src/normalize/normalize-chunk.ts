@@ -13,6 +13,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { CuratedValue, DatasetContract, Site } from '../datasets/contract';
 import { curatedColumns } from '../datasets/contract';
 import { getContract } from '../datasets/registry';
@@ -28,7 +29,7 @@ import { completeIfAllChunksDone, writeChunkManifest } from '../lake/manifest';
 import type { NormalizeChunkMessage, PartitionsWrittenDetail, WrittenPartition } from '../lake/messages';
 import { PARTITIONS_WRITTEN } from '../lake/messages';
 import { quarantineObject } from '../lake/quarantine';
-import type { LakeDeps } from '../ports';
+import type { ByteRange, LakeDeps } from '../ports';
 import { createTokenizer } from '../privacy/tokenize';
 import { FingerprintSet } from './fingerprint-set';
 import type { RowNormalizer } from './row-normalizer';
@@ -130,12 +131,23 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, task: 
   if (failures.length > 0) throw failures[0];
 }
 
+/** The header's bytes, then the chunk's: what a chunk past the first reads as one CSV. */
+async function* headerThenChunk(deps: NormalizeChunkDeps, message: NormalizeChunkMessage, header: ByteRange, range: ByteRange): AsyncGenerator<Buffer> {
+  const { bucket, key } = message.raw;
+  for (const part of [header, range]) {
+    for await (const piece of await deps.store.get(bucket, key, part)) yield piece as Buffer;
+  }
+}
+
 async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage): Promise<AsyncIterable<SourceItem[]>> {
   const { bucket, key } = message.raw;
-  const range = message.chunk.range;
+  const { range, continues, csv } = message.chunk;
   switch (message.format) {
-    case 'csv':
-      return readCsv(await deps.store.get(bucket, key, range));
+    case 'csv': {
+      const options = { ...(csv ?? {}), ...(continues !== undefined ? { continueAt: { record: continues.record, line: continues.line } } : {}) };
+      if (continues !== undefined && range !== undefined) return readCsv(Readable.from(headerThenChunk(deps, message, continues.header, range), { objectMode: false }), options);
+      return readCsv(await deps.store.get(bucket, key, range), options);
+    }
     case 'jsonl': {
       const header = await scanJsonlHeader(await deps.store.get(bucket, key, range));
       return readJsonl(await deps.store.get(bucket, key, range), header);
@@ -148,13 +160,13 @@ async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage)
 function checkMessage(message: NormalizeChunkMessage): Date {
   const ingestedAt = new Date(message.ingestedAt);
   if (Number.isNaN(ingestedAt.getTime())) throw new NormalizeMessageError(`normalize message for ${message.dataset} chunk ${message.chunk.index} has an invalid ingestedAt`);
-  const { index, count, range } = message.chunk;
+  const { index, count, range, continues } = message.chunk;
   if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) {
     throw new NormalizeMessageError(`normalize message for ${message.dataset} has chunk ${index} of ${count}`);
   }
-  // Byte-range chunks past the start have no header of their own; the planner does not produce them yet.
-  if (range !== undefined && range.start > 0) {
-    throw new NormalizeMessageError(`normalize message for ${message.dataset} chunk ${index} starts at byte ${range.start}; only chunks starting at the header are supported`);
+  // A chunk past the start has no header of its own: it must say where the header is.
+  if (range !== undefined && range.start > 0 && (continues === undefined || message.format !== 'csv')) {
+    throw new NormalizeMessageError(`normalize message for ${message.dataset} chunk ${index} starts at byte ${range.start} but does not say where the header is (only CSV chunks can)`);
   }
   return ingestedAt;
 }
