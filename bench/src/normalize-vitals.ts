@@ -9,13 +9,15 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { rawKey } from '@pulse-lake/shared/lake/keys';
 import { writePlannedManifest } from '@pulse-lake/shared/lake/manifest';
+import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
+import { planRawObject } from '@pulse-lake/shared/lake/plan-raw-object';
 import { normalizeChunk } from '@pulse-lake/shared/normalize/normalize-chunk';
 import type { Figures } from './child';
 import { peakRssMib, runChild } from './child';
@@ -92,6 +94,63 @@ async function runPipeline(csv: string, sha256: string): Promise<Figures> {
   }
 }
 
+/** One normalizer "Lambda": normalizes one chunk message in this process against the lake at `home`. */
+async function runChunk(home: string, messageJson: string): Promise<Figures> {
+  const lake = buildLocalLake(home);
+  try {
+    const message = JSON.parse(messageJson) as NormalizeChunkMessage;
+    const started = performance.now();
+    const outcome = await normalizeChunk(lake, message);
+    return { chunk: message.chunk.index, rows: outcome.rowsIn, rows_written: outcome.rowsWritten, seconds: Math.round(((performance.now() - started) / 1000) * 100) / 100, peak_rss_mib: peakRssMib() };
+  } finally {
+    await lake.close();
+  }
+}
+
+/**
+ * The deployed shape: the planner cuts the file into record-aligned chunks
+ * (64 MiB by default) and each chunk is normalized by its own process, as by
+ * its own Lambda, `concurrency` at a time. Timed from planning to the last chunk.
+ */
+async function runFanOut(csv: string, sha256: string, concurrency: number): Promise<Figures> {
+  const home = mkdtempSync(join(tmpdir(), 'pulse-bench-fanout-'));
+  const lake = buildLocalLake(home);
+  try {
+    const raw = { bucket: lake.names.buckets.raw, key: rawKey('vitals', 'dropzone', sha256, 'csv') };
+    await lake.store.putFile(raw.bucket, raw.key, csv);
+    // Created once up front, as the deployed key exists before any normalizer runs.
+    await lake.keys.pseudonymizationKey();
+    const started = performance.now();
+    const plan = await planRawObject(lake, raw);
+    const planSeconds = (performance.now() - started) / 1000;
+    const messages = (await lake.queue.list(lake.names.queues.normalize)).map((m) => m.body);
+    const results: Figures[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, messages.length) }, async () => {
+        while (next < messages.length) results.push(await runChild(import.meta.url, ['--chunk', home, messages[next++] as string]));
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const rows = results.reduce((sum, r) => sum + Number(r.rows), 0);
+    return {
+      bench: 'normalize-vitals-fanout',
+      rows,
+      rows_written: results.reduce((sum, r) => sum + Number(r.rows_written), 0),
+      chunks: plan.chunks,
+      concurrency,
+      plan_seconds: Math.round(planSeconds * 100) / 100,
+      seconds: Math.round(seconds * 100) / 100,
+      rows_per_s: Math.round(rows / seconds),
+      peak_rss_mib: Math.max(...results.map((r) => Number(r.peak_rss_mib))),
+      chunk_seconds: results.map((r) => r.seconds).join(' '),
+    };
+  } finally {
+    await lake.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 async function runDuckdbCopy(csv: string, rows: number): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-copy-'));
   try {
@@ -115,9 +174,12 @@ export async function benchNormalizeVitals(rows: number): Promise<Figures[]> {
     const { bytes, sha256 } = await generateVitalsCsv(csv, rows);
     const copy = await runChild(import.meta.url, ['--duckdb-copy', csv, String(rows)]);
     const pipeline = await runChild(import.meta.url, ['--pipeline', csv, sha256]);
-    const ratio = Number(pipeline.rows_per_s) / Number(copy.rows_per_s);
+    const fanOut = await runFanOut(csv, sha256, availableParallelism());
+    const ratio = (figures: Figures) => Math.round((Number(figures.rows_per_s) / Number(copy.rows_per_s)) * 1000) / 1000;
+    const fileMib = Math.round((bytes / 2 ** 20) * 10) / 10;
     return [
-      { ...pipeline, file_mib: Math.round((bytes / 2 ** 20) * 10) / 10, ratio_to_duckdb: Math.round(ratio * 1000) / 1000 },
+      { ...pipeline, file_mib: fileMib, ratio_to_duckdb: ratio(pipeline) },
+      { ...fanOut, file_mib: fileMib, ratio_to_duckdb: ratio(fanOut) },
       { ...copy, ratio_to_duckdb: 1 },
     ];
   } finally {
@@ -128,6 +190,8 @@ export async function benchNormalizeVitals(rows: number): Promise<Figures[]> {
 const [, , mode, first, second] = process.argv;
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) {
   if (mode === '--pipeline' && first !== undefined && second !== undefined) console.log(JSON.stringify(await runPipeline(first, second)));
+  else if (mode === '--chunk' && first !== undefined && second !== undefined) console.log(JSON.stringify(await runChunk(first, second)));
+  else if (mode === '--fan-out' && first !== undefined && second !== undefined) console.log(JSON.stringify(await runFanOut(first, second, availableParallelism())));
   else if (mode === '--duckdb-copy' && first !== undefined) console.log(JSON.stringify(await runDuckdbCopy(first, Number(second))));
   else for (const figures of await benchNormalizeVitals(Number(mode ?? 1_000_000))) console.log(JSON.stringify(figures));
 }

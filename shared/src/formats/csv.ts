@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { finished, Readable as ReadableStream } from 'node:stream';
 import { parse } from 'csv-parse';
-import type { CsvError } from 'csv-parse';
+import type { CsvError, Parser } from 'csv-parse';
 import type { HeaderItem, ProblemItem, SourceDialect, SourceItem } from './records';
 import { EmptySourceError, SourceFormatError } from './records';
 
@@ -35,6 +35,7 @@ export interface CsvReadOptions {
 }
 
 const DEFAULT_SAMPLE_BYTES = 64 * 1024;
+const CR = 0x0d;
 const DELIMITERS: readonly CsvDelimiter[] = [',', ';', '\t'];
 
 function toBuffer(chunk: unknown): Buffer {
@@ -194,39 +195,12 @@ export async function* readCsv(input: Readable, options: CsvReadOptions = {}): A
     if (tail !== '') yield tail;
   }
 
-  const skipped: CsvError[] = [];
-  const parser = parse({
-    delimiter,
-    record_delimiter: ['\r\n', '\n'],
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_records_with_error: true,
-    on_skip: (error) => {
-      if (error !== undefined) skipped.push(error);
-      return undefined;
-    },
-  });
-  const source = ReadableStream.from(text(), { objectMode: false });
-  source.on('error', (error) => parser.destroy(error));
-  source.pipe(parser);
-
   let header: HeaderItem | undefined;
   let nextLine = 1;
   let record = 0;
-  const problemsFromSkips = (batch: SourceItem[]): void => {
-    while (skipped.length > 0) {
-      const error = skipped.shift();
-      if (error === undefined) break;
-      record++;
-      const line = typeof error.lines === 'number' ? error.lines : nextLine;
-      // Only the error code: the csv-parse message quotes field content.
-      batch.push({ kind: 'problem', record, line, rule: 'malformed_csv', reason: `record ${record} (line ${line}) cannot be parsed (${error.code}); check its quotes` });
-      nextLine = line + 1;
-    }
-  };
-  const itemOf = (fields: string[]): SourceItem | undefined => {
+  const itemOf = (fields: string[], quoteFree: boolean): SourceItem | undefined => {
     const line = nextLine;
-    nextLine += 1 + newlines(fields);
+    nextLine += quoteFree ? 1 : 1 + newlines(fields);
     if (isBlank(fields)) return undefined;
     if (header === undefined) {
       header = { kind: 'header', fields, dialect };
@@ -250,23 +224,93 @@ export async function* readCsv(input: Readable, options: CsvReadOptions = {}): A
     }
     return { kind: 'row', fields, record, line };
   };
+  const pieces = text();
+  let parser: Parser | undefined;
+  let source: Readable | undefined;
   try {
-    for await (const records of recordBatches(parser)) {
-      const batch: SourceItem[] = [];
-      for (const fields of records) {
-        problemsFromSkips(batch);
-        const item = itemOf(fields);
-        if (item !== undefined) batch.push(item);
+    // Quote-free text is split directly: without quotes, RFC 4180 is only lines and
+    // delimiters, and splitting costs a fifth of csv-parse (bench/README.md). From
+    // the first piece holding a quote to the end of the file, csv-parse reads
+    // everything, so quoted fields, escaped quotes and malformed quoting keep its
+    // exact behaviour. The switch falls on a line end outside quotes, as no quote came before.
+    let carry = '';
+    let quotedFrom: string | undefined;
+    for (let next = await pieces.next(); next.done !== true; next = await pieces.next()) {
+      const buffer = carry + next.value;
+      if (buffer.indexOf('"') >= 0) {
+        quotedFrom = buffer;
+        break;
       }
-      problemsFromSkips(batch);
+      const end = buffer.lastIndexOf('\n');
+      if (end < 0) {
+        carry = buffer;
+        continue;
+      }
+      const batch: SourceItem[] = [];
+      for (let start = 0; start <= end; ) {
+        const newline = buffer.indexOf('\n', start);
+        const lineEnd = newline > start && buffer.charCodeAt(newline - 1) === CR ? newline - 1 : newline;
+        const item = itemOf(buffer.slice(start, lineEnd).split(delimiter), true);
+        if (item !== undefined) batch.push(item);
+        start = newline + 1;
+      }
+      carry = buffer.slice(end + 1);
       if (batch.length > 0) yield batch;
     }
-    const tail: SourceItem[] = [];
-    problemsFromSkips(tail);
-    if (tail.length > 0) yield tail;
+    // The quoted rest, or a last line without a line end: csv-parse's to read.
+    const rest = quotedFrom ?? carry;
+    if (rest !== '') {
+      const skipped: CsvError[] = [];
+      parser = parse({
+        delimiter,
+        record_delimiter: ['\r\n', '\n'],
+        relax_column_count: true,
+        relax_quotes: true,
+        skip_records_with_error: true,
+        on_skip: (error) => {
+          if (error !== undefined) skipped.push(error);
+          return undefined;
+        },
+      });
+      const tail = async function* (): AsyncGenerator<string> {
+        yield rest;
+        if (quotedFrom !== undefined) yield* pieces;
+      };
+      const problemsFromSkips = (batch: SourceItem[]): void => {
+        while (skipped.length > 0) {
+          const error = skipped.shift();
+          if (error === undefined) break;
+          record++;
+          const line = typeof error.lines === 'number' ? error.lines + lineBase : nextLine;
+          // Only the error code: the csv-parse message quotes field content.
+          batch.push({ kind: 'problem', record, line, rule: 'malformed_csv', reason: `record ${record} (line ${line}) cannot be parsed (${error.code}); check its quotes` });
+          nextLine = line + 1;
+        }
+      };
+      // csv-parse counts lines from where it started reading.
+      const lineBase = nextLine - 1;
+      source = ReadableStream.from(tail(), { objectMode: false });
+      const failed = parser;
+      source.on('error', (error) => failed.destroy(error));
+      source.pipe(parser);
+      for await (const records of recordBatches(parser)) {
+        const batch: SourceItem[] = [];
+        for (const fields of records) {
+          problemsFromSkips(batch);
+          const item = itemOf(fields, false);
+          if (item !== undefined) batch.push(item);
+        }
+        problemsFromSkips(batch);
+        if (batch.length > 0) yield batch;
+      }
+      const last: SourceItem[] = [];
+      problemsFromSkips(last);
+      if (last.length > 0) yield last;
+    }
   } finally {
-    source.destroy();
-    parser.destroy();
+    source?.destroy();
+    parser?.destroy();
+    await pieces.return(undefined);
     input.destroy();
   }
   if (header === undefined) throw new EmptySourceError('csv');

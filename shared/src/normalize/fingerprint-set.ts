@@ -1,27 +1,75 @@
 /**
  * Deduplication memory for one chunk: a set of 53-bit fingerprints of dedupe
- * keys in a flat Float64Array (open addressing). A JS Set of a million such
+ * keys (KeyFingerprint) in a flat Float64Array (open addressing). A JS Set of a million such
  * numbers boxes each one and costs ~5x the memory and a good share of a
  * chunk's CPU; this costs 16 bytes per row at most and no garbage.
  */
 
+const SEPARATOR = 0x1f;
+const NULL_TAG = 0x100;
+const NUMBER_TAG = 0x101;
+
 /**
- * A 53-bit fingerprint of a dedupe key (two 32-bit FNV-style passes). The chance
- * that two different keys collide in a million-row chunk is about 5e-5.
+ * A 53-bit fingerprint of a dedupe key, fed part by part so no key string is
+ * built per row (two 32-bit FNV-style lanes). The chance that two different
+ * keys collide in a million-row chunk is about 5e-5. One instance is reused:
+ * `start()`, then one `add*` per key part, then `value()`.
  */
-export function fingerprint(key: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ key.length;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
+export class KeyFingerprint {
+  private a = 0;
+  private b = 0;
+  private parts = 0;
+  private readonly float = new Float64Array(1);
+  private readonly words = new Uint32Array(this.float.buffer);
+
+  start(): this {
+    this.a = 0x811c9dc5;
+    this.b = 0x01000193;
+    this.parts = 0;
+    return this;
   }
-  return (a >>> 0) * 0x200000 + ((b >>> 0) >>> 11);
+
+  private mix(code: number): void {
+    this.a = Math.imul(this.a ^ code, 0x01000193);
+    this.b = Math.imul(this.b ^ code, 0x5bd1e995);
+  }
+
+  private next(): void {
+    if (this.parts++ > 0) this.mix(SEPARATOR);
+  }
+
+  addString(text: string): this {
+    this.next();
+    for (let i = 0; i < text.length; i++) this.mix(text.charCodeAt(i));
+    this.mix(text.length);
+    return this;
+  }
+
+  /** A number by its exact bits (a timestamp as its epoch milliseconds). */
+  addNumber(value: number): this {
+    this.next();
+    // -0 and 0 are the same value in every query.
+    this.float[0] = value === 0 ? 0 : value;
+    this.mix(NUMBER_TAG);
+    this.mix(this.words[0] as number);
+    this.mix(this.words[1] as number);
+    return this;
+  }
+
+  addNull(): this {
+    this.next();
+    this.mix(NULL_TAG);
+    return this;
+  }
+
+  /** The fingerprint: an integer in [1, 2^53). */
+  value(): number {
+    return (this.a >>> 0) * 0x200000 + ((this.b >>> 0) >>> 11) || 1;
+  }
 }
 
 export class FingerprintSet {
-  /** 0 marks an empty slot, so the fingerprint 0 is stored as 1 (one more collision in 2^53). */
+  /** 0 marks an empty slot; fingerprints are never 0. */
   private slots: Float64Array;
   private mask: number;
   private count = 0;
@@ -37,9 +85,8 @@ export class FingerprintSet {
     return this.count;
   }
 
-  /** Adds the fingerprint of `key`; false when it was already there (a duplicate). */
-  add(key: string): boolean {
-    const print = fingerprint(key) || 1;
+  /** Adds a KeyFingerprint value; false when it was already there (a duplicate). */
+  add(print: number): boolean {
     if (!this.insert(this.slots, this.mask, print)) return false;
     this.count++;
     if (this.count * 2 > this.slots.length) this.grow();

@@ -194,7 +194,8 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
   const tokenizer = createTokenizer(await deps.keys.pseudonymizationKey());
 
   const work = mkdtempSync(join(tmpdir(), 'pulse-lake-normalize-'));
-  const partitions = new Map<string, OpenPartition>();
+  const partitions: OpenPartition[] = [];
+  const partitionsBySite = new Map<Site, Map<string, OpenPartition>>();
   const rejects = openJsonLines(join(work, 'rejects.jsonl'));
   let rejectsOpen = true;
   const counts = { rowsIn: 0, rowsWritten: 0, rowsRejected: 0, rowsDuplicate: 0 };
@@ -242,16 +243,19 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
             });
             continue;
           }
-          if (!seen.add(result.dedupeKey)) {
+          if (!seen.add(result.dedupeFingerprint)) {
             counts.rowsDuplicate++;
             continue;
           }
-          const id = `${result.site}/${result.dt}`;
-          let partition = partitions.get(id);
+          // By site, then day: no key string built per row.
+          let days = partitionsBySite.get(result.site);
+          if (days === undefined) partitionsBySite.set(result.site, (days = new Map()));
+          let partition = days.get(result.dt);
           if (partition === undefined) {
-            const path = join(work, `part-${partitions.size}.parquet`);
+            const path = join(work, `part-${partitions.length}.parquet`);
             partition = { site: result.site, dt: result.dt, path, writer: await openParquetWriter(path, columns, { constants: lineage }) };
-            partitions.set(id, partition);
+            days.set(result.dt, partition);
+            partitions.push(partition);
           }
           partition.writer.append(result.values);
           counts.rowsWritten++;
@@ -268,13 +272,13 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
     const written: WrittenPartition[] = [];
     let rejectsObjectKey: string | undefined;
     if (quarantined !== undefined) {
-      for (const partition of partitions.values()) partition.writer.abort();
-      partitions.clear();
+      for (const partition of partitions) partition.writer.abort();
+      partitions.length = 0;
       Object.assign(counts, { rowsWritten: 0, rowsDuplicate: 0 });
       await quarantineObject(store, names, message.raw, quarantined, { dataset: contract.name, contentHash, at: clock.now() });
     } else {
       // Sorted, so outputs and manifests list partitions in the same order on every retry.
-      const ordered = [...partitions.values()].sort((a, b) => (a.site + a.dt).localeCompare(b.site + b.dt));
+      const ordered = [...partitions].sort((a, b) => (a.site + a.dt).localeCompare(b.site + b.dt));
       const keys = ordered.map((partition) => curatedPartKey(contract.stage, contract.name, partition.site, partition.dt, contentHash, chunkIndex));
       // Conversions run on DuckDB's threads: two at a time keeps both cores busy.
       await forEachConcurrently(ordered, CONVERSIONS_AT_ONCE, async (partition, index) => {
@@ -335,7 +339,7 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
     };
   } finally {
     if (rejectsOpen) rejects.close();
-    for (const partition of partitions.values()) partition.writer.abort();
+    for (const partition of partitions) partition.writer.abort();
     rmSync(work, { recursive: true, force: true });
   }
 }

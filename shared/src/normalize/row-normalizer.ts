@@ -10,6 +10,7 @@
 import { curatedColumns, type ColumnSpec, type CuratedValue, type DatasetContract, type Site } from '../datasets/contract';
 import { birthYear, truncatePostal } from '../privacy/generalize';
 import type { Tokenizer } from '../privacy/tokenize';
+import { KeyFingerprint } from './fingerprint-set';
 import { acceptedHeaders, resolveHeader } from './headers';
 import { parseDateParts, parseTimestamp, ZoneOffsets, type TimestampParse } from './timestamps';
 import { canonicalUnit, conversion, type Conversion } from './units';
@@ -44,8 +45,8 @@ export type RowResult =
       dt: string;
       /** In `curatedColumns(contract)` order, lineage included. */
       values: CuratedValue[];
-      /** The curated values of the contract's dedupe key, joined; equal keys are the same record. */
-      dedupeKey: string;
+      /** Fingerprint of the curated values of the contract's dedupe key: equal fingerprints are the same record. */
+      dedupeFingerprint: number;
     }
   | {
       ok: false;
@@ -340,6 +341,7 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
   const dedupeSlots = contract.dedupeKey.map((name) => slotOf.get(name) ?? -1);
   const dedupeRawFields = contract.dedupeKey.map((name) => (name === contract.siteColumn ? sitePlan.field : -1));
   const ingestedDt = options.ingestedAt.toISOString().slice(0, 10);
+  const keyPrint = new KeyFingerprint();
   let lastDay = NaN;
   let lastDt = '';
   const dtOf = (ms: number): string => {
@@ -405,14 +407,17 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
         const at = values[eventPlan.slot];
         if (at instanceof Date) dt = dtOf(at.getTime());
       }
-      let dedupeKey = '';
+      const print = keyPrint.start();
       for (let k = 0; k < dedupeSlots.length; k++) {
         const slot = dedupeSlots[k] ?? -1;
         const value = slot >= 0 ? values[slot] : (dedupeRawFields[k] ?? -1) >= 0 ? site : null;
-        if (k > 0) dedupeKey += '\u001f';
-        dedupeKey += value instanceof Date ? String(value.getTime()) : value === null || value === undefined ? '' : String(value);
+        if (typeof value === 'string') print.addString(value);
+        else if (value instanceof Date) print.addNumber(value.getTime());
+        else if (typeof value === 'number') print.addNumber(value);
+        else if (typeof value === 'boolean') print.addNumber(value ? 1 : 0);
+        else print.addNull();
       }
-      return { ok: true, site, dt, values, dedupeKey };
+      return { ok: true, site, dt, values, dedupeFingerprint: print.value() };
     },
   };
 }

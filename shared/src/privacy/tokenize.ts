@@ -15,6 +15,15 @@ export interface Tokenizer {
   token(namespace: string, value: string): string;
 }
 
+/**
+ * A copy of `value` that does not keep its source alive: a field split from a
+ * 64 KiB piece of a file may be a slice of that piece, and a cache key holding
+ * one would pin the whole piece for the cache's lifetime.
+ */
+function ownCopy(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
+}
+
 /** The pseudonymization key is unusable (too short to be a secret). */
 export class PseudonymizationKeyError extends Error {
   override name = 'PseudonymizationKeyError';
@@ -57,7 +66,7 @@ export function createTokenizer(key: Buffer, options: { cacheSize?: number } = {
         for (const other of caches.values()) other.clear();
         cached = 0;
       }
-      cache.set(value, token);
+      cache.set(ownCopy(value), token);
       cached++;
       return token;
     },

