@@ -64,11 +64,13 @@ const SQL_TYPE: Record<ColumnType, string> = {
 const SEP = '\x1f';
 const NEEDS_QUOTES = /[\x1f"\r\n]/;
 /**
- * Small on purpose: a normalizer may hold sixty writers open, and rows buffered
- * longer than a young-generation GC survive into the old generation, whose
- * collections then cost more than the writes saved.
+ * Rows are encoded straight into a byte buffer per writer, flushed when full:
+ * no per-row string is built, so nothing a normalizer stages (sixty writers may
+ * be open) lingers on the JS heap for the garbage collector.
  */
-const ROWS_PER_FLUSH = 256;
+const BUFFER_BYTES = 64 * 1024;
+const SEP_BYTE = 0x1f;
+const LF_BYTE = 0x0a;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 let shared: Promise<DuckDBInstance> | undefined;
@@ -200,14 +202,30 @@ export async function openParquetWriter(path: string, columns: readonly CuratedC
   const fd = openSync(stagePath, 'w');
   let open = true;
   let rows = 0;
-  let pending = '';
-  let pendingRows = 0;
+  // Only string columns can hold non-ASCII text; the others are digits, signs and dashes.
+  const encodings = staged.map((index) => ((columns[index] as CuratedColumn).type === 'string' ? 'utf8' : 'latin1') as BufferEncoding);
+  const buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  const encoded: string[] = new Array<string>(staged.length).fill('');
+  let used = 0;
 
   const flush = () => {
-    if (pendingRows === 0) return;
-    writeSync(fd, pending);
-    pending = '';
-    pendingRows = 0;
+    if (used > 0) writeSync(fd, buffer, 0, used);
+    used = 0;
+  };
+  const writeText = (text: string, encoding: BufferEncoding) => {
+    const most = encoding === 'utf8' ? text.length * 3 : text.length;
+    if (used + most > buffer.length) {
+      flush();
+      if (most > buffer.length) {
+        writeSync(fd, text, null, encoding);
+        return;
+      }
+    }
+    used += buffer.write(text, used, encoding);
+  };
+  const writeByte = (byte: number) => {
+    if (used === buffer.length) flush();
+    buffer[used++] = byte;
   };
   const release = () => {
     if (!open) return;
@@ -223,15 +241,14 @@ export async function openParquetWriter(path: string, columns: readonly CuratedC
     append(values) {
       if (!open) throw new Error(`parquet writer for ${path} is closed`);
       if (values.length !== width) throw new ParquetValueError('(row)', 'string', `${values.length} values for ${width} columns`);
-      let line = '';
+      // Every value is encoded (and so checked) before any byte is staged: a bad value leaves no half row.
+      for (let i = 0; i < staged.length; i++) encoded[i] = (encoders[i] as Encoder)(values[staged[i] as number] ?? null);
       for (let i = 0; i < staged.length; i++) {
-        const encoded = (encoders[i] as Encoder)(values[staged[i] as number] ?? null);
-        line += i === 0 ? encoded : SEP + encoded;
+        if (i > 0) writeByte(SEP_BYTE);
+        writeText(encoded[i] as string, encodings[i] as BufferEncoding);
       }
-      pending += `${line}\n`;
-      pendingRows++;
+      writeByte(LF_BYTE);
       rows++;
-      if (pendingRows >= ROWS_PER_FLUSH) flush();
     },
     async close() {
       if (!open) throw new Error(`parquet writer for ${path} is closed`);
@@ -251,8 +268,7 @@ export async function openParquetWriter(path: string, columns: readonly CuratedC
       return { rows };
     },
     abort() {
-      pending = '';
-      pendingRows = 0;
+      used = 0;
       release();
       rmSync(stagePath, { force: true });
       rmSync(path, { force: true });
