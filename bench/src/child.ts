@@ -29,3 +29,64 @@ export async function runChild(moduleUrl: string, args: readonly string[]): Prom
   if (code !== 0 || !last.startsWith('{')) throw new Error(`bench child ${script} ${args.join(' ')} exited with ${code}: ${out.slice(-500)}`);
   return JSON.parse(last) as Figures;
 }
+
+/** A long-lived bench child that takes one JSON line per job on stdin and answers one JSON line each: a warm Lambda container. */
+export interface WarmWorker {
+  run(job: string): Promise<Figures>;
+  /** Ends the worker; resolves with its final line (its peak RSS over every job). */
+  close(): Promise<Figures>;
+}
+
+/** Starts `node --import tsx <module> ...args` as a warm worker and waits until it says it is ready. */
+export async function startWarmWorker(moduleUrl: string, args: readonly string[]): Promise<WarmWorker> {
+  const script = fileURLToPath(moduleUrl);
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting: ((line: string) => void)[] = [];
+  let buffered = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text: string) => {
+    buffered += text;
+    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      if (line.startsWith('{')) waiting.shift()?.(line);
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const nextLine = () =>
+    Promise.race([
+      new Promise<string>((resolve) => waiting.push(resolve)),
+      exited.then((code) => {
+        throw new Error(`warm worker ${script} exited with ${code}`);
+      }),
+    ]);
+  await nextLine();
+  return {
+    async run(job) {
+      const answer = nextLine();
+      child.stdin.write(`${job}\n`);
+      return JSON.parse(await answer) as Figures;
+    },
+    async close() {
+      const last = nextLine();
+      child.stdin.end();
+      return JSON.parse(await last) as Figures;
+    },
+  };
+}
+
+/** The worker side: announces readiness, runs `job` per stdin line, and prints its peak RSS when stdin ends. */
+export async function serveWarmWorker(job: (line: string) => Promise<Figures>): Promise<void> {
+  console.log(JSON.stringify({ ready: true }));
+  let buffered = '';
+  process.stdin.setEncoding('utf8');
+  for await (const text of process.stdin) {
+    buffered += text as string;
+    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      console.log(JSON.stringify(await job(line)));
+    }
+  }
+  console.log(JSON.stringify({ peak_rss_mib: peakRssMib() }));
+}

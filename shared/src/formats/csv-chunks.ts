@@ -73,6 +73,7 @@ export async function scanCsvChunks(input: Readable, options: CsvChunkOptions): 
   const starts: { at: number; record: number; line: number }[] = [];
   let target = 1;
   let bomAt = 0;
+  let atRecordStart = true;
 
   const endOfRecord = (at: number) => {
     // `at` is the offset of the record's last byte (its LF).
@@ -96,7 +97,25 @@ export async function scanCsvChunks(input: Readable, options: CsvChunkOptions): 
   try {
     for await (const piece of input) {
       const bytes = piece as Buffer;
+      let nextQuote = bytes.indexOf(QUOTE);
       for (let i = 0; i < bytes.length; i++) {
+        // Fast path: at a record's start, a whole line before the next quote is one
+        // record; jump to its end instead of stepping through every byte.
+        if (atRecordStart && bomAt < 0) {
+          if (nextQuote >= 0 && nextQuote < i) nextQuote = bytes.indexOf(QUOTE, i);
+          const newline = bytes.indexOf(LF, i);
+          if (newline >= 0 && (nextQuote < 0 || nextQuote > newline)) {
+            for (let j = i; j < newline && blank; j++) {
+              const c = bytes[j] as number;
+              if (c !== SPACE && c !== TAB && c !== CR && c !== delimiter) blank = false;
+            }
+            line++;
+            endOfRecord(offset + newline);
+            i = newline;
+            continue;
+          }
+        }
+        atRecordStart = false;
         const b = bytes[i] as number;
         // readCsv drops a UTF-8 byte order mark: it does not make the first line a record.
         if (bomAt >= 0 && offset + i === bomAt && b === UTF8_BOM[bomAt]) {
@@ -123,6 +142,7 @@ export async function scanCsvChunks(input: Readable, options: CsvChunkOptions): 
         if (b === LF) {
           line++;
           endOfRecord(offset + i);
+          atRecordStart = true;
         } else if (b === delimiter) {
           fieldStart = true;
         } else if (b === QUOTE && fieldStart) {
