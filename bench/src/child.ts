@@ -65,7 +65,9 @@ export async function startWarmWorker(moduleUrl: string, args: readonly string[]
     async run(job) {
       const answer = nextLine();
       child.stdin.write(`${job}\n`);
-      return JSON.parse(await answer) as Figures;
+      const figures = JSON.parse(await answer) as Figures;
+      if (figures.error !== undefined) throw new Error(`warm worker ${script} failed a job: ${String(figures.error)}`);
+      return figures;
     },
     async close() {
       const last = nextLine();
@@ -85,7 +87,11 @@ export async function serveWarmWorker(job: (line: string) => Promise<Figures>): 
     for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
       const line = buffered.slice(0, at);
       buffered = buffered.slice(at + 1);
-      console.log(JSON.stringify(await job(line)));
+      try {
+        console.log(JSON.stringify(await job(line)));
+      } catch (error) {
+        console.log(JSON.stringify({ error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
+      }
     }
   }
   console.log(JSON.stringify({ peak_rss_mib: peakRssMib() }));

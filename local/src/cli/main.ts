@@ -213,7 +213,8 @@ async function up(args: string[], io: CliIo): Promise<number> {
       const envPrefix = io.env.LAKE_HOME !== undefined ? `LAKE_HOME=${io.env.LAKE_HOME} ` : '';
       io.stdout(`query it:\n  ${envPrefix}npm run lake -- query daily_vitals --partner clinic-sg --param from=${from} --param to=${to}\n`);
     }
-    io.stdout(`watching ${running.lake.store.bucketPath(running.lake.names.buckets.dropzone)} for dropped files (put them under <dataset>/ folders); Ctrl-C to stop\n`);
+    // A stop asked for during the demo has been honoured by now: no promise to watch.
+    if (!stopRequested) io.stdout(`watching ${running.lake.store.bucketPath(running.lake.names.buckets.dropzone)} for dropped files (put them under <dataset>/ folders); Ctrl-C to stop\n`);
     await stopped;
     io.stdout('stopping...\n');
     return 0;

@@ -9,7 +9,7 @@
  * Types: string -> VARCHAR, integer -> BIGINT, double -> DOUBLE, boolean ->
  * BOOLEAN, date -> DATE, timestamp -> TIMESTAMP (UTC, microseconds).
  */
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -64,27 +64,34 @@ const SQL_TYPE: Record<ColumnType, string> = {
 const SEP = '\x1f';
 const NEEDS_QUOTES = /[\x1f"\r\n]/;
 /**
- * Rows are encoded straight into a byte buffer per writer, flushed when full:
- * no per-row string is built, so nothing a normalizer stages (sixty writers may
- * be open) lingers on the JS heap for the garbage collector.
+ * Each row's text goes into a byte buffer per writer at once, flushed when full:
+ * nothing a normalizer stages (sixty writers may be open) lingers on the JS heap
+ * for the garbage collector to promote and trace.
  */
 const BUFFER_BYTES = 64 * 1024;
-const SEP_BYTE = 0x1f;
-const LF_BYTE = 0x0a;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 let shared: Promise<DuckDBInstance> | undefined;
 
 /**
+ * DuckDB's buffer cap for conversions, with one thread per conversion (the
+ * normalizer runs two at once). 256 MB and two threads measured a 531 MiB peak
+ * RSS for a 1M-row chunk that all lands in one partition; 128 MB and one thread
+ * measured 366 MiB, and was faster (bench/README.md).
+ */
+const CONVERSION_MEMORY_LIMIT = '128MB';
+
+/**
  * The process-wide DuckDB instance that converts staged rows, created on first
- * use: in-memory, memory-capped, spilling to os.tmpdir() (Lambda's only
- * writable folder) if it ever has to.
+ * use: in-memory, memory-capped, spilling to its own folder under os.tmpdir()
+ * (Lambda's only writable folder). Its own: two normalizer processes on one
+ * machine that shared a spill folder corrupted each other's spill files.
  */
 export function parquetEngine(): Promise<DuckDBInstance> {
   shared ??= (async () => {
-    const spill = join(tmpdir(), 'pulse-lake-duckdb');
-    mkdirSync(spill, { recursive: true });
-    return DuckDBInstance.create(':memory:', { memory_limit: '256MB', threads: '2', temp_directory: spill, preserve_insertion_order: 'true' });
+    const spill = mkdtempSync(join(tmpdir(), 'pulse-lake-duckdb-'));
+    process.once('exit', () => rmSync(spill, { recursive: true, force: true }));
+    return DuckDBInstance.create(':memory:', { memory_limit: CONVERSION_MEMORY_LIMIT, threads: '1', temp_directory: spill, preserve_insertion_order: 'true' });
   })();
   return shared;
 }
@@ -202,30 +209,23 @@ export async function openParquetWriter(path: string, columns: readonly CuratedC
   const fd = openSync(stagePath, 'w');
   let open = true;
   let rows = 0;
-  // Only string columns can hold non-ASCII text; the others are digits, signs and dashes.
-  const encodings = staged.map((index) => ((columns[index] as CuratedColumn).type === 'string' ? 'utf8' : 'latin1') as BufferEncoding);
   const buffer = Buffer.allocUnsafe(BUFFER_BYTES);
-  const encoded: string[] = new Array<string>(staged.length).fill('');
   let used = 0;
 
   const flush = () => {
     if (used > 0) writeSync(fd, buffer, 0, used);
     used = 0;
   };
-  const writeText = (text: string, encoding: BufferEncoding) => {
-    const most = encoding === 'utf8' ? text.length * 3 : text.length;
+  const writeText = (text: string) => {
+    const most = text.length * 3;
     if (used + most > buffer.length) {
       flush();
       if (most > buffer.length) {
-        writeSync(fd, text, null, encoding);
+        writeSync(fd, text);
         return;
       }
     }
-    used += buffer.write(text, used, encoding);
-  };
-  const writeByte = (byte: number) => {
-    if (used === buffer.length) flush();
-    buffer[used++] = byte;
+    used += buffer.write(text, used);
   };
   const release = () => {
     if (!open) return;
@@ -241,13 +241,11 @@ export async function openParquetWriter(path: string, columns: readonly CuratedC
     append(values) {
       if (!open) throw new Error(`parquet writer for ${path} is closed`);
       if (values.length !== width) throw new ParquetValueError('(row)', 'string', `${values.length} values for ${width} columns`);
-      // Every value is encoded (and so checked) before any byte is staged: a bad value leaves no half row.
-      for (let i = 0; i < staged.length; i++) encoded[i] = (encoders[i] as Encoder)(values[staged[i] as number] ?? null);
-      for (let i = 0; i < staged.length; i++) {
-        if (i > 0) writeByte(SEP_BYTE);
-        writeText(encoded[i] as string, encodings[i] as BufferEncoding);
-      }
-      writeByte(LF_BYTE);
+      // The whole row is encoded (and so checked) before any byte is staged, so a bad
+      // value leaves no half row; one buffer write per row, as each write crosses into C++.
+      let line = (encoders[0] as Encoder)(values[staged[0] as number] ?? null);
+      for (let i = 1; i < staged.length; i++) line += SEP + (encoders[i] as Encoder)(values[staged[i] as number] ?? null);
+      writeText(`${line}\n`);
       rows++;
     },
     async close() {

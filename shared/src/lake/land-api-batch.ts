@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { findContract } from '../datasets/registry';
+import { rawKey } from './keys';
 import type { LakeDeps } from '../ports';
 import { PreconditionFailedError } from '../ports';
 
@@ -118,7 +119,7 @@ export async function landApiBatch(deps: Pick<LakeDeps, 'store' | 'clock' | 'nam
   // One canonical line per record, so the same records sent as JSON or NDJSON land as the same object.
   const jsonl = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8');
   const batchId = createHash('sha256').update(jsonl).digest('hex');
-  const raw = { bucket: deps.names.buckets.raw, key: `${contract.name}/api/${batchId}.jsonl` };
+  const raw = { bucket: deps.names.buckets.raw, key: rawKey(contract.name, 'api', batchId, 'jsonl') };
   let duplicate = false;
   try {
     await deps.store.put(raw.bucket, raw.key, jsonl, {

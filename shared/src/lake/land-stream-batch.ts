@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { findContract } from '../datasets/registry';
+import { rawKey } from './keys';
 import type { LakeDeps } from '../ports';
 import { PreconditionFailedError } from '../ports';
 
@@ -109,7 +110,7 @@ export async function landStreamBatch(deps: Pick<LakeDeps, 'store' | 'clock' | '
   for (const group of [...groups.values()].sort((a, b) => a.firstIndex - b.firstIndex)) {
     const body = Buffer.from(group.lines.map((line) => `${line}\n`).join(''), 'utf8');
     const hash = createHash('sha256').update(body).digest('hex');
-    const key = `${group.dataset}/stream/${hash}.jsonl`;
+    const key = rawKey(group.dataset, 'stream', hash, 'jsonl');
     let duplicate = false;
     try {
       await deps.store.put(deps.names.buckets.raw, key, body, {

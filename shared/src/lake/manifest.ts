@@ -10,6 +10,8 @@
  * object with If-None-Match, which exactly one caller wins.
  */
 import { createHash } from 'node:crypto';
+import type { SourceDialect } from '../formats/records';
+import type { HeaderMapping } from '../normalize/row-normalizer';
 import type { ObjectStore } from '../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../ports';
 import type { SourceFormat, WrittenPartition } from './messages';
@@ -48,6 +50,10 @@ export interface ChunkManifest extends ChunkRecord {
   range?: { start: number; end: number };
   /** When the chunk finished (ISO 8601 UTC). */
   writtenAt: string;
+  /** How the source's headers mapped to the contract (file-level facts, such as unknown columns, recorded once). */
+  header?: HeaderMapping;
+  /** How the bytes were read (delimiter, encoding, BOM). */
+  dialect?: SourceDialect;
 }
 
 /** Another drop of content the lake already holds: recorded, not ingested again. */

@@ -296,7 +296,7 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
       }
     }
 
-    const manifest: ChunkManifest & { header?: unknown; dialect?: SourceDialect } = {
+    const manifest: ChunkManifest = {
       dataset: contract.name,
       contentHash,
       raw: { bucket: message.raw.bucket, key: message.raw.key },
