@@ -110,7 +110,8 @@ export async function landStreamBatch(deps: Pick<LakeDeps, 'store' | 'clock' | '
   for (const group of [...groups.values()].sort((a, b) => a.firstIndex - b.firstIndex)) {
     const body = Buffer.from(group.lines.map((line) => `${line}\n`).join(''), 'utf8');
     const hash = createHash('sha256').update(body).digest('hex');
-    const key = rawKey(group.dataset, 'stream', hash, 'jsonl');
+    // Records naming no known dataset are kept raw beside the datasets, never dropped (`_unknown` is not a dataset name).
+    const key = group.dataset === UNKNOWN_STREAM_DATASET ? `${UNKNOWN_STREAM_DATASET}/stream/${hash}.jsonl` : rawKey(group.dataset, 'stream', hash, 'jsonl');
     let duplicate = false;
     try {
       await deps.store.put(deps.names.buckets.raw, key, body, {
