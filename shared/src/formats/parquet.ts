@@ -69,6 +69,8 @@ const NEEDS_QUOTES = /[\x1f"\r\n]/;
  * for the garbage collector to promote and trace.
  */
 const BUFFER_BYTES = 64 * 1024;
+/** DuckDB's read buffer for a staging file, and so the longest staged row (a free-text value near 8 MiB would be refused loudly). */
+const STAGE_BUFFER_BYTES = 8 * 1024 * 1024;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 let shared: Promise<DuckDBInstance> | undefined;
@@ -94,6 +96,26 @@ export function parquetEngine(): Promise<DuckDBInstance> {
     return DuckDBInstance.create(':memory:', { memory_limit: CONVERSION_MEMORY_LIMIT, threads: '1', temp_directory: spill, preserve_insertion_order: 'true' });
   })();
   return shared;
+}
+
+/**
+ * Conversions running at once in this process, whoever asks: each needs its own
+ * read buffer and row groups inside the one memory cap, so two normalizers in a
+ * process (the local runtime runs batches concurrently) must not run four.
+ */
+const CONVERSIONS_AT_ONCE = 2;
+let conversionsRunning = 0;
+const waitingForSlot: (() => void)[] = [];
+
+async function withConversionSlot(work: () => Promise<void>): Promise<void> {
+  while (conversionsRunning >= CONVERSIONS_AT_ONCE) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
+  conversionsRunning++;
+  try {
+    await work();
+  } finally {
+    conversionsRunning--;
+    waitingForSlot.shift()?.();
+  }
 }
 
 function sqlString(text: string): string {
@@ -184,7 +206,9 @@ function conversionSql(stagePath: string, path: string, columns: readonly Curate
     .join(', ');
   const read =
     `read_csv(${sqlString(stagePath)}, columns = {${types}}, header = false, auto_detect = false, delim = ${sqlString(SEP)}, ` +
-    `quote = '"', escape = '"', allow_quoted_nulls = false, new_line = '\\n', strict_mode = true)`;
+    `quote = '"', escape = '"', allow_quoted_nulls = false, new_line = '\\n', strict_mode = true, ` +
+    // 8 MiB read buffers instead of 32: two conversions fit the memory cap with room for their row groups.
+    `buffer_size = ${STAGE_BUFFER_BYTES}, max_line_size = ${STAGE_BUFFER_BYTES})`;
   const codec = options.compression ?? 'zstd';
   return `COPY (SELECT ${select} FROM ${read}) TO ${sqlString(path)} (FORMAT PARQUET, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupSize ?? 122_880})`;
 }
@@ -255,12 +279,17 @@ export async function openParquetWriter(path: string, columns: readonly CuratedC
       } finally {
         release();
       }
-      const engine = options.engine ?? (await parquetEngine());
-      const connection = await engine.connect();
       try {
-        await connection.run(conversionSql(stagePath, path, columns, options));
+        await withConversionSlot(async () => {
+          const engine = options.engine ?? (await parquetEngine());
+          const connection = await engine.connect();
+          try {
+            await connection.run(conversionSql(stagePath, path, columns, options));
+          } finally {
+            connection.closeSync();
+          }
+        });
       } finally {
-        connection.closeSync();
         rmSync(stagePath, { force: true });
       }
       return { rows };

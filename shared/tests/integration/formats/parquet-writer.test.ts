@@ -67,4 +67,24 @@ describe('the curated Parquet writer', () => {
     await expect(openParquetWriter(join(dir, 'other.parquet'), COLUMNS, { constants: { count: 1.5 } })).rejects.toThrow('column count is integer');
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it('converts many files closed at once in one process, as concurrent normalizers do, within its memory cap', async () => {
+    // Prepare: six writers of 30,000 rows each
+    const rows = 30_000;
+    const writers = await Promise.all(Array.from({ length: 6 }, (_, w) => openParquetWriter(join(dir, `part-${w}.parquet`), COLUMNS, { constants: { _source_hash: `h${w}`, _ingested_at: INGESTED } })));
+    for (const [w, writer] of writers.entries()) {
+      for (let i = 0; i < rows; i++) writer.append([`note ${w}-${i}`, i, i / 7, i % 2 === 0, '2024-03-01', new Date(1709280000000 + i * 1000), null, null]);
+    }
+    // Act: all closed at once
+    const closed = await Promise.all(writers.map((writer) => writer.close()));
+    // Assess
+    expect(closed.map((c) => c.rows)).toEqual(Array(6).fill(rows));
+    const connection = await db.connect();
+    try {
+      const counts = (await connection.runAndReadAll(`SELECT _source_hash, count(*)::INTEGER AS n FROM read_parquet('${join(dir, 'part-*.parquet')}') GROUP BY ALL ORDER BY 1`)).getRowObjectsJson();
+      expect(counts).toEqual(Array.from({ length: 6 }, (_, w) => ({ _source_hash: `h${w}`, n: rows })));
+    } finally {
+      connection.closeSync();
+    }
+  });
 });
