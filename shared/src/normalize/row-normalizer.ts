@@ -304,7 +304,7 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
         const tokenizer = options.tokenizer;
         const protect: (text: string) => CuratedValue =
           treatment.kind === 'tokenize'
-            ? (text) => tokenizer.token(treatment.as, text)
+            ? tokenizer.forNamespace(treatment.as)
             : treatment.kind === 'truncate_postal'
               ? (text) => truncatePostal(text, treatment.keep, state.site) ?? null
               : (text) => text;

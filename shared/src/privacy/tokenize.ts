@@ -13,6 +13,8 @@ export interface Tokenizer {
    * ` sg-mrn-001` and `SG-MRN-001` are the same patient.
    */
   token(namespace: string, value: string): string;
+  /** `token` for one namespace, its cache found once: what a per-row step holds. */
+  forNamespace(namespace: string): (value: string) => string;
 }
 
 /**
@@ -54,21 +56,29 @@ export function createTokenizer(key: Buffer, options: { cacheSize?: number } = {
   // cost a string flatten and hash on every lookup, the hot path of every row.
   const caches = new Map<string, Map<string, string>>();
   let cached = 0;
+  const tokenIn = (namespace: string, cache: Map<string, string>, value: string): string => {
+    const hit = cache.get(value);
+    if (hit !== undefined) return hit;
+    const token = createHmac('sha256', secret).update(namespace, 'utf8').update('\u0000', 'utf8').update(value.trim().toUpperCase(), 'utf8').digest('hex');
+    if (cached >= limit) {
+      // Bounded: start afresh rather than track recency per entry.
+      for (const other of caches.values()) other.clear();
+      cached = 0;
+    }
+    cache.set(ownCopy(value), token);
+    cached++;
+    return token;
+  };
+  const cacheOf = (namespace: string): Map<string, string> => {
+    let cache = caches.get(namespace);
+    if (cache === undefined) caches.set(namespace, (cache = new Map()));
+    return cache;
+  };
   return {
-    token(namespace: string, value: string): string {
-      let cache = caches.get(namespace);
-      if (cache === undefined) caches.set(namespace, (cache = new Map()));
-      const hit = cache.get(value);
-      if (hit !== undefined) return hit;
-      const token = createHmac('sha256', secret).update(namespace, 'utf8').update('\u0000', 'utf8').update(value.trim().toUpperCase(), 'utf8').digest('hex');
-      if (cached >= limit) {
-        // Bounded: start afresh rather than track recency per entry.
-        for (const other of caches.values()) other.clear();
-        cached = 0;
-      }
-      cache.set(ownCopy(value), token);
-      cached++;
-      return token;
+    token: (namespace, value) => tokenIn(namespace, cacheOf(namespace), value),
+    forNamespace(namespace) {
+      const cache = cacheOf(namespace);
+      return (value) => tokenIn(namespace, cache, value);
     },
   };
 }

@@ -51,3 +51,13 @@ describe('tokenize', () => {
     expect(tokenizer.token('patient_token', 'P-1')).toBe(before);
   });
 });
+
+describe('a tokenizer for one namespace', () => {
+  it('gives the tokens token() gives in that namespace', () => {
+    const tokenizer = createTokenizer(Buffer.alloc(32, 3));
+    const patient = tokenizer.forNamespace('patient_token');
+    expect(patient('SG-MRN-1')).toBe(tokenizer.token('patient_token', 'SG-MRN-1'));
+    expect(patient(' sg-mrn-1 ')).toBe(tokenizer.token('patient_token', 'SG-MRN-1'));
+    expect(patient('SG-MRN-1')).not.toBe(tokenizer.token('device_token', 'SG-MRN-1'));
+  });
+});
