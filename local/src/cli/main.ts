@@ -5,9 +5,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { lakeNames } from '@pulse-lake/shared/lake/names';
+import { DEFAULT_CHUNK_BYTES, planOptionsFromEnv } from '@pulse-lake/shared/lake/plan-raw-object';
 import { DATASETS, findContract } from '@pulse-lake/shared/datasets/registry';
 import { getNamedQuery } from '@pulse-lake/shared/query/named-queries';
 import { renderNamedQuery } from '@pulse-lake/shared/query/render';
@@ -54,16 +56,21 @@ const processIo: CliIo = {
 
 const USAGE = `Usage: lake <command>
 
-  lake up [--demo] [--patients N] [--days N]
+  lake up [--demo] [--patients N] [--days N] [--workers N]
       Run the whole lake on this machine. --demo generates a synthetic fleet and drops it in.
-  lake ingest <file>... [--dataset NAME] [--json]
+  lake ingest <file>... [--dataset NAME] [--json] [--workers N]
       Push files through the lake once and report rows in / written / rejected per file.
   lake sql "<SQL>" [--format table|json|csv]
       Analyst access to the curated tables (never raw).
   lake query <name> --partner <id> [--param k=v]... [--format table|json|csv]
       Run a named partner query, scoped to the partner's patients.
 
-Environment: LAKE_HOME (default ./.lake), LAKE_PORT (default 3000).
+--workers N: normalizer processes running chunks in parallel (0 = in the CLI's own process).
+  Default for up: the number of cores; for ingest: as many as the files have 64 MiB chunks, up to
+  the number of cores (so small files start no process).
+
+Environment: LAKE_HOME (default ./.lake), LAKE_PORT (default 3000), LAKE_WORKERS (as --workers),
+  NORMALIZE_CHUNK_MIB (size of the chunks a large CSV is cut into; default 64).
 `;
 
 /** A command line the CLI cannot act on; printed with the usage, exit code 2. */
@@ -80,6 +87,15 @@ function lakePort(io: CliIo): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`LAKE_PORT must be a port number 0..65535, not "${text}"`);
   return port;
+}
+
+/** --workers, else LAKE_WORKERS, else `fallback`: a whole number of at least 0. */
+function workerCount(io: CliIo, flag: string | undefined, fallback: number): number {
+  const text = flag ?? io.env.LAKE_WORKERS;
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`--workers (or LAKE_WORKERS) must be a whole number 0..64, not "${text}"`);
+  return n;
 }
 
 function parseFormat(value: string | undefined): OutputFormat {
@@ -164,9 +180,10 @@ function describeWiring(running: RunningLake, io: CliIo): void {
 }
 
 async function up(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args, options: { demo: { type: 'boolean' }, patients: { type: 'string' }, days: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args, options: { demo: { type: 'boolean' }, patients: { type: 'string' }, days: { type: 'string' }, workers: { type: 'string' } }, strict: true });
   const home = lakeHome(io);
   const port = lakePort(io);
+  const workers = workerCount(io, values.workers, availableParallelism());
   // Listen for Ctrl-C before any work starts, so a stop during the demo never kills the process mid-write.
   let stopRequested = false;
   const stopped = io.untilStopped().then(() => {
@@ -174,7 +191,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     io.stdout('stop requested; finishing what is in flight...\n');
   });
   io.stdout(`Pulse Lake (local) at ${home}\n`);
-  const running = await startLake({ home, stage: LOCAL_STAGE, httpPort: port, watchDropzone: true });
+  const running = await startLake({ home, stage: LOCAL_STAGE, httpPort: port, watchDropzone: true, workers });
   try {
     describeWiring(running, io);
     if (running.http) io.stdout(`HTTP API on ${running.http.url}\n`);
@@ -224,7 +241,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
 }
 
 async function ingest(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { dataset: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { dataset: { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' } }, strict: true });
   if (positionals.length === 0) throw new UsageError('ingest needs at least one file');
   const dataset = values.dataset;
   if (dataset !== undefined && findContract(dataset) === undefined) {
@@ -235,7 +252,11 @@ async function ingest(args: string[], io: CliIo): Promise<number> {
   const progress = (text: string) => {
     if (io.stderrIsTTY && !values.json) io.stderr(`\r\x1b[2K${text}`);
   };
-  const running = await startLake({ home: lakeHome(io), stage: LOCAL_STAGE, visibilityTimeoutSeconds: 1 });
+  // Worker processes cost a second or two to start: only worth it when there are chunks to run side by side.
+  const chunkBytes = planOptionsFromEnv(io.env).chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const chunks = files.reduce((sum, file) => sum + Math.max(1, Math.ceil(statSync(file).size / chunkBytes)), 0);
+  const workers = workerCount(io, values.workers, chunks > 1 ? Math.min(availableParallelism(), chunks) : 0);
+  const running = await startLake({ home: lakeHome(io), stage: LOCAL_STAGE, retryAfterSeconds: 1, workers });
   let results: (Dropped & { outcome: FileOutcome })[];
   try {
     const since = new Date();

@@ -13,6 +13,8 @@ import type { EventPattern, LocalLake } from '@pulse-lake/shared/adapters/local/
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import type { HttpGateway, HttpRoute } from './http-gateway';
 import { startHttpGateway } from './http-gateway';
+import type { FunctionWorkerPool } from './function-workers';
+import { startFunctionWorkers } from './function-workers';
 import { lambdaContext } from './lambda-context';
 import type { EventSource, FunctionWiring, LakeWiring } from './service-files';
 import { readLakeWiring } from './service-files';
@@ -30,18 +32,26 @@ export interface StartLakeOptions {
   home: string;
   stage?: string;
   region?: string;
-  /** Batches each SQS consumer runs at once (Lambda's maximum concurrency). */
+  /** Batches each SQS consumer runs at once (Lambda's maximum concurrency; default 2). */
   concurrency?: number;
+  /**
+   * Run each SQS consumer in this many worker processes (warm containers, one
+   * batch each at a time) instead of in this process: real parallelism for
+   * CPU-bound consumers such as the normalizer. 0 (the default) runs them here.
+   */
+  workers?: number;
   /** Serve the services' HTTP routes on this port (0 = any free port); omitted = no HTTP server. */
   httpPort?: number;
   /** Watch the dropzone bucket's folder for files dropped by hand (`lake up`). */
   watchDropzone?: boolean;
   /**
    * One-shot runs (`lake ingest`, tests) retry a failed batch after this many
-   * seconds instead of the queue's deployed visibility timeout, so a transient
-   * failure costs a second, not minutes. Receive counts and the DLQ still apply.
+   * seconds instead of at the end of the queue's deployed visibility timeout, so
+   * a transient failure costs a second, not minutes. A slow batch that succeeds
+   * keeps the whole timeout (a shorter one had long chunks redelivered while
+   * still running). Receive counts and the DLQ still apply.
    */
-  visibilityTimeoutSeconds?: number;
+  retryAfterSeconds?: number;
   /** Where background failures go (default: one line each on stderr). */
   onError?: (component: string, error: unknown) => void;
   /** Repository root holding services/ (default: this checkout). */
@@ -124,6 +134,7 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
   const unserved: UnservedSource[] = [];
   const unsubscribes: (() => void)[] = [];
   const httpRoutes: HttpRoute[] = [];
+  const pools: FunctionWorkerPool[] = [];
 
   for (const fn of wiring.functions) {
     const id = `${fn.service}.${fn.name}`;
@@ -165,22 +176,35 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
           break;
         }
         case 'sqs': {
+          const workers = options.workers ?? 0;
+          const pool =
+            workers > 0
+              ? startFunctionWorkers(
+                  lake,
+                  { home, stage, region, accountId, functionName: fn.functionName, handlerFile: fn.handlerFile, timeoutSeconds: fn.timeoutSeconds, memorySize: fn.memorySize },
+                  workers,
+                )
+              : undefined;
+          if (pool !== undefined) pools.push(pool);
           // lake.close() stops every consumer it started.
           lake.queue.consume(
             source.queueName,
             async (event) => {
-              const result = await invoke(event);
+              const result = pool !== undefined ? await pool.invoke(event) : await invoke(event);
               // Without ReportBatchItemFailures, Lambda ignores the response: a batch that did not throw succeeded whole.
               return source.reportBatchItemFailures ? (result as SQSBatchResponse | undefined) : undefined;
             },
             {
               batchSize: source.batchSize,
-              concurrency: options.concurrency ?? 2,
-              visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? source.visibilityTimeoutSeconds ?? 30,
+              concurrency: pool !== undefined ? workers : (options.concurrency ?? 2),
+              visibilityTimeoutSeconds: source.visibilityTimeoutSeconds ?? 30,
+              ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
               ...(source.redrive ? { maxReceiveCount: source.redrive.maxReceiveCount, deadLetterQueue: source.redrive.deadLetterQueue } : {}),
             },
           );
-          served.push(`${id} <- sqs ${source.queueName} (batch ${source.batchSize}${source.redrive ? `, DLQ ${source.redrive.deadLetterQueue} after ${source.redrive.maxReceiveCount} receives` : ''})`);
+          served.push(
+            `${id} <- sqs ${source.queueName} (batch ${source.batchSize}${source.redrive ? `, DLQ ${source.redrive.deadLetterQueue} after ${source.redrive.maxReceiveCount} receives` : ''}${pool !== undefined ? `, ${workers} worker process${workers === 1 ? '' : 'es'}` : ''})`,
+          );
           break;
         }
         case 'eventBridge': {
@@ -235,7 +259,9 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
       stopped = true;
       for (const unsubscribe of unsubscribes) unsubscribe();
       await http?.close();
+      // Consumers stop first (no new batches), then the workers finish theirs.
       await lake.close();
+      await Promise.all(pools.map((pool) => pool.stop()));
     },
   };
 }

@@ -151,6 +151,47 @@ describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
   });
 });
 
+/** `lake ingest` as a user runs it from a shell with `env`; resolves with its exit code and output. */
+async function runLakeIngest(home: string, args: string[], env: Record<string, string>) {
+  const bin = fileURLToPath(new URL('../../bin/lake.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'ingest', ...args], { env: { ...process.env, LAKE_HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  // A process killed by a signal has no exit code: -1 keeps it a failure.
+  return { code: code ?? -1, stdout, stderr };
+}
+
+describe('lake ingest of a CSV larger than a chunk', () => {
+  it('cuts it into chunks, normalizes them in worker processes, and lands what one process lands', async () => {
+    // Prepare: ~600 readings, cut into 8 KiB chunks
+    const home = await tempDir('chunks');
+    const inputs = await tempDir('chunk-inputs');
+    try {
+      // One reading per minute, so no two rows share a dedupe key (chunks dedupe within themselves only).
+      const rows = Array.from({ length: 600 }, (_, i) => `SG-MRN-${7000 + (i % 40)},PLW-2A-${11110000 + (i % 40)},2026-03-0${1 + (i % 3)}T${String(8 + Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00+08:00,SG,${i % 97 === 0 ? 900 : 60 + (i % 40)},${90 + (i % 10)}`);
+      const file = await writeCsv(inputs, 'big.csv', [VITALS_HEADER, ...rows]);
+      // Act
+      const fanned = await runLakeIngest(home, [file, '--json', '--workers', '2'], { NORMALIZE_CHUNK_MIB: '0.0078125' });
+      const single = await runLakeIngest(join(home, 'single'), [file, '--json', '--workers', '0'], {});
+      // Assess
+      expect({ code: fanned.code, stderr: fanned.stderr }).toEqual({ code: 0, stderr: '' });
+      const [chunked] = json<IngestJson>(fanned).files;
+      const [whole] = json<IngestJson>(single).files;
+      expect(chunked?.status).toBe('processed');
+      expect(chunked?.totals).toEqual(whole?.totals);
+      expect(chunked?.totals).toMatchObject({ rowsIn: 600, rowsRejected: 7 });
+      const manifest = JSON.parse(await readFile(join(home, 's3', 'pulse-lake-local-curated', chunked?.manifest?.key ?? ''), 'utf8')) as { chunkCount: number; status: string };
+      expect(manifest).toMatchObject({ status: 'complete' });
+      expect(manifest.chunkCount).toBeGreaterThanOrEqual(3);
+    } finally {
+      await cleanup(home, inputs);
+    }
+  }, 120_000);
+});
+
 /** `lake up` as a user runs it: a child process whose output can be waited on and which stops on Ctrl-C (SIGINT). */
 function spawnLakeUp(home: string, args: string[]) {
   const bin = fileURLToPath(new URL('../../bin/lake.js', import.meta.url));

@@ -26,6 +26,12 @@ export interface PlanOptions {
   chunkBytes?: number;
 }
 
+/** Plan options from the environment: NORMALIZE_CHUNK_MIB sizes a large CSV's chunks (unset or invalid: the default). */
+export function planOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): PlanOptions {
+  const mib = Number(env.NORMALIZE_CHUNK_MIB);
+  return Number.isFinite(mib) && mib > 0 ? { chunkBytes: Math.round(mib * 1024 * 1024) } : {};
+}
+
 export interface RawObjectPlan {
   dataset: string;
   contentHash: string;

@@ -6,13 +6,13 @@ import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { s3ObjectsFromEvent } from '@pulse-lake/shared/adapters/aws/lambda';
 import type { PlanOptions } from '@pulse-lake/shared/lake/plan-raw-object';
-import { planRawObject } from '@pulse-lake/shared/lake/plan-raw-object';
+import { planOptionsFromEnv, planRawObject } from '@pulse-lake/shared/lake/plan-raw-object';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 type Plan = Awaited<ReturnType<typeof planRawObject>>;
 
-/** Builds the handler over `deps`; `options.chunkBytes` is how large a CSV may be before it is cut into chunks. */
-export function createHandler(deps: LakeDeps, options: PlanOptions = {}) {
+/** Builds the handler over `deps`; by default NORMALIZE_CHUNK_MIB (serverless.yml, or any shell locally) sizes a large CSV's chunks. */
+export function createHandler(deps: LakeDeps, options: PlanOptions = planOptionsFromEnv(process.env)) {
   return middy<S3Event, Plan[]>().handler(async (event) => {
     const plans: Plan[] = [];
     for (const object of s3ObjectsFromEvent(event)) plans.push(await planRawObject(deps, object, options));

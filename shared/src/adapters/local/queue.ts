@@ -23,6 +23,13 @@ export interface ConsumeOptions {
   batchSize?: number;
   /** Queue `VisibilityTimeout`: how long a received message stays hidden (seconds, fractions allowed; default 30). */
   visibilityTimeoutSeconds?: number;
+  /**
+   * After a failed invocation, its failed messages become visible again after this
+   * many seconds instead of when their visibility timeout ends (what a handler calling
+   * ChangeMessageVisibility on failure gets). For one-shot runs that should not wait
+   * minutes on a transient failure; a slow success still has the whole timeout.
+   */
+  retryAfterSeconds?: number;
   /** Redrive policy: after this many receives the next receive moves the message to `deadLetterQueue` instead. */
   maxReceiveCount?: number;
   deadLetterQueue?: string;
@@ -215,6 +222,18 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
     });
   }
 
+  /** Shortens an in-flight message's invisibility to `seconds` from now (never lengthens it). */
+  async function retrySooner(queueName: string, receiptHandle: string, seconds: number): Promise<void> {
+    const { inflight } = dirs(queueName);
+    const parsed = parseInflight(receiptHandle);
+    const until = now().getTime() + seconds * 1000;
+    if (parsed === undefined || parsed.invisibleUntil <= until) return;
+    // The handle starts with its 13-digit invisible-until time.
+    await rename(join(inflight, receiptHandle), join(inflight, `${pad13(until)}${receiptHandle.slice(13)}`)).catch((error: unknown) => {
+      if (errorCode(error) !== 'ENOENT') throw error;
+    });
+  }
+
   /** Which messages to delete after an invocation, following Lambda's ReportBatchItemFailures rules. */
   function succeeded(batch: SQSRecord[], response: SQSBatchResponse | void): SQSRecord[] {
     if (response === undefined || response === null || !Array.isArray(response.batchItemFailures)) return batch;
@@ -265,9 +284,14 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
         } catch (error) {
           // A thrown handler fails the whole batch: every message reappears when its visibility timeout ends.
           onError(error);
+          if (opts.retryAfterSeconds !== undefined) for (const record of batch) await retrySooner(queueName, record.receiptHandle, opts.retryAfterSeconds);
           return;
         }
-        for (const record of succeeded(batch, response)) await acknowledge(queueName, record.receiptHandle);
+        const done = succeeded(batch, response);
+        for (const record of done) await acknowledge(queueName, record.receiptHandle);
+        if (opts.retryAfterSeconds !== undefined) {
+          for (const record of batch) if (!done.includes(record)) await retrySooner(queueName, record.receiptHandle, opts.retryAfterSeconds);
+        }
       }
 
       async function loop(): Promise<void> {
