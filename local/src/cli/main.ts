@@ -9,6 +9,8 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { lakeNames } from '@pulse-lake/shared/lake/names';
+import { lakeStatus } from '@pulse-lake/shared/lake/lake-status';
+import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
 import { DEFAULT_CHUNK_BYTES, planOptionsFromEnv } from '@pulse-lake/shared/lake/plan-raw-object';
 import { DATASETS, findContract } from '@pulse-lake/shared/datasets/registry';
 import { getNamedQuery } from '@pulse-lake/shared/query/named-queries';
@@ -60,6 +62,12 @@ const USAGE = `Usage: lake <command>
       Run the whole lake on this machine. --demo generates a synthetic fleet and drops it in.
   lake ingest <file>... [--dataset NAME] [--json] [--workers N]
       Push files through the lake once and report rows in / written / rejected per file.
+  lake status [--json]
+      Per dataset: files, rows in / written / rejected, reject rate, partitions, last ingest, quarantined files.
+  lake dlq list [--json]
+      Chunks that failed every retry, parked in the normalize queue's dead-letter queue.
+  lake dlq redrive
+      Sends them back to the normalize queue (after the cause is fixed); lake up then retries them.
   lake sql "<SQL>" [--format table|json|csv]
       Analyst access to the curated tables (never raw).
   lake query <name> --partner <id> [--param k=v]... [--format table|json|csv]
@@ -122,6 +130,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await up(rest, io);
       case 'ingest':
         return await ingest(rest, io);
+      case 'status':
+        return await status(rest, io);
+      case 'dlq':
+        return await dlq(rest, io);
       case 'sql':
         return await sql(rest, io);
       case 'query':
@@ -301,16 +313,70 @@ async function ingest(args: string[], io: CliIo): Promise<number> {
 }
 
 async function runSql(io: CliIo, text: string, parameters: (string | number | boolean | null)[]): Promise<ResultSet> {
+  return withLake(io, (lake) => runToCompletion(lake.engine, text, { database: lake.names.databases.curated, parameters }));
+}
+
+function print(io: CliIo, result: ResultSet, format: OutputFormat): void {
+  io.stdout(format === 'json' ? `${JSON.stringify(resultObjects(result), null, 2)}\n` : formatResult(result, format));
+}
+
+/** The local lake's stand-ins, without running any service (status, dlq, sql). */
+async function withLake<T>(io: CliIo, use: (lake: ReturnType<typeof buildLocalLake>) => Promise<T>): Promise<T> {
   const lake = buildLocalLake(lakeHome(io), { stage: LOCAL_STAGE, onError: (component, error) => io.stderr(`[lake ${component}] ${errorText(error)}\n`) });
   try {
-    return await runToCompletion(lake.engine, text, { database: lake.names.databases.curated, parameters });
+    return await use(lake);
   } finally {
     await lake.close();
   }
 }
 
-function print(io: CliIo, result: ResultSet, format: OutputFormat): void {
-  io.stdout(format === 'json' ? `${JSON.stringify(resultObjects(result), null, 2)}\n` : formatResult(result, format));
+const column = (name: string, type = 'VARCHAR') => ({ name, type });
+
+async function status(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true });
+  const report = await withLake(io, (lake) => lakeStatus(lake));
+  if (values.json) {
+    io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  const result: ResultSet = {
+    columns: [column('dataset'), column('files', 'BIGINT'), column('in_progress', 'BIGINT'), column('rows_in', 'BIGINT'), column('rows_written', 'BIGINT'), column('rejected', 'BIGINT'), column('reject_rate'), column('partitions', 'BIGINT'), column('last_ingest'), column('quarantined', 'BIGINT')],
+    rows: report.datasets.map((d) => [d.dataset, String(d.files), String(d.filesInProgress), String(d.rowsIn), String(d.rowsWritten), String(d.rowsRejected), `${(d.rejectRate * 100).toFixed(1)} %`, String(d.partitions), d.lastIngestAt ?? '-', String(d.quarantinedFiles)]),
+  };
+  io.stdout(formatResult(result, 'table'));
+  if (report.quarantinedUnknown > 0) io.stdout(`${report.quarantinedUnknown} file(s) quarantined before their dataset was known: see ${lakeHome(io)}/s3/${lakeNames(LOCAL_STAGE).buckets.rejects}/quarantine/_unknown/\n`);
+  return 0;
+}
+
+async function dlq(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
+  const { normalize, normalizeDlq } = lakeNames(LOCAL_STAGE).queues;
+  switch (action) {
+    case 'list': {
+      const messages = await withLake(io, (lake) => lake.queue.list(normalizeDlq));
+      // The bodies are normalize-chunk messages: dataset, raw key (a content hash, no identifiers) and chunk.
+      const listed = messages.map((m) => {
+        const body = JSON.parse(m.body) as Partial<NormalizeChunkMessage>;
+        return { messageId: m.messageId, dataset: body.dataset ?? null, raw: body.raw?.key ?? null, chunk: body.chunk ? `${body.chunk.index + 1}/${body.chunk.count}` : null, sentAt: new Date(m.sentTimestamp).toISOString() };
+      });
+      if (values.json) io.stdout(`${JSON.stringify(listed, null, 2)}\n`);
+      else if (listed.length === 0) io.stdout(`${normalizeDlq} is empty\n`);
+      else {
+        const result: ResultSet = { columns: [column('message_id'), column('dataset'), column('raw_object'), column('chunk'), column('parked_at')], rows: listed.map((m) => [m.messageId, m.dataset, m.raw, m.chunk, m.sentAt]) };
+        io.stdout(formatResult(result, 'table'));
+        io.stdout('why they failed is in the lake up log; fix the cause, then: npm run lake -- dlq redrive\n');
+      }
+      return 0;
+    }
+    case 'redrive': {
+      const moved = await withLake(io, (lake) => lake.queue.redrive(normalizeDlq, normalize));
+      io.stdout(values.json ? `${JSON.stringify({ redriven: moved })}\n` : `${moved} message(s) moved from ${normalizeDlq} back to ${normalize}; lake up retries them\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError('dlq needs list or redrive, e.g. lake dlq list');
+  }
 }
 
 async function sql(args: string[], io: CliIo): Promise<number> {

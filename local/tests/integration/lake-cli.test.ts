@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { cleanup, filesUnder, json, lake, readableText, tempDir, writeCsv } from './cli-helpers';
 
 const PATIENTS_HEADER = 'patient_id,first_name,last_name,email,phone,street_address,postal_code,birth_date,sex,site,partner_id,enrolled_at';
@@ -126,6 +127,45 @@ describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
     expect(reasonFile).toBeDefined();
     const reason = JSON.parse(await readFile(reasonFile ?? '', 'utf8')) as { reason: string };
     expect(run.stderr).toContain(reason.reason);
+  });
+
+  it('reports per dataset what landed, what was rejected and what was quarantined', async () => {
+    // Prepare
+    await lake(home, ['ingest', await writePatients(inputs), await writeVitals(inputs), await writeCsv(inputs, 'mystery.csv', ['colour,flavour', 'red,cherry'])]);
+    // Act
+    const table = await lake(home, ['status']);
+    const report = json<{ datasets: { dataset: string; files: number; rowsIn: number; rowsWritten: number; rowsRejected: number; rejectRate: number; partitions: number; lastIngestAt?: string }[]; quarantinedUnknown: number }>(
+      await lake(home, ['status', '--json']),
+    );
+    // Assess
+    const vitals = report.datasets.find((d) => d.dataset === 'vitals');
+    expect(vitals).toMatchObject({ files: 1, rowsIn: 7, rowsWritten: 6, rowsRejected: 1, partitions: 2 });
+    expect(vitals?.rejectRate).toBeCloseTo(1 / 7);
+    expect(vitals?.lastIngestAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(report.datasets.find((d) => d.dataset === 'patients')).toMatchObject({ files: 1, rowsWritten: 3 });
+    expect(report.datasets.find((d) => d.dataset === 'ecg')).toMatchObject({ files: 0, rowsIn: 0, partitions: 0 });
+    expect(report.quarantinedUnknown).toBe(1);
+    expect(table.stdout).toMatch(/vitals\s+\|\s+1\s+\|\s+0\s+\|\s+7\s+\|\s+6\s+\|\s+1\s+\|\s+14\.3 %/);
+    expect(table.stdout).toContain('1 file(s) quarantined before their dataset was known');
+  });
+
+  it('lists the chunks parked in the dead-letter queue and redrives them to the normalize queue', async () => {
+    // Prepare: a chunk that failed every retry, as the normalize consumer parks it
+    const parked = buildLocalLake(home, { stage: 'local' });
+    const body = { kind: 'normalize-chunk', dataset: 'vitals', format: 'csv', raw: { bucket: parked.names.buckets.raw, key: `vitals/dropzone/${'a'.repeat(64)}.csv` }, contentHash: 'a'.repeat(64), ingestedAt: '2026-03-02T00:00:00.000Z', chunk: { index: 1, count: 3 } };
+    await parked.queue.send(parked.names.queues.normalizeDlq, [{ id: 'm1', body: JSON.stringify(body) }]);
+    // Act
+    const listed = await lake(home, ['dlq', 'list']);
+    const listedJson = json<{ dataset: string; raw: string; chunk: string }[]>(await lake(home, ['dlq', 'list', '--json']));
+    const redrive = await lake(home, ['dlq', 'redrive']);
+    const after = await lake(home, ['dlq', 'list']);
+    // Assess
+    expect(listed.stdout).toContain(`vitals/dropzone/${'a'.repeat(64)}.csv`);
+    expect(listedJson).toEqual([expect.objectContaining({ dataset: 'vitals', raw: `vitals/dropzone/${'a'.repeat(64)}.csv`, chunk: '2/3' })]);
+    expect(redrive.stdout).toMatch(/^1 message\(s\) moved from pulse-lake-local-normalize-dlq back to pulse-lake-local-normalize/);
+    expect(after.stdout).toContain('pulse-lake-local-normalize-dlq is empty');
+    expect((await parked.queue.list(parked.names.queues.normalize)).map((m) => JSON.parse(m.body) as unknown)).toEqual([body]);
+    await parked.close();
   });
 
   it('adds no rows when the same file is ingested twice, and its manifest says so', async () => {
