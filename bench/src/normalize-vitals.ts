@@ -199,11 +199,36 @@ export async function benchNormalizeVitals(rows: number): Promise<Figures[]> {
   }
 }
 
+/**
+ * Issue 3's large-file bench: a generated vitals CSV of about `gigabytes` GB
+ * through the chunked path (64 MiB chunks, one warm worker per core), with the
+ * DuckDB plain COPY of the same file as the yardstick.
+ */
+export async function benchLargeCsv(gigabytes: number): Promise<Figures[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-large-'));
+  try {
+    const csv = join(dir, 'vitals-large.csv');
+    // About 73 bytes per generated row.
+    const rows = Math.round((gigabytes * 1e9) / 73);
+    const { bytes, sha256 } = await generateVitalsCsv(csv, rows);
+    const copy = await runChild(import.meta.url, ['--duckdb-copy', csv, String(rows)]);
+    const fanOut = await runFanOut(csv, sha256, availableParallelism());
+    const fileMib = Math.round((bytes / 2 ** 20) * 10) / 10;
+    return [
+      { ...fanOut, bench: 'normalize-vitals-large-fanout', file_mib: fileMib, ratio_to_duckdb: Math.round((Number(fanOut.rows_per_s) / Number(copy.rows_per_s)) * 1000) / 1000 },
+      { ...copy, bench: 'duckdb-plain-copy-large', file_mib: fileMib, ratio_to_duckdb: 1 },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const [, , mode, first, second] = process.argv;
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) {
   if (mode === '--pipeline' && first !== undefined && second !== undefined) console.log(JSON.stringify(await runPipeline(first, second)));
   else if (mode === '--serve-chunks' && first !== undefined) await serveChunks(first);
   else if (mode === '--fan-out' && first !== undefined && second !== undefined) console.log(JSON.stringify(await runFanOut(first, second, availableParallelism())));
+  else if (mode === '--large' && first !== undefined) for (const figures of await benchLargeCsv(Number(first))) console.log(JSON.stringify(figures));
   else if (mode === '--duckdb-copy' && first !== undefined) console.log(JSON.stringify(await runDuckdbCopy(first, Number(second))));
   else for (const figures of await benchNormalizeVitals(Number(mode ?? 1_000_000))) console.log(JSON.stringify(figures));
 }

@@ -143,8 +143,14 @@ describe('packaged CloudFormation', () => {
   });
 
   it('routes Partitions Written events from the lake to the catalog function', () => {
-    const rule = resourcesOfType(template('etl-trigger'), 'AWS::Events::Rule')[0]?.[1].Properties ?? {};
-    expect(rule['EventPattern']).toEqual({ source: [names.eventSource], 'detail-type': ['Partitions Written'] });
+    const rules = resourcesOfType(template('etl-trigger'), 'AWS::Events::Rule').map(([, r]) => r.Properties ?? {});
+    const patterned = rules.filter((rule) => rule['EventPattern'] !== undefined);
+    expect(patterned.map((rule) => rule['EventPattern'])).toEqual([{ source: [names.eventSource], 'detail-type': ['Partitions Written'] }]);
+  });
+
+  it('sweeps the raw zone every hour', () => {
+    const rules = resourcesOfType(template('etl-trigger'), 'AWS::Events::Rule').map(([, r]) => r.Properties ?? {});
+    expect(rules.map((rule) => rule['ScheduleExpression']).filter(Boolean)).toEqual(['rate(1 hour)']);
   });
 
   it('puts every HTTP route behind IAM authorization', () => {

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { lakeNames } from '@pulse-lake/shared/lake/names';
 import { lakeStatus } from '@pulse-lake/shared/lake/lake-status';
+import { reconcileRawObjects } from '@pulse-lake/shared/lake/reconcile';
 import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
 import { DEFAULT_CHUNK_BYTES, planOptionsFromEnv } from '@pulse-lake/shared/lake/plan-raw-object';
 import { DATASETS, findContract } from '@pulse-lake/shared/datasets/registry';
@@ -207,6 +208,10 @@ async function up(args: string[], io: CliIo): Promise<number> {
   try {
     describeWiring(running, io);
     if (running.http) io.stdout(`HTTP API on ${running.http.url}\n`);
+    // What a previous run left unplanned (stopped between landing and planning) is planned now.
+    const swept = await reconcileRawObjects(running.lake);
+    if (swept.planned.length > 0) io.stdout(`reconciled: planned ${swept.planned.length} raw object(s) a previous run left unplanned\n`);
+    if (swept.stuck.length > 0) io.stdout(`${swept.stuck.length} file(s) planned over 6 hours ago are not complete: see lake status and lake dlq list\n`);
     if (values.demo && !stopRequested) {
       const patients = positiveInt('patients', values.patients);
       const days = positiveInt('days', values.days);

@@ -1,0 +1,19 @@
+/**
+ * Scheduled: the reconciliation sweep over the raw zone (shared/src/lake/reconcile.ts).
+ * Logs what it planned and what looks stuck; a failure throws, and the next run sweeps again.
+ */
+import middy from '@middy/core';
+import type { ScheduledEvent } from 'aws-lambda';
+import { planOptionsFromEnv } from '@pulse-lake/shared/lake/plan-raw-object';
+import type { ReconcileOutcome } from '@pulse-lake/shared/lake/reconcile';
+import { reconcileRawObjects } from '@pulse-lake/shared/lake/reconcile';
+import type { LakeDeps } from '@pulse-lake/shared/ports';
+
+/** Builds the handler over `deps`; `log` gets one JSON line per sweep (keys are content hashes, no identifiers). */
+export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.log(line)) {
+  return middy<ScheduledEvent, ReconcileOutcome>().handler(async () => {
+    const outcome = await reconcileRawObjects(deps, planOptionsFromEnv(process.env));
+    log(JSON.stringify({ level: outcome.stuck.length > 0 ? 'WARN' : 'INFO', message: 'raw zone reconciled', scanned: outcome.scanned, planned: outcome.planned, stuck: outcome.stuck }));
+    return outcome;
+  });
+}
