@@ -208,6 +208,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
   try {
     describeWiring(running, io);
     if (running.http) io.stdout(`HTTP API on ${running.http.url}\n`);
+    if (running.recovered > 0) io.stdout(`recovered: ${running.recovered} queued chunk(s) a stopped run had in flight are retried now\n`);
     // What a previous run left unplanned (stopped between landing and planning) is planned now.
     const swept = await reconcileRawObjects(running.lake);
     if (swept.planned.length > 0) io.stdout(`reconciled: planned ${swept.planned.length} raw object(s) a previous run left unplanned\n`);

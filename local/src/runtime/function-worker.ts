@@ -65,4 +65,6 @@ process.on('message', (message: ParentMessage) => {
       break;
   }
 });
+// The runtime died (killed, crashed): a container without its Lambda service stops too.
+process.on('disconnect', () => process.exit(1));
 send({ kind: 'ready' });

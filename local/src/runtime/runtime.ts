@@ -16,6 +16,7 @@ import { startHttpGateway } from './http-gateway';
 import type { FunctionWorkerPool } from './function-workers';
 import { startFunctionWorkers } from './function-workers';
 import { lambdaContext } from './lambda-context';
+import { registerRun } from './runs';
 import type { EventSource, FunctionWiring, LakeWiring } from './service-files';
 import { readLakeWiring } from './service-files';
 
@@ -72,6 +73,8 @@ export interface RunningLake {
   served: string[];
   unserved: UnservedSource[];
   http?: HttpGateway;
+  /** Messages a run that died had left in flight, made visible again at start (see runs.ts). */
+  recovered: number;
   /** Resolves when no S3 notification, queue message, bus delivery or schedule firing is left. */
   drain(options?: { timeoutMs?: number }): Promise<void>;
   stop(): Promise<void>;
@@ -129,6 +132,8 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
       process.stderr.write(`[lake ${component}] ${error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown'}\n`);
     });
   const lake = buildLocalLake(home, { stage, region, account: accountId, onError });
+  const run = registerRun(home);
+  let recovered = 0;
   const wiring = readLakeWiring({ root: options.root ?? REPO_ROOT, stage, region, accountId });
   const served: string[] = [];
   const unserved: UnservedSource[] = [];
@@ -186,6 +191,8 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
                 )
               : undefined;
           if (pool !== undefined) pools.push(pool);
+          // Messages a dead run held would otherwise wait out their visibility timeout.
+          if (run.deadRuns > 0 && run.liveRuns === 0) recovered += await lake.queue.releaseInFlight(source.queueName);
           // lake.close() stops every consumer it started.
           lake.queue.consume(
             source.queueName,
@@ -253,6 +260,7 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
     served,
     unserved,
     ...(http ? { http } : {}),
+    recovered,
     drain: (drainOptions) => lake.idle(drainOptions),
     async stop() {
       if (stopped) return;
@@ -262,6 +270,7 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
       // Consumers stop first (no new batches), then the workers finish theirs.
       await lake.close();
       await Promise.all(pools.map((pool) => pool.stop()));
+      run.release();
     },
   };
 }

@@ -267,7 +267,55 @@ function spawnLakeUp(home: string, args: string[]) {
       child.kill('SIGINT');
       return exited;
     },
+    /** Any other signal (SIGKILL: a crash), then the exit code and signal. */
+    kill: async (signal: NodeJS.Signals) => {
+      child.kill(signal);
+      return exited;
+    },
   };
+}
+
+describe('lake up after being killed mid-chunk', () => {
+  it('retries the chunk it held as soon as it is restarted, and lands every row once', async () => {
+    // Prepare: 200,000 readings (a few seconds of normalizing for one worker)
+    const home = await tempDir('killed');
+    const inputs = await tempDir('killed-inputs');
+    try {
+      const rows = Array.from({ length: 200_000 }, (_, i) => `SG-MRN-${70000 + (i % 500)},PLW-2A-${11110000 + (i % 500)},${new Date(Date.UTC(2026, 2, 1) + i * 60_000).toISOString()},SG,${60 + (i % 40)},${90 + (i % 10)}`);
+      const file = await writeCsv(inputs, 'big.csv', [VITALS_HEADER, ...rows]);
+      const first = spawnLakeUp(home, ['--workers', '1']);
+      await first.waitFor('watching ');
+      const inflight = join(home, 'queues', 'pulse-lake-local-normalize', 'inflight');
+      await mkdir(join(home, 's3', 'pulse-lake-local-dropzone', 'vitals'), { recursive: true });
+      await copyFile(file, join(home, 's3', 'pulse-lake-local-dropzone', 'vitals', 'big.csv'));
+      // Act: kill it hard while the chunk is in flight
+      await until(async () => (await filesUnder(inflight).catch(() => [])).length > 0, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const killed = await first.kill('SIGKILL');
+      const beforeRestart = json<{ datasets: { dataset: string; files: number; filesInProgress: number }[] }>(await lake(home, ['status', '--json']));
+      const second = spawnLakeUp(home, ['--workers', '1']);
+      await second.waitFor('watching ');
+      await until(async () => json<{ datasets: { dataset: string; files: number }[] }>(await lake(home, ['status', '--json'])).datasets.find((d) => d.dataset === 'vitals')?.files === 1, 90_000);
+      const stopped = await second.stop();
+      // Assess
+      expect(killed.signal).toBe('SIGKILL');
+      expect(beforeRestart.datasets.find((d) => d.dataset === 'vitals')).toMatchObject({ files: 0, filesInProgress: 1 });
+      expect(second.out.stdout).toContain('recovered: 1 queued chunk(s)');
+      expect({ ...stopped, stderr: second.out.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+      const counted = json<{ n: number; lines: number }[]>(await lake(home, ['sql', 'SELECT count(*)::INTEGER AS n, count(DISTINCT _source_line)::INTEGER AS lines FROM vitals', '--format', 'json']));
+      expect(counted).toEqual([{ n: 200_000, lines: 200_000 }]);
+    } finally {
+      await cleanup(home, inputs);
+    }
+  }, 180_000);
+});
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 describe('lake up --demo', () => {

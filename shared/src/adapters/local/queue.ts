@@ -63,6 +63,11 @@ export interface LocalQueue extends Queue {
   consume(queueName: string, handler: SqsBatchHandler, options?: ConsumeOptions): QueueConsumer;
   list(queueName: string): Promise<ListedMessage[]>;
   depth(queueName: string): Promise<QueueDepth>;
+  /**
+   * Makes every in-flight message of `queueName` visible now, as if its visibility
+   * timeout had ended: for a restart after the process holding them died. Returns how many.
+   */
+  releaseInFlight(queueName: string): Promise<number>;
   /** Moves every visible message of `deadLetterQueue` back to `target` (SQS's DLQ redrive). Returns how many. */
   redrive(deadLetterQueue: string, target: string): Promise<number>;
   /** Resolves when the queue holds no visible and no in-flight message. */
@@ -337,6 +342,24 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
       };
       consumers.add(consumer);
       return consumer;
+    },
+
+    async releaseInFlight(queueName) {
+      const { visible, inflight } = dirs(queueName);
+      let released = 0;
+      for (const name of await names(inflight)) {
+        const parsed = parseInflight(name);
+        if (parsed === undefined) continue;
+        const moved = await renameInto(join(inflight, name), join(visible, visibleName(parsed))).then(
+          () => true,
+          (error: unknown) => {
+            if (errorCode(error) === 'ENOENT') return false;
+            throw error;
+          },
+        );
+        if (moved) released++;
+      }
+      return released;
     },
 
     async list(queueName) {
