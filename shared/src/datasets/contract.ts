@@ -83,6 +83,28 @@ export interface DatasetContract {
   dedupeKey: readonly string[];
   /** Always `site`, `dt`: the curated layout is `<dataset>/site=<SG|US>/dt=<YYYY-MM-DD>/`. */
   partitionKeys: readonly ['site', 'dt'];
+  /** Rules across several values of a row, checked after every column passed its own. */
+  rowRules?: readonly RowRule[];
+}
+
+/** A value a row rule reads: a curated value that is present. */
+export type RuleValue = string | number | boolean | Date;
+
+/**
+ * A rule over several values of one row, checked on curated values (typed, in
+ * the contract's units, timestamps in UTC). Skipped when any of its columns is
+ * empty: a missing optional value is not a violation.
+ */
+export interface RowRule {
+  /** Written to rejects as the rule, and to `_quality_flags`, e.g. `dose_within_prescribed_max`. */
+  id: string;
+  /** What it requires, in words: the reason when a row fails it (values are not echoed). */
+  description: string;
+  /** Contract column names, in the order `check` receives their values. */
+  columns: readonly string[];
+  check(values: readonly RuleValue[]): boolean;
+  /** reject: the row goes to rejects. flag: the row is kept and the rule id listed in its `_quality_flags`. */
+  severity: 'reject' | 'flag';
 }
 
 /** The sites the lake knows; data residency follows them. */
@@ -105,6 +127,9 @@ export const LINEAGE_COLUMNS: readonly CuratedColumn[] = [
   { name: '_source_line', type: 'integer', description: 'Record number of the row in its raw object (1 = first data row)', pii: 'none' },
   { name: '_ingested_at', type: 'timestamp', description: 'When the raw object was landed (UTC)', pii: 'none' },
 ];
+
+/** Present in contracts with flagging rules: the ids of the rules a kept row failed, comma-separated; null when none. */
+export const QUALITY_FLAGS_COLUMN: CuratedColumn = { name: '_quality_flags', type: 'string', description: 'Data quality rules this row failed but was kept for (comma-separated rule ids)', pii: 'none' };
 
 /** The name a column is stored under in curated, or undefined when its treatment drops it. */
 export function curatedName(column: ColumnSpec): string | undefined {
@@ -151,7 +176,7 @@ export function curatedColumns(contract: DatasetContract): CuratedColumn[] {
       source: column.name,
     });
   }
-  return [...columns, ...LINEAGE_COLUMNS];
+  return [...columns, ...LINEAGE_COLUMNS, ...(contract.rowRules?.some((r) => r.severity === 'flag') ? [QUALITY_FLAGS_COLUMN] : [])];
 }
 
 /** The curated names of the dedupe key (tokens where the key is an identifier). */

@@ -77,4 +77,14 @@ export const dosage: DatasetContract = {
     },
     siteColumn,
   ],
+  rowRules: [
+    {
+      id: 'dose_within_prescribed_max',
+      description: 'dose_mg is above prescribed_max_mg',
+      columns: ['dose_mg', 'prescribed_max_mg'],
+      // Flagged, not rejected: a dose above the maximum may be a real overdose, which analysts must see.
+      check: ([dose, max]) => (dose as number) <= (max as number),
+      severity: 'flag',
+    },
+  ],
 };

@@ -16,6 +16,15 @@ function interval(name: string, label: string, description: string, range: { min
   };
 }
 
+/** How far a reported QTc may be from a correction of the reported QT and RR (rounding, and devices' own RR averaging). */
+const QTC_TOLERANCE_MS = 20;
+
+/** QT corrected for the RR interval (ms) by Bazett, Fridericia, Framingham and Hodges (its rate from RR). */
+export function correctedQts(qtMs: number, rrMs: number): number[] {
+  const rr = rrMs / 1000;
+  return [qtMs / Math.sqrt(rr), qtMs / Math.cbrt(rr), qtMs + 154 * (1 - rr), qtMs + 1.75 * (60 / rr - 60)];
+}
+
 /** ECG strip summaries from the wearable: intervals and the classified rhythm. */
 export const ecg: DatasetContract = {
   name: 'ecg',
@@ -64,6 +73,16 @@ export const ecg: DatasetContract = {
       aliases: ['rhythm classification', 'classification', 'ecg rhythm'],
       pii: 'none',
       treatment: { kind: 'keep' },
+    },
+  ],
+  rowRules: [
+    {
+      id: 'qtc_consistent_with_qt_rr',
+      description: `qtc_ms is not QT corrected for RR by any of Bazett, Fridericia, Framingham or Hodges (within ${QTC_TOLERANCE_MS} ms)`,
+      columns: ['qt_ms', 'rr_ms', 'qtc_ms'],
+      // Devices differ in the correction they apply: any common one within the tolerance passes.
+      check: ([qt, rr, qtc]) => correctedQts(qt as number, rr as number).some((expected) => Math.abs(expected - (qtc as number)) <= QTC_TOLERANCE_MS),
+      severity: 'reject',
     },
   ],
 };

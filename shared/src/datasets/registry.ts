@@ -6,7 +6,7 @@
 import { resolveHeader, headerCollisions } from '../normalize/headers';
 import { ZoneOffsets } from '../normalize/timestamps';
 import { canonicalUnit, conversion } from '../normalize/units';
-import { assertValidContract, ContractError, type DatasetContract } from './contract';
+import { assertValidContract, ContractError, curatedColumns, type DatasetContract } from './contract';
 import { devices } from './devices';
 import { dosage } from './dosage';
 import { ecg } from './ecg';
@@ -58,6 +58,11 @@ export function assertLoadableContract(contract: DatasetContract): void {
       }
     }
     if (column.unitColumn !== undefined && !['integer', 'double'].includes(column.type)) fail(`column ${column.name} has a unit column but is not numeric`);
+  }
+  const kept = new Set(curatedColumns(contract).flatMap((c) => (c.source !== undefined ? [c.source] : [])));
+  for (const rule of contract.rowRules ?? []) {
+    if (!/^[a-z][a-z0-9_]*$/.test(rule.id)) fail(`row rule ${rule.id} must have a snake_case id`);
+    for (const name of rule.columns) if (!kept.has(name)) fail(`row rule ${rule.id} reads ${name}, which is not a column kept in curated`);
   }
   const site = contract.columns.find((c) => c.name === contract.siteColumn);
   if (site?.allowed === undefined || site.allowed.some((v) => v !== 'SG' && v !== 'US')) fail(`site column ${contract.siteColumn} must allow only SG and US`);

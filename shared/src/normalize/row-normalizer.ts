@@ -7,7 +7,7 @@
  * `createRowNormalizer` (a plan of compiled per-column steps); `normalize`
  * runs once per row and allocates little beyond the values array.
  */
-import { curatedColumns, type ColumnSpec, type CuratedValue, type DatasetContract, type Site } from '../datasets/contract';
+import { curatedColumns, QUALITY_FLAGS_COLUMN, type ColumnSpec, type CuratedValue, type DatasetContract, type RuleValue, type Site } from '../datasets/contract';
 import { birthYear, truncatePostal } from '../privacy/generalize';
 import type { Tokenizer } from '../privacy/tokenize';
 import { KeyFingerprint } from './fingerprint-set';
@@ -32,7 +32,7 @@ export interface RowNormalizerOptions {
 export interface RowRejection {
   line: number;
   column?: string;
-  /** `required`, `type`, `range`, `allowed`, `pattern`, `unit`, `time_zone`. */
+  /** `required`, `type`, `range`, `allowed`, `pattern`, `unit`, `time_zone`, or a row rule's id. */
   rule: string;
   reason: string;
 }
@@ -337,6 +337,13 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
   if (sitePlan === undefined) throw new HeaderError(contract.name, [contract.siteColumn], `${contract.name}: the header lacks the site column ${contract.siteColumn}`);
   plans.unshift(sitePlan);
 
+  // Row rules, with the value slots they read; only for columns this source has (a rule on an absent column never fails).
+  const rules = (contract.rowRules ?? []).flatMap((rule) => {
+    const slots = rule.columns.map((name) => slotOf.get(name) ?? -1);
+    return slots.every((slot) => slot >= 0) ? [{ rule, slots, args: new Array<RuleValue>(slots.length) }] : [];
+  });
+  const flagsSlot = curated.findIndex((c) => c.name === QUALITY_FLAGS_COLUMN.name);
+
   const eventPlan = contract.eventTimeColumn !== undefined ? plans.find((p) => p.spec.name === contract.eventTimeColumn) : undefined;
   const dedupeSlots = contract.dedupeKey.map((name) => slotOf.get(name) ?? -1);
   const dedupeRawFields = contract.dedupeKey.map((name) => (name === contract.siteColumn ? sitePlan.field : -1));
@@ -396,6 +403,23 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
       if (hashSlot >= 0) values[hashSlot] = options.sourceHash;
       if (lineSlot >= 0) values[lineSlot] = line;
       if (ingestedSlot >= 0) values[ingestedSlot] = options.ingestedAt;
+
+      // Row rules see only rows whose every value passed its own column's checks.
+      if (state.rejections === undefined && rules.length > 0) {
+        let flags: string | undefined;
+        for (const { rule, slots, args } of rules) {
+          let present = true;
+          for (let k = 0; k < slots.length && present; k++) {
+            const value = values[slots[k] as number];
+            if (value === null || value === undefined) present = false;
+            else args[k] = value;
+          }
+          if (!present || rule.check(args)) continue;
+          if (rule.severity === 'flag') flags = flags === undefined ? rule.id : `${flags},${rule.id}`;
+          else (state.rejections ??= []).push({ line, column: rule.columns.join('+'), rule: rule.id, reason: rule.description });
+        }
+        if (flagsSlot >= 0) values[flagsSlot] = flags ?? null;
+      }
 
       const site = state.site;
       if (state.rejections !== undefined || site === undefined) {

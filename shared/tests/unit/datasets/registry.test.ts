@@ -64,6 +64,11 @@ describe('dataset registry', () => {
     expect(() => assertLoadableContract(broken)).toThrow(/accepts unit mg but there is no conversion from it to C/);
   });
 
+  it('refuses a row rule reading a column curated does not keep', () => {
+    const rule = { id: 'names_match', description: 'first and last name differ', columns: ['first_name', 'site'], check: () => true, severity: 'reject' as const };
+    expect(() => assertLoadableContract({ ...getContract('patients'), rowRules: [rule] })).toThrow(/row rule names_match reads first_name, which is not a column kept in curated/);
+  });
+
   it('refuses a contract with a local time zone that does not exist', () => {
     expect(() => assertLoadableContract({ ...vitals, localTimeZones: { US: 'America/Nowhere' } })).toThrow(/local time zone America\/Nowhere is not known/);
   });

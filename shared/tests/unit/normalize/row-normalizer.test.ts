@@ -278,3 +278,34 @@ describe('dosage, ECG and gait rows', () => {
     expect(bad.rejections.map((r) => r.reason)).toEqual(["step_count '12.5' is not a whole number", "fall_detected 'maybe' is not a yes/no value (accepted: yes, no, true, false, y, n, 1, 0)"]);
   });
 });
+
+describe('row rules across columns', () => {
+  const ecgRow = { patient_id: 'SG-MRN-1', recorded_at: '2026-01-02T08:00:00+08:00', site: 'SG', heart_rate_bpm: '75', qt_ms: '380', rr_ms: '800', qtc_ms: '425' };
+  const doseRow = { patient_id: 'SG-MRN-1', administered_at: '2026-01-02T08:00:00+08:00', medication: 'warfarin', dose_mg: '2.5', prescribed_max_mg: '10', route: 'oral', site: 'SG' };
+
+  it('accepts a QTc that one of the usual corrections gives (Bazett 425, Fridericia 409) and rejects one none gives, naming the rule', () => {
+    expect(run('ecg', ecgRow).ok).toBe(true);
+    expect(run('ecg', { ...ecgRow, qtc_ms: '409' }).ok).toBe(true);
+    const result = run('ecg', { ...ecgRow, qtc_ms: '520' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.rejections).toEqual([{ line: 7, column: 'qt_ms+rr_ms+qtc_ms', rule: 'qtc_consistent_with_qt_rr', reason: expect.stringContaining('Bazett') }]);
+    expect(result.protectedValues.patient_token).toBe(tokenizer.token('patient_token', 'SG-MRN-1'));
+  });
+
+  it('skips a rule when a value it reads is missing, and never runs it on a row that already failed', () => {
+    expect(run('ecg', { ...ecgRow, rr_ms: '' }).ok).toBe(true);
+    const result = run('ecg', { ...ecgRow, qtc_ms: '520', qt_ms: 'n/a' });
+    expect(!result.ok && result.rejections.map((r) => r.rule)).toEqual(['type']);
+  });
+
+  it('keeps a dose above the prescribed maximum and flags it, with no flag on other rows', () => {
+    const dosage = getContract('dosage');
+    expect(curatedColumns(dosage).map((c) => c.name)).toContain('_quality_flags');
+    expect(curatedColumns(getContract('vitals')).map((c) => c.name)).not.toContain('_quality_flags');
+    expect(value(dosage, run('dosage', doseRow), '_quality_flags')).toBeNull();
+    expect(value(dosage, run('dosage', { ...doseRow, dose_mg: '15' }), '_quality_flags')).toBe('dose_within_prescribed_max');
+    // Compared in the contract's units: 12,000 mcg is 12 mg.
+    expect(value(dosage, run('dosage', { ...doseRow, dose_mg: '12000', dose_unit: 'mcg' }), '_quality_flags')).toBe('dose_within_prescribed_max');
+  });
+});
