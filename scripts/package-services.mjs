@@ -7,7 +7,8 @@
  *   node scripts/package-services.mjs [--stage dev] [service ...]
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +17,15 @@ export const SERVICES = ['ingest-files', 'ingest-api', 'stream', 'etl-trigger', 
 const CONCURRENCY = 2;
 // serverless v3 can hang after a failed build instead of exiting; a package never legitimately takes this long.
 const TIMEOUT_MS = 5 * 60 * 1000;
+
+/**
+ * serverless-esbuild leaves its bundles in `<tmp>/<service>-<pid>-<time>-<random>/` after a
+ * package run; removed here, so repeated test and CI runs do not fill the temp folder.
+ */
+function removeBuildLeftovers(service, pid) {
+  const prefix = `${service}-${pid}-`;
+  for (const name of readdirSync(tmpdir())) if (name.startsWith(prefix)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+}
 
 function parseArgs(argv) {
   let stage = process.env.STAGE ?? 'dev';
@@ -62,6 +72,7 @@ function packageService(name, stage) {
     }, TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', (code) => {
+      removeBuildLeftovers(`pulse-lake-${name}`, child.pid);
       clearTimeout(timer);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const text = Buffer.concat(output).toString('utf8');
