@@ -85,7 +85,12 @@ export interface DatasetContract {
   partitionKeys: readonly ['site', 'dt'];
   /** Rules across several values of a row, checked after every column passed its own. */
   rowRules?: readonly RowRule[];
+  /** A file (each chunk of it) rejecting more than this share of its rows is quarantined whole (default DEFAULT_MAX_REJECTED_SHARE). */
+  maxRejectedShare?: number;
 }
+
+/** Half the rows rejected: no longer a few bad readings but a file read wrongly. */
+export const DEFAULT_MAX_REJECTED_SHARE = 0.5;
 
 /** A value a row rule reads: a curated value that is present. */
 export type RuleValue = string | number | boolean | Date;

@@ -11,6 +11,8 @@ export const devices: DatasetContract = {
   localTimeZones: { SG: 'Asia/Singapore' },
   // One row per assignment; a device handed to another patient is a new row.
   dedupeKey: ['device_serial', 'patient_id'],
+  // A registry, not readings: a fifth of it rejected means the export is read wrongly.
+  maxRejectedShare: 0.2,
   partitionKeys: ['site', 'dt'],
   columns: [
     deviceSerialColumn({ required: true }),

@@ -15,6 +15,8 @@ export const patients: DatasetContract = {
   // A reference table: partitioned by the day it was ingested, the latest ingest of a patient wins.
   localTimeZones: { SG: 'Asia/Singapore' },
   dedupeKey: ['patient_id'],
+  // A registry, not readings: a fifth of it rejected means the export is read wrongly.
+  maxRejectedShare: 0.2,
   partitionKeys: ['site', 'dt'],
   columns: [
     patientIdColumn({ required: true }),

@@ -59,6 +59,8 @@ export function assertLoadableContract(contract: DatasetContract): void {
     }
     if (column.unitColumn !== undefined && !['integer', 'double'].includes(column.type)) fail(`column ${column.name} has a unit column but is not numeric`);
   }
+  const share = contract.maxRejectedShare;
+  if (share !== undefined && !(share >= 0 && share <= 1)) fail(`maxRejectedShare ${share} must be a share between 0 and 1`);
   const kept = new Set(curatedColumns(contract).flatMap((c) => (c.source !== undefined ? [c.source] : [])));
   for (const rule of contract.rowRules ?? []) {
     if (!/^[a-z][a-z0-9_]*$/.test(rule.id)) fail(`row rule ${rule.id} must have a snake_case id`);

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CuratedValue, DatasetContract, Site } from '../datasets/contract';
-import { curatedColumns } from '../datasets/contract';
+import { curatedColumns, DEFAULT_MAX_REJECTED_SHARE } from '../datasets/contract';
 import { getContract } from '../datasets/registry';
 import { readCsv } from '../formats/csv';
 import { readJsonl, scanJsonlHeader } from '../formats/jsonl';
@@ -112,6 +112,8 @@ function openJsonLines(path: string) {
 }
 
 const CONVERSIONS_AT_ONCE = 2;
+/** Below this many rows a reject share says little (two bad rows of three). */
+const MIN_ROWS_FOR_REJECT_SHARE = 20;
 
 /** Runs `task` over `items` with at most `limit` running at once; rejects with the first failure after all settle. */
 async function forEachConcurrently<T>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -169,6 +171,22 @@ function checkMessage(message: NormalizeChunkMessage): Date {
     throw new NormalizeMessageError(`normalize message for ${message.dataset} chunk ${index} starts at byte ${range.start} but does not say where the header is (only CSV chunks can)`);
   }
   return ingestedAt;
+}
+
+/**
+ * The file-level rule: a chunk of at least MIN_ROWS_FOR_REJECT_SHARE rows that
+ * rejects more than its contract's maxRejectedShare is systematically wrong (a
+ * shifted column, another unit or date format), and half a file in curated would
+ * mislead more than none. In a file cut into chunks the rule applies per chunk.
+ */
+function tooManyRejected(contract: DatasetContract, counts: { rowsIn: number; rowsRejected: number }): string | undefined {
+  const limit = contract.maxRejectedShare ?? DEFAULT_MAX_REJECTED_SHARE;
+  if (counts.rowsIn < MIN_ROWS_FOR_REJECT_SHARE || counts.rowsRejected / counts.rowsIn <= limit) return undefined;
+  const percent = (share: number) => `${Math.round(share * 1000) / 10} %`;
+  return (
+    `${counts.rowsRejected} of ${counts.rowsIn} rows (${percent(counts.rowsRejected / counts.rowsIn)}) were rejected, more than the ${percent(limit)} ${contract.name} allows: ` +
+    'the file looks systematically wrong (a shifted column, another unit or date format); its rejects say why, row by row'
+  );
 }
 
 /** Errors that mean the file itself cannot be processed (quarantine it), as opposed to transient ones (throw, SQS retries). */
@@ -265,6 +283,7 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
       quarantined = fileLevelReason(error);
       if (quarantined === undefined) throw error;
     }
+    quarantined ??= tooManyRejected(contract, counts);
     rejects.close();
     rejectsOpen = false;
 
@@ -290,10 +309,11 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
         outputKeys.push(keys[index] as string);
         written.push({ site: partition.site, dt: partition.dt, location: partitionLocation(names, contract.stage, contract.name, partition.site, partition.dt) });
       }
-      if (rejects.count > 0) {
-        rejectsObjectKey = rejectsKey(contract.name, contentHash, chunkIndex);
-        await store.putFile(names.buckets.rejects, rejectsObjectKey, join(work, 'rejects.jsonl'), { contentType: 'application/x-ndjson' });
-      }
+    }
+    // Kept for a quarantined chunk too: its rejects say why so many rows failed.
+    if (rejects.count > 0) {
+      rejectsObjectKey = rejectsKey(contract.name, contentHash, chunkIndex);
+      await store.putFile(names.buckets.rejects, rejectsObjectKey, join(work, 'rejects.jsonl'), { contentType: 'application/x-ndjson' });
     }
 
     const manifest: ChunkManifest = {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +156,29 @@ describe('normalizeChunk on the local lake', () => {
     expect(outcome.quarantined).toBeDefined();
     expect(outcome).toMatchObject({ rowsWritten: 0, outputKeys: [], partitions: [] });
     expect(published).toEqual([]);
+    const reason = JSON.parse(readFileSync(join(home, 's3', lake.names.buckets.rejects, `quarantine/vitals/${message.contentHash}/reason.json`), 'utf8')) as { reason: string };
+    expect(reason.reason).toBe(outcome.quarantined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('quarantines a file that rejects more than half its rows, keeping its rejects to say why, and lands none of it', async () => {
+    // Prepare: 30 readings, 20 of them with the heart rate in the SpO2 column's place (out of range)
+    const dir = mkdtempSync(join(tmpdir(), 'pulse-normalize-shifted-'));
+    const path = join(dir, 'shifted.csv');
+    const rows = Array.from({ length: 30 }, (_, i) => `P-${i},SN-${i},2024-03-01T08:${String(i).padStart(2, '0')}:00Z,SG,${i < 20 ? 970 : 72},97`);
+    (await import('node:fs')).writeFileSync(path, ['patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct', ...rows].join('\n'));
+    const message = await landAndPlan(path);
+
+    // Act
+    const outcome = await normalizeChunk(deps(), message);
+
+    // Assess
+    expect(outcome.quarantined).toMatch(/^20 of 30 rows \(66\.7 %\) were rejected, more than the 50 % vitals allows/);
+    expect(outcome).toMatchObject({ rowsIn: 30, rowsRejected: 20, rowsWritten: 0, outputKeys: [], partitions: [], rejectsKey: `rejects/vitals/${message.contentHash.slice(0, 16)}-0000.jsonl` });
+    expect(published).toEqual([]);
+    const rejects = readFileSync(join(home, 's3', lake.names.buckets.rejects, outcome.rejectsKey ?? ''), 'utf8').trim().split('\n');
+    expect(rejects).toHaveLength(20);
+    expect(existsSync(join(home, 's3', lake.names.buckets.curated, 'curated', 'vitals'))).toBe(false);
     const reason = JSON.parse(readFileSync(join(home, 's3', lake.names.buckets.rejects, `quarantine/vitals/${message.contentHash}/reason.json`), 'utf8')) as { reason: string };
     expect(reason.reason).toBe(outcome.quarantined);
     rmSync(dir, { recursive: true, force: true });
