@@ -8,7 +8,7 @@
 
 /** How a source was read, reported so manifests and tests can say why values look as they do. */
 export interface SourceDialect {
-  format: 'csv' | 'jsonl';
+  format: 'csv' | 'jsonl' | 'xlsx';
   /** Field delimiter (CSV only). */
   delimiter?: ',' | ';' | '\t';
   encoding: 'utf-8' | 'utf-16le' | 'windows-1252';
@@ -29,14 +29,18 @@ export interface RowItem {
   fields: string[];
   /** Record number: 1 = the first data record after the header. */
   record: number;
-  /** Physical line (1-based) where the record starts: what an editor shows. */
+  /** Physical line (1-based) where the record starts: what an editor shows (the row number in a workbook). */
   line: number;
+  /** The workbook sheet the record is on. */
+  sheet?: string;
 }
 
 export interface ProblemItem {
   kind: 'problem';
   record: number;
   line: number;
+  /** The workbook sheet the record is on. */
+  sheet?: string;
   /** Machine-readable rule, e.g. `field_count`, `malformed_json`. */
   rule: string;
   /** Human-readable reason, free of field values. */
