@@ -6,6 +6,8 @@
  * landed is quarantined with a reason the dropper can act on.
  */
 import { DATASETS, detectDatasetFromHeader, findContract } from '../datasets/registry';
+import { SourceFormatError } from '../formats/records';
+import { readXlsx } from '../formats/xlsx';
 import type { LakeDeps, ObjectInfo } from '../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../ports';
 import { extensionOf, fileNameOf, rawKey } from './keys';
@@ -142,7 +144,26 @@ function datasetFromPrefix(key: string): string | undefined {
   return findContract((parts[0] ?? '').trim().toLowerCase())?.name;
 }
 
+/** The dataset of the first sheet whose header (below any title rows) is a known dataset's. */
+async function datasetFromWorkbook(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo): Promise<string | undefined> {
+  const reader = readXlsx(await deps.store.get(info.bucket, info.key), { isHeader: (fields) => detectDatasetFromHeader(fields) !== undefined });
+  try {
+    for await (const batch of reader) {
+      const header = batch.find((item) => item.kind === 'header');
+      if (header !== undefined) return detectDatasetFromHeader(header.fields)?.name;
+    }
+  } catch (error) {
+    // Not a readable workbook: no dataset, and the quarantine reason says so.
+    if (error instanceof SourceFormatError) return undefined;
+    throw error;
+  } finally {
+    await reader.return([]);
+  }
+  return undefined;
+}
+
 async function datasetFromHeader(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo, format: SourceFormat): Promise<string | undefined> {
+  if (format === 'xlsx') return datasetFromWorkbook(deps, info);
   const text = decodeHeaderBytes(await readPrefix(deps, info));
   const header = format === 'csv' ? splitHeaderRow(firstLine(text)) : jsonHeader(text);
   if (header === undefined || header.every((h) => h === '')) return undefined;
@@ -175,8 +196,8 @@ export async function landDroppedObject(deps: Pick<LakeDeps, 'store' | 'clock' |
   };
 
   if (info.size === 0) return quarantine(`empty file: '${name}' has 0 bytes; drop it again once it holds data`, prefixDataset);
-  if (format === 'xlsx') {
-    return quarantine(`Excel workbooks are not supported yet: '${name}' is a workbook; save the sheet as CSV UTF-8 (.csv) and drop that`, prefixDataset);
+  if (ext === 'xls') {
+    return quarantine(`'${name}' is an Excel 97-2003 workbook (.xls), which the lake cannot read: save it as .xlsx or CSV UTF-8 and drop that`, prefixDataset);
   }
   if (format === undefined) {
     const type = ext === '' ? 'no file extension' : `file type .${ext}`;

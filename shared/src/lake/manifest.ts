@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SourceDialect } from '../formats/records';
+import type { SheetReport } from '../formats/xlsx';
 import type { HeaderMapping } from '../normalize/row-normalizer';
 import type { ObjectStore } from '../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../ports';
@@ -54,6 +55,8 @@ export interface ChunkManifest extends ChunkRecord {
   header?: HeaderMapping;
   /** How the bytes were read (delimiter, encoding, BOM). */
   dialect?: SourceDialect;
+  /** For a workbook: what became of each sheet (read, hidden, or no header of this dataset). */
+  sheets?: SheetReport[];
 }
 
 /** Another drop of content the lake already holds: recorded, not ingested again. */

@@ -16,9 +16,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CuratedValue, DatasetContract, Site } from '../datasets/contract';
 import { curatedColumns, DEFAULT_MAX_REJECTED_SHARE } from '../datasets/contract';
-import { getContract } from '../datasets/registry';
+import { detectDatasetFromHeader, getContract } from '../datasets/registry';
 import { readCsv } from '../formats/csv';
 import { readJsonl, scanJsonlHeader } from '../formats/jsonl';
+import type { SheetReport } from '../formats/xlsx';
+import { readXlsx } from '../formats/xlsx';
 import type { ParquetFileWriter } from '../formats/parquet';
 import { openParquetWriter } from '../formats/parquet';
 import type { SourceDialect, SourceItem } from '../formats/records';
@@ -67,6 +69,8 @@ export class NormalizeMessageError extends Error {
 export interface RejectRecord {
   /** The raw object's key. */
   file: string;
+  /** The workbook sheet, for a row of an Excel file. */
+  sheet?: string;
   /** Record number (1 = first data record), as in `_source_line`. */
   line: number;
   /** The physical line the record starts on, for opening the raw file in an editor. */
@@ -141,7 +145,7 @@ async function* headerThenChunk(deps: NormalizeChunkDeps, message: NormalizeChun
   }
 }
 
-async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage): Promise<AsyncIterable<SourceItem[]>> {
+async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage, sheets: SheetReport[]): Promise<AsyncIterable<SourceItem[]>> {
   const { bucket, key } = message.raw;
   const { range, continues, csv } = message.chunk;
   switch (message.format) {
@@ -155,7 +159,12 @@ async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage)
       return readJsonl(await deps.store.get(bucket, key, range), header);
     }
     case 'xlsx':
-      throw new SourceFormatError('Excel workbooks are not normalized yet; export the sheet as CSV (UTF-8) and drop that');
+      // Sheets whose header is this dataset's are read; every other sheet is reported in the manifest.
+      return readXlsx(await deps.store.get(bucket, key, range), {
+        isHeader: (fields) => detectDatasetFromHeader(fields)?.name === message.dataset,
+        describeHeader: (fields) => detectDatasetFromHeader(fields)?.name,
+        report: sheets,
+      });
   }
 }
 
@@ -171,6 +180,12 @@ function checkMessage(message: NormalizeChunkMessage): Date {
     throw new NormalizeMessageError(`normalize message for ${message.dataset} chunk ${index} starts at byte ${range.start} but does not say where the header is (only CSV chunks can)`);
   }
   return ingestedAt;
+}
+
+/** Why a workbook gave no rows of `dataset`: each sheet and what it was instead (names only, never cell content). */
+function noSheetFor(dataset: string, sheets: readonly SheetReport[]): string {
+  const seen = sheets.map((s) => `'${s.sheet}' (${s.status === 'hidden' ? 'hidden, skipped' : s.looksLike !== undefined ? `looks like ${s.looksLike}` : 'no known header in its first rows'})`);
+  return `no sheet of the workbook has a ${dataset} header: ${seen.length > 0 ? seen.join(', ') : 'it has no sheets'}; move the ${dataset} rows to a visible sheet with a header row, or drop the workbook under the folder of the dataset it holds`;
 }
 
 /**
@@ -220,11 +235,12 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
   let normalizer: RowNormalizer | undefined;
   let dialect: SourceDialect | undefined;
   let quarantined: string | undefined;
+  const sheets: SheetReport[] = [];
 
   try {
     try {
       const seen = new FingerprintSet();
-      for await (const batch of await itemsOf(deps, message)) {
+      for await (const batch of await itemsOf(deps, message, sheets)) {
         for (const item of batch) {
           if (item.kind === 'header') {
             dialect = item.dialect;
@@ -242,7 +258,7 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
             counts.rowsRejected++;
             const rule = item.kind === 'problem' ? item.rule : 'no_header';
             const reason = item.kind === 'problem' ? item.reason : `record ${item.record} came before any header`;
-            rejects.write({ file: message.raw.key, line: item.record, physicalLine: item.line, rule, reason, values: {} });
+            rejects.write({ file: message.raw.key, ...(item.kind === 'problem' && item.sheet !== undefined ? { sheet: item.sheet } : {}), line: item.record, physicalLine: item.line, rule, reason, values: {} });
             continue;
           }
           const result = normalizer.normalize(item.fields, item.record);
@@ -251,6 +267,7 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
             const [first, ...more] = result.rejections;
             rejects.write({
               file: message.raw.key,
+              ...(item.sheet !== undefined ? { sheet: item.sheet } : {}),
               line: item.record,
               physicalLine: item.line,
               ...(first?.column !== undefined ? { column: first.column } : {}),
@@ -283,6 +300,7 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
       quarantined = fileLevelReason(error);
       if (quarantined === undefined) throw error;
     }
+    if (quarantined === undefined && normalizer === undefined && message.format === 'xlsx') quarantined = noSheetFor(contract.name, sheets);
     quarantined ??= tooManyRejected(contract, counts);
     rejects.close();
     rejectsOpen = false;
@@ -331,6 +349,7 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
       // Header problems (unknown columns) are file-level facts: recorded once here, not per row.
       ...(normalizer !== undefined ? { header: normalizer.header } : {}),
       ...(dialect !== undefined ? { dialect } : {}),
+      ...(sheets.length > 0 ? { sheets } : {}),
     };
     await writeChunkManifest(store, names, manifest);
 
