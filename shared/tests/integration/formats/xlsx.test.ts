@@ -64,4 +64,23 @@ describe('readXlsx', () => {
     await expect(readVitals(Readable.from([bytes]), { maxCells: 100 })).rejects.toThrow(/more than 100 cells/);
     await expect(readVitals(Readable.from([Buffer.from('patient_id,site\nP-1,SG\n')]))).rejects.toThrow(SourceFormatError);
   });
+
+  it('refuses a workbook that unpacks past its size limit before reading a row (zip bombs)', async () => {
+    // Prepare: 40,000 identical rows: a small file that unpacks to several MiB
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Vitals');
+    for (let i = 0; i < 40_000; i++) sheet.addRow(['SG-MRN-1', 'PLW-1', '2024-03-01T08:00:00Z', 'SG', 70, 97]);
+    const bytes = Buffer.from(await workbook.xlsx.writeBuffer());
+    // Act + Assess
+    expect(bytes.length).toBeLessThan(1024 * 1024);
+    await expect(readVitals(Readable.from([bytes]), { maxUncompressedBytes: 1024 * 1024 })).rejects.toThrow(/the workbook unpacks to \d+ MiB, more than the 1 MiB allowed/);
+  });
+
+  it('reads an openpyxl workbook the same every time, though its sheets come before the parts they depend on', async () => {
+    const reads = await Promise.all(Array.from({ length: 8 }, () => readVitals(createReadStream(join(fixtures, 'vitals-openpyxl.xlsx')))));
+    for (const { items, report } of reads) {
+      expect(report[0]).toEqual({ sheet: 'Readings', status: 'read', rows: 4 });
+      expect(items[1]).toMatchObject({ fields: ['SG-MRN-81001', 'PLW-2A-81001', '2024-03-01T08:30:00', 'SG', '72', '97'] });
+    }
+  });
 });

@@ -124,15 +124,17 @@ describe('landing dropped files and planning raw objects', () => {
     expect(await rawKeys()).toEqual([]);
   });
 
-  it('quarantines an empty file and an Excel workbook with reasons the dropper can act on', async () => {
+  it('quarantines an empty file, an Excel 97-2003 workbook, and bytes that are no workbook, with reasons the dropper can act on', async () => {
     // Act
     const empty = await drop('vitals/empty.csv', '');
-    const workbook = await drop('vitals/readings.xlsx', Buffer.from('PK\u0003\u0004 not really a workbook'));
+    const old = await drop('vitals/readings.xls', Buffer.from('\u00d0\u00cf\u0011\u00e0 an OLE2 workbook'));
+    const broken = await drop('inbox/readings.xlsx', Buffer.from('PK\u0003\u0004 not really a workbook'));
 
     // Assess
     expect(empty.outcome === 'quarantined' && empty.reason).toMatch(/^empty file/);
-    expect(workbook.outcome === 'quarantined' && workbook.reason).toMatch(/Excel workbooks are not supported yet/);
-    expect(workbook.outcome === 'quarantined' && workbook.quarantine.key).toMatch(/^quarantine\/vitals\/[0-9a-f]{64}\/readings\.xlsx$/);
+    expect(old.outcome === 'quarantined' && old.reason).toMatch(/Excel 97-2003 workbook \(\.xls\), which the lake cannot read: save it as \.xlsx or CSV/);
+    expect(old.outcome === 'quarantined' && old.quarantine.key).toMatch(/^quarantine\/vitals\/[0-9a-f]{64}\/readings\.xls$/);
+    expect(broken.outcome === 'quarantined' && broken.reason).toMatch(/cannot tell which dataset 'readings\.xlsx' holds/);
     expect(await rawKeys()).toEqual([]);
   });
 
