@@ -15,13 +15,13 @@ import { once } from 'node:events';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { rawKey } from '@pulse-lake/shared/lake/keys';
-import { writePlannedManifest } from '@pulse-lake/shared/lake/manifest';
 import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
 import { planRawObject } from '@pulse-lake/shared/lake/plan-raw-object';
 import { normalizeChunk } from '@pulse-lake/shared/normalize/normalize-chunk';
 import { parquetEngine } from '@pulse-lake/shared/formats/parquet';
 import type { Figures } from './child';
 import { peakRssMib, runChild, serveWarmWorker, startWarmWorker } from './child';
+import { normalizeWholeFile } from './whole-file';
 
 function lcg(seed: number): () => number {
   let state = seed >>> 0;
@@ -65,34 +65,6 @@ export async function generateVitalsCsv(path: string, rows: number): Promise<{ b
   out.end();
   await once(out, 'finish');
   return { bytes: statSync(path).size, sha256: hash.digest('hex') };
-}
-
-async function runPipeline(csv: string, sha256: string): Promise<Figures> {
-  const home = mkdtempSync(join(tmpdir(), 'pulse-bench-lake-'));
-  const lake = buildLocalLake(home);
-  try {
-    const raw = { bucket: lake.names.buckets.raw, key: rawKey('vitals', 'dropzone', sha256, 'csv') };
-    await lake.store.putFile(raw.bucket, raw.key, csv);
-    const landedAt = new Date().toISOString();
-    await writePlannedManifest(lake.store, lake.names, { dataset: 'vitals', contentHash: sha256, format: 'csv', raw, landedAt, chunkCount: 1 }, new Date());
-    const started = performance.now();
-    const outcome = await normalizeChunk(lake, { kind: 'normalize-chunk', dataset: 'vitals', format: 'csv', raw, contentHash: sha256, ingestedAt: landedAt, chunk: { index: 0, count: 1 } });
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      bench: 'normalize-vitals',
-      rows: outcome.rowsIn,
-      rows_written: outcome.rowsWritten,
-      rows_rejected: outcome.rowsRejected,
-      rows_duplicate: outcome.rowsDuplicate,
-      partitions: outcome.partitions.length,
-      seconds: Math.round(seconds * 100) / 100,
-      rows_per_s: Math.round(outcome.rowsIn / seconds),
-      peak_rss_mib: peakRssMib(),
-    };
-  } finally {
-    await lake.close();
-    rmSync(home, { recursive: true, force: true });
-  }
 }
 
 /** One normalizer "Lambda" container: normalizes each chunk message it is given against the lake at `home`. */
@@ -225,7 +197,7 @@ export async function benchLargeCsv(gigabytes: number): Promise<Figures[]> {
 
 const [, , mode, first, second] = process.argv;
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) {
-  if (mode === '--pipeline' && first !== undefined && second !== undefined) console.log(JSON.stringify(await runPipeline(first, second)));
+  if (mode === '--pipeline' && first !== undefined && second !== undefined) console.log(JSON.stringify(await normalizeWholeFile(first, { contentHash: second, format: 'csv', bench: 'normalize-vitals' })));
   else if (mode === '--serve-chunks' && first !== undefined) await serveChunks(first);
   else if (mode === '--fan-out' && first !== undefined && second !== undefined) console.log(JSON.stringify(await runFanOut(first, second, availableParallelism())));
   else if (mode === '--large' && first !== undefined) for (const figures of await benchLargeCsv(Number(first))) console.log(JSON.stringify(figures));

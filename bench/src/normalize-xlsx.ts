@@ -10,12 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
-import { rawKey } from '@pulse-lake/shared/lake/keys';
-import { writePlannedManifest } from '@pulse-lake/shared/lake/manifest';
-import { normalizeChunk } from '@pulse-lake/shared/normalize/normalize-chunk';
 import type { Figures } from './child';
-import { peakRssMib, runChild } from './child';
+import { runChild } from './child';
+import { normalizeWholeFile } from './whole-file';
 
 /** Writes the workbook: a title row, the header, then `rows` readings with real date cells. */
 async function generateWorkbook(path: string, rows: number): Promise<void> {
@@ -34,34 +31,6 @@ async function generateWorkbook(path: string, rows: number): Promise<void> {
   await writer.commit();
 }
 
-async function runPipeline(path: string): Promise<Figures> {
-  const home = mkdtempSync(join(tmpdir(), 'pulse-bench-xlsx-lake-'));
-  const lake = buildLocalLake(home);
-  try {
-    const contentHash = createHash('sha256').update(readFileSync(path)).digest('hex');
-    const raw = { bucket: lake.names.buckets.raw, key: rawKey('vitals', 'dropzone', contentHash, 'xlsx') };
-    await lake.store.putFile(raw.bucket, raw.key, path);
-    const landedAt = new Date().toISOString();
-    await writePlannedManifest(lake.store, lake.names, { dataset: 'vitals', contentHash, format: 'xlsx', raw, landedAt, chunkCount: 1 }, new Date());
-    const started = performance.now();
-    const outcome = await normalizeChunk(lake, { kind: 'normalize-chunk', dataset: 'vitals', format: 'xlsx', raw, contentHash, ingestedAt: landedAt, chunk: { index: 0, count: 1 } });
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      bench: 'normalize-xlsx',
-      rows: outcome.rowsIn,
-      rows_written: outcome.rowsWritten,
-      rows_rejected: outcome.rowsRejected,
-      ...(outcome.quarantined !== undefined ? { quarantined: outcome.quarantined } : {}),
-      seconds: Math.round(seconds * 100) / 100,
-      rows_per_s: Math.round(outcome.rowsIn / seconds),
-      peak_rss_mib: peakRssMib(),
-    };
-  } finally {
-    await lake.close();
-    rmSync(home, { recursive: true, force: true });
-  }
-}
-
 /** Generates the workbook and normalizes it in a child process. */
 export async function benchNormalizeXlsx(rows: number): Promise<Figures[]> {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-xlsx-'));
@@ -77,6 +46,9 @@ export async function benchNormalizeXlsx(rows: number): Promise<Figures[]> {
 
 const [, , mode, first] = process.argv;
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) {
-  if (mode === '--pipeline' && first !== undefined) console.log(JSON.stringify(await runPipeline(first)));
+  if (mode === '--pipeline' && first !== undefined) {
+    const contentHash = createHash('sha256').update(readFileSync(first)).digest('hex');
+    console.log(JSON.stringify(await normalizeWholeFile(first, { contentHash, format: 'xlsx', bench: 'normalize-xlsx' })));
+  }
   else for (const figures of await benchNormalizeXlsx(Number(mode ?? 200_000))) console.log(JSON.stringify(figures));
 }

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { finished, Readable as ReadableStream } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { CsvError, Parser } from 'csv-parse';
-import type { HeaderItem, ProblemItem, SourceDialect, SourceItem } from './records';
+import type { HeaderItem, SourceDialect, SourceItem } from './records';
 import { EmptySourceError, SourceFormatError } from './records';
 
 export type { HeaderItem, ProblemItem, RowItem, SourceDialect, SourceItem } from './records';

@@ -7,7 +7,7 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Catalog, CatalogTable, PartitionInput, TableInput } from '../../ports';
+import type { Catalog, CatalogTable, PartitionInput } from '../../ports';
 import { errorCode, readJsonIfExists, withFileLock, writeFileAtomic } from './files';
 
 export interface CatalogTableFile {
