@@ -77,7 +77,7 @@ let shared: Promise<DuckDBInstance> | undefined;
 
 /**
  * DuckDB's buffer cap for conversions, with one thread per conversion (the
- * normalizer runs two at once). 256 MB and two threads measured a 531 MiB peak
+ * process runs at most two at once, see withConversionSlot). 256 MB and two threads measured a 531 MiB peak
  * RSS for a 1M-row chunk that all lands in one partition; 128 MB and one thread
  * measured 366 MiB, and was faster (bench/README.md).
  */

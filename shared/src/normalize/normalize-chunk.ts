@@ -115,27 +115,8 @@ function openJsonLines(path: string) {
   };
 }
 
-const CONVERSIONS_AT_ONCE = 2;
 /** Below this many rows a reject share says little (two bad rows of three). */
 const MIN_ROWS_FOR_REJECT_SHARE = 20;
-
-/** Runs `task` over `items` with at most `limit` running at once; rejects with the first failure after all settle. */
-async function forEachConcurrently<T>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const failures: unknown[] = [];
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      try {
-        await task(items[index] as T, index);
-      } catch (error) {
-        failures.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failures.length > 0) throw failures[0];
-}
 
 /** The header's bytes, then the chunk's: what a chunk past the first reads as one CSV. */
 async function* headerThenChunk(deps: NormalizeChunkDeps, message: NormalizeChunkMessage, header: ByteRange, range: ByteRange): AsyncGenerator<Buffer> {
@@ -317,12 +298,17 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
       // Sorted, so outputs and manifests list partitions in the same order on every retry.
       const ordered = [...partitions].sort((a, b) => (a.site + a.dt).localeCompare(b.site + b.dt));
       const keys = ordered.map((partition) => curatedPartKey(contract.stage, contract.name, partition.site, partition.dt, contentHash, chunkIndex));
-      // Conversions run on DuckDB's threads: two at a time keeps both cores busy.
-      await forEachConcurrently(ordered, CONVERSIONS_AT_ONCE, async (partition, index) => {
-        await partition.writer.close();
-        await store.putFile(names.buckets.curated, keys[index] as string, partition.path, { contentType: 'application/vnd.apache.parquet' });
-        rmSync(partition.path, { force: true });
-      });
+      // All closed at once: the writer runs as many conversions side by side as the process allows.
+      // Every one settles before a failure is thrown, so none is still writing when the work folder goes.
+      const settled = await Promise.allSettled(
+        ordered.map(async (partition, index) => {
+          await partition.writer.close();
+          await store.putFile(names.buckets.curated, keys[index] as string, partition.path, { contentType: 'application/vnd.apache.parquet' });
+          rmSync(partition.path, { force: true });
+        }),
+      );
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
       for (const [index, partition] of ordered.entries()) {
         outputKeys.push(keys[index] as string);
         written.push({ site: partition.site, dt: partition.dt, location: partitionLocation(names, contract.stage, contract.name, partition.site, partition.dt) });
