@@ -10,7 +10,7 @@ import { finished, Readable as ReadableStream } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { CsvError, Parser } from 'csv-parse';
 import type { HeaderItem, SourceDialect, SourceItem } from './records';
-import { EmptySourceError, SourceFormatError } from './records';
+import { dropBlankTail, EmptySourceError, isBlankRecord, SourceFormatError } from './records';
 
 export type { HeaderItem, ProblemItem, RowItem, SourceDialect, SourceItem } from './records';
 export { EmptySourceError, SourceFormatError } from './records';
@@ -87,11 +87,6 @@ function newlines(fields: readonly string[]): number {
     for (let at = field.indexOf('\n'); at !== -1; at = field.indexOf('\n', at + 1)) n++;
   }
   return n;
-}
-
-function isBlank(fields: readonly string[]): boolean {
-  for (const field of fields) if (field.trim() !== '') return false;
-  return true;
 }
 
 /**
@@ -201,7 +196,7 @@ export async function* readCsv(input: Readable, options: CsvReadOptions = {}): A
   const itemOf = (fields: string[], quoteFree: boolean): SourceItem | undefined => {
     const line = nextLine;
     nextLine += quoteFree ? 1 : 1 + newlines(fields);
-    if (isBlank(fields)) return undefined;
+    if (isBlankRecord(fields)) return undefined;
     if (header === undefined) {
       header = { kind: 'header', fields, dialect };
       if (options.continueAt !== undefined) {
@@ -212,7 +207,7 @@ export async function* readCsv(input: Readable, options: CsvReadOptions = {}): A
     }
     record++;
     const expected = header.fields.length;
-    if (fields.length > expected && isBlank(fields.slice(expected))) fields.length = expected;
+    dropBlankTail(fields, expected);
     if (fields.length !== expected) {
       return {
         kind: 'problem',

@@ -49,6 +49,17 @@ export interface ProblemItem {
 
 export type SourceItem = HeaderItem | RowItem | ProblemItem;
 
+/** True when every field is empty or whitespace: a blank record, which readers skip. */
+export function isBlankRecord(fields: readonly string[]): boolean {
+  for (const field of fields) if (field.trim() !== '') return false;
+  return true;
+}
+
+/** Drops fields past the header's `width` when they are all blank (exports pad rows with empty cells). */
+export function dropBlankTail(fields: string[], width: number): void {
+  if (fields.length > width && isBlankRecord(fields.slice(width))) fields.length = width;
+}
+
 /** A source with no header at all (zero bytes, or only blank lines). */
 export class EmptySourceError extends Error {
   override name = 'EmptySourceError';

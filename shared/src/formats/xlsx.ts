@@ -18,7 +18,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import type { HeaderItem, SourceDialect, SourceItem } from './records';
-import { SourceFormatError } from './records';
+import { dropBlankTail, isBlankRecord, SourceFormatError } from './records';
 import { centralDirectory, reorderedEntries } from './zip-entries';
 
 export interface XlsxReadOptions {
@@ -129,11 +129,6 @@ export function cellText(value: unknown): string {
   return '';
 }
 
-function isBlank(fields: readonly string[]): boolean {
-  for (const field of fields) if (field.trim() !== '') return false;
-  return true;
-}
-
 /** What exceljs's WorkbookReader keeps of xl/workbook.xml and its relationships once parsed. */
 interface WorkbookInternals {
   workbookRels?: { Id: string; Target: string }[];
@@ -199,7 +194,7 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
         const fields = values.slice(1).map(cellText);
         if (header === undefined) {
           // Title and notes rows above the header are skipped; past the search rows the sheet is only consumed.
-          if (isBlank(fields) || searched >= searchRows) continue;
+          if (isBlankRecord(fields) || searched >= searchRows) continue;
           searched++;
           if (options.isHeader(fields)) {
             while (fields.length > 0 && (fields[fields.length - 1] ?? '').trim() === '') fields.pop();
@@ -210,11 +205,11 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
           }
           continue;
         }
-        if (isBlank(fields)) continue;
+        if (isBlankRecord(fields)) continue;
         record++;
         rows++;
         const expected = header.fields.length;
-        if (fields.length > expected && isBlank(fields.slice(expected))) fields.length = expected;
+        dropBlankTail(fields, expected);
         while (fields.length < expected) fields.push('');
         if (fields.length > expected) {
           batch.push({ kind: 'problem', record, line: row.number, sheet: name, rule: 'field_count', reason: `record ${record} (sheet ${name}, row ${row.number}) has values beyond the header's ${expected} columns` });
