@@ -31,16 +31,16 @@ export interface RowItem {
   record: number;
   /** Physical line (1-based) where the record starts: what an editor shows (the row number in a workbook). */
   line: number;
-  /** The workbook sheet the record is on. */
-  sheet?: string;
+  /** The workbook sheet the record is on, by position (1 = first tab; names may hold identifiers). */
+  sheet?: number;
 }
 
 export interface ProblemItem {
   kind: 'problem';
   record: number;
   line: number;
-  /** The workbook sheet the record is on. */
-  sheet?: string;
+  /** The workbook sheet the record is on, by position (1 = first tab; names may hold identifiers). */
+  sheet?: number;
   /** Machine-readable rule, e.g. `field_count`, `malformed_json`. */
   rule: string;
   /** Human-readable reason, free of field values. */

@@ -36,8 +36,12 @@ export interface XlsxReadOptions {
   report?: SheetReport[];
 }
 
+/**
+ * Sheets are named by their position (1 = the first tab), never by their name:
+ * a sheet's name is free text from the source, and may be a patient's.
+ */
 export interface SheetReport {
-  sheet: string;
+  sheet: number;
   /** read: rows were read; hidden: skipped; no_header: no wanted header in its first rows. */
   status: 'read' | 'hidden' | 'no_header';
   /** Data rows read (status read). */
@@ -136,20 +140,23 @@ interface WorkbookInternals {
 }
 
 /**
- * A sheet's name and visibility. exceljs maps sheet files to names through the
+ * A sheet's position among the tabs and its visibility. exceljs maps sheet files to sheets through the
  * workbook's relationships but only understands relative targets
  * (`worksheets/sheet1.xml`); openpyxl and other tools write absolute ones
- * (`/xl/worksheets/sheet1.xml`), and exceljs then names the sheet `Sheet<n>` and
- * loses its hidden state. Resolved here from the same parts for every target form.
+ * (`/xl/worksheets/sheet1.xml`), and exceljs then loses the sheet's place and
+ * hidden state. Resolved here from the same parts for every target form.
  */
-function sheetIdentity(reader: WorkbookInternals, worksheet: { id?: string | number; name?: string; state?: string }): { name: string; state?: string } {
+function sheetIdentity(reader: WorkbookInternals, worksheet: { id?: string | number; name?: string; state?: string }, fallbackPosition: number): { position: number; state?: string } {
   const sheets = reader.model?.sheets ?? [];
-  if (worksheet.name !== undefined && sheets.some((s) => s.name === worksheet.name)) return { name: worksheet.name, ...(worksheet.state !== undefined ? { state: worksheet.state } : {}) };
-  // Unmatched by exceljs: its id is still the number in the sheet's file name.
-  const file = `worksheets/sheet${String(worksheet.id)}.xml`;
-  const rel = (reader.workbookRels ?? []).find((r) => r.Target.replace(/^\/?(xl\/)?/, '') === file);
-  const match = rel !== undefined ? sheets.find((s) => s.rId === rel.Id) : undefined;
-  return match !== undefined ? { name: match.name, ...(match.state !== undefined ? { state: match.state } : {}) } : { name: worksheet.name ?? `Sheet${String(worksheet.id)}` };
+  let index = worksheet.name !== undefined ? sheets.findIndex((s) => s.name === worksheet.name) : -1;
+  if (index < 0) {
+    // Unmatched by exceljs: its id is still the number in the sheet's file name.
+    const file = `worksheets/sheet${String(worksheet.id)}.xml`;
+    const rel = (reader.workbookRels ?? []).find((r) => r.Target.replace(/^\/?(xl\/)?/, '') === file);
+    index = rel !== undefined ? sheets.findIndex((s) => s.rId === rel.Id) : -1;
+  }
+  const state = index >= 0 ? sheets[index]?.state : worksheet.state;
+  return { position: index >= 0 ? index + 1 : fallbackPosition, ...(state !== undefined ? { state } : {}) };
 }
 
 interface SheetRow {
@@ -160,7 +167,7 @@ interface SheetRow {
 /**
  * Reads the workbook, yielding batches of items: per read sheet a header item,
  * then its rows (record numbers run on across sheets; `line` is the Excel row
- * number, `sheet` the sheet). Throws SourceFormatError when the bytes are not
+ * number, `sheet` the sheet's position). Throws SourceFormatError when the bytes are not
  * a workbook or it exceeds `maxCells`.
  */
 export async function* readXlsx(input: Readable, options: XlsxReadOptions): AsyncGenerator<SourceItem[]> {
@@ -172,12 +179,14 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
   let record = 0;
   let cells = 0;
   let batch: SourceItem[] = [];
+  let sheetsSeen = 0;
   try {
     for await (const sheet of reader) {
+      sheetsSeen++;
       const worksheet = sheet as unknown as AsyncIterable<SheetRow> & { id?: string | number; name?: string; state?: string };
-      const { name, state } = sheetIdentity(reader as unknown as WorkbookInternals, worksheet);
+      const { position, state } = sheetIdentity(reader as unknown as WorkbookInternals, worksheet, sheetsSeen);
       if (state === 'hidden' || state === 'veryHidden') {
-        report.push({ sheet: name, status: 'hidden' });
+        report.push({ sheet: position, status: 'hidden' });
         // The rows must still be consumed for the reader to go on.
         for await (const row of worksheet) void row;
         continue;
@@ -212,17 +221,17 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
         dropBlankTail(fields, expected);
         while (fields.length < expected) fields.push('');
         if (fields.length > expected) {
-          batch.push({ kind: 'problem', record, line: row.number, sheet: name, rule: 'field_count', reason: `record ${record} (sheet ${name}, row ${row.number}) has values beyond the header's ${expected} columns` });
+          batch.push({ kind: 'problem', record, line: row.number, sheet: position, rule: 'field_count', reason: `record ${record} (sheet ${position}, row ${row.number}) has values beyond the header's ${expected} columns` });
         } else {
-          batch.push({ kind: 'row', fields, record, line: row.number, sheet: name });
+          batch.push({ kind: 'row', fields, record, line: row.number, sheet: position });
         }
         if (batch.length >= BATCH) {
           yield batch;
           batch = [];
         }
       }
-      if (header !== undefined) report.push({ sheet: name, status: 'read', rows });
-      else report.push({ sheet: name, status: 'no_header', ...(looksLike !== undefined ? { looksLike } : {}) });
+      if (header !== undefined) report.push({ sheet: position, status: 'read', rows });
+      else report.push({ sheet: position, status: 'no_header', ...(looksLike !== undefined ? { looksLike } : {}) });
     }
   } catch (error) {
     if (error instanceof SourceFormatError) throw error;

@@ -69,8 +69,8 @@ export class NormalizeMessageError extends Error {
 export interface RejectRecord {
   /** The raw object's key. */
   file: string;
-  /** The workbook sheet, for a row of an Excel file. */
-  sheet?: string;
+  /** The workbook sheet by position (1 = first tab), for a row of an Excel file. */
+  sheet?: number;
   /** Record number (1 = first data record), as in `_source_line`. */
   line: number;
   /** The physical line the record starts on, for opening the raw file in an editor. */
@@ -163,9 +163,9 @@ function checkMessage(message: NormalizeChunkMessage): Date {
   return ingestedAt;
 }
 
-/** Why a workbook gave no rows of `dataset`: each sheet and what it was instead (names only, never cell content). */
+/** Why a workbook gave no rows of `dataset`: each sheet by position and what it was instead (never a name or cell content). */
 function noSheetFor(dataset: string, sheets: readonly SheetReport[]): string {
-  const seen = sheets.map((s) => `'${s.sheet}' (${s.status === 'hidden' ? 'hidden, skipped' : s.looksLike !== undefined ? `looks like ${s.looksLike}` : 'no known header in its first rows'})`);
+  const seen = sheets.map((s) => `sheet ${s.sheet} (${s.status === 'hidden' ? 'hidden, skipped' : s.looksLike !== undefined ? `looks like ${s.looksLike}` : 'no known header in its first rows'})`);
   return `no sheet of the workbook has a ${dataset} header: ${seen.length > 0 ? seen.join(', ') : 'it has no sheets'}; move the ${dataset} rows to a visible sheet with a header row, or drop the workbook under the folder of the dataset it holds`;
 }
 

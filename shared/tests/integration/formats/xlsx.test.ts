@@ -30,16 +30,16 @@ describe('readXlsx', () => {
     const { items, report } = await readVitals(createReadStream(join(fixtures, 'vitals-openpyxl.xlsx')));
     expect(items[0]).toEqual({ kind: 'header', fields: ['Patient ID', 'device_serial', 'recorded_at', 'site', 'heart_rate_bpm', 'spo2_pct'], dialect: { format: 'xlsx', encoding: 'utf-8', bom: false, decimalComma: false } });
     expect(items.slice(1)).toEqual([
-      { kind: 'row', record: 1, line: 5, sheet: 'Readings', fields: ['SG-MRN-81001', 'PLW-2A-81001', '2024-03-01T08:30:00', 'SG', '72', '97'] },
-      { kind: 'row', record: 2, line: 6, sheet: 'Readings', fields: ['SG-MRN-81002', 'PLW-2A-81002', '2024-03-01T09:00:00+08:00', 'SG', '81', '98'] },
-      { kind: 'row', record: 3, line: 7, sheet: 'Readings', fields: ['SG-MRN-81003', 'PLW-2A-81003', '2024-03-01T10:15:30', 'SG', '900', '96'] },
-      { kind: 'row', record: 4, line: 9, sheet: 'Readings', fields: ['SG-MRN-81004', 'PLW-2A-81004', '2024-03-02', 'SG', '64', '95'] },
+      { kind: 'row', record: 1, line: 5, sheet: 1, fields: ['SG-MRN-81001', 'PLW-2A-81001', '2024-03-01T08:30:00', 'SG', '72', '97'] },
+      { kind: 'row', record: 2, line: 6, sheet: 1, fields: ['SG-MRN-81002', 'PLW-2A-81002', '2024-03-01T09:00:00+08:00', 'SG', '81', '98'] },
+      { kind: 'row', record: 3, line: 7, sheet: 1, fields: ['SG-MRN-81003', 'PLW-2A-81003', '2024-03-01T10:15:30', 'SG', '900', '96'] },
+      { kind: 'row', record: 4, line: 9, sheet: 1, fields: ['SG-MRN-81004', 'PLW-2A-81004', '2024-03-02', 'SG', '64', '95'] },
     ]);
     expect(report).toEqual([
-      { sheet: 'Readings', status: 'read', rows: 4 },
-      { sheet: 'Gait', status: 'no_header', looksLike: 'gait' },
-      { sheet: 'Old readings', status: 'hidden' },
-      { sheet: 'Notes', status: 'no_header' },
+      { sheet: 1, status: 'read', rows: 4 },
+      { sheet: 2, status: 'no_header', looksLike: 'gait' },
+      { sheet: 3, status: 'hidden' },
+      { sheet: 4, status: 'no_header' },
     ]);
   });
 
@@ -53,7 +53,7 @@ describe('readXlsx', () => {
     // Act
     const { items } = await readVitals(Readable.from([bytes]));
     // Assess
-    expect(items[1]).toEqual({ kind: 'row', record: 1, line: 2, sheet: 'Vitals', fields: ['SG-MRN-82001', 'PLW-1', '2024-03-01T08:00:00Z', 'SG', '72', '#N/A'] });
+    expect(items[1]).toEqual({ kind: 'row', record: 1, line: 2, sheet: 1, fields: ['SG-MRN-82001', 'PLW-1', '2024-03-01T08:00:00Z', 'SG', '72', '#N/A'] });
   });
 
   it('refuses a workbook past its cell limit, and bytes that are no workbook, with a reason', async () => {
@@ -79,7 +79,7 @@ describe('readXlsx', () => {
   it('reads an openpyxl workbook the same every time, though its sheets come before the parts they depend on', async () => {
     const reads = await Promise.all(Array.from({ length: 8 }, () => readVitals(createReadStream(join(fixtures, 'vitals-openpyxl.xlsx')))));
     for (const { items, report } of reads) {
-      expect(report[0]).toEqual({ sheet: 'Readings', status: 'read', rows: 4 });
+      expect(report[0]).toEqual({ sheet: 1, status: 'read', rows: 4 });
       expect(items[1]).toMatchObject({ fields: ['SG-MRN-81001', 'PLW-2A-81001', '2024-03-01T08:30:00', 'SG', '72', '97'] });
     }
   });
