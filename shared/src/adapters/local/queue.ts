@@ -155,17 +155,26 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
     await renameInto(temp, join(visible, visibleName({ seq: `${pad13(message.sentTimestamp)}-${message.messageId}`, ...state })));
   }
 
-  /** Makes messages whose visibility timeout ran out visible again (also those of a crashed process). */
-  async function reclaim(queueName: string): Promise<void> {
+  /**
+   * Makes in-flight messages hidden until `until` or earlier visible again: by
+   * default those whose visibility timeout ran out (also those of a crashed
+   * process). Returns how many it moved.
+   */
+  async function reclaim(queueName: string, until = now().getTime()): Promise<number> {
     const { visible, inflight } = dirs(queueName);
-    const at = now().getTime();
+    let moved = 0;
     for (const name of await names(inflight)) {
       const parsed = parseInflight(name);
-      if (parsed === undefined || parsed.invisibleUntil > at) continue;
-      await renameInto(join(inflight, name), join(visible, visibleName(parsed))).catch((error: unknown) => {
-        if (errorCode(error) !== 'ENOENT') throw error;
-      });
+      if (parsed === undefined || parsed.invisibleUntil > until) continue;
+      await renameInto(join(inflight, name), join(visible, visibleName(parsed))).then(
+        () => moved++,
+        (error: unknown) => {
+          // ENOENT: another consumer reclaimed or deleted it first.
+          if (errorCode(error) !== 'ENOENT') throw error;
+        },
+      );
     }
+    return moved;
   }
 
   interface Received {
@@ -344,23 +353,7 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
       return consumer;
     },
 
-    async releaseInFlight(queueName) {
-      const { visible, inflight } = dirs(queueName);
-      let released = 0;
-      for (const name of await names(inflight)) {
-        const parsed = parseInflight(name);
-        if (parsed === undefined) continue;
-        const moved = await renameInto(join(inflight, name), join(visible, visibleName(parsed))).then(
-          () => true,
-          (error: unknown) => {
-            if (errorCode(error) === 'ENOENT') return false;
-            throw error;
-          },
-        );
-        if (moved) released++;
-      }
-      return released;
-    },
+    releaseInFlight: (queueName) => reclaim(queueName, Number.POSITIVE_INFINITY),
 
     async list(queueName) {
       const { visible, inflight } = dirs(queueName);
