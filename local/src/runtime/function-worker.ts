@@ -10,6 +10,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';
+import { s3ObjectsFromEvent } from '@pulse-lake/shared/adapters/aws/lambda';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import type { EventBus, LakeDeps, LakeEvent } from '@pulse-lake/shared/ports';
 import { lambdaContext } from './lambda-context';
@@ -37,7 +38,7 @@ const lake = buildLocalLake(settings.home, {
   onError: (component, error) => process.stderr.write(`[lake worker ${settings.functionName} ${component}] ${error instanceof Error ? error.message : 'non-error thrown'}\n`),
 });
 lake.store.onObjectCreated(undefined, (record) => {
-  send({ kind: 'created', bucket: record.s3.bucket.name, key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')), eventName: record.eventName });
+  for (const object of s3ObjectsFromEvent({ Records: [record] })) send({ kind: 'created', ...object, eventName: record.eventName });
 });
 const deps: LakeDeps = { ...lake, bus };
 const module = (await import(pathToFileURL(settings.handlerFile).href)) as { createHandler: (deps: LakeDeps) => (event: unknown, context: Context) => Promise<unknown> };

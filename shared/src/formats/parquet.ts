@@ -198,8 +198,8 @@ function conversionSql(stagePath: string, path: string, columns: readonly Curate
   const staged = stagedIndexes(columns, constants);
   const types = staged.map((index, i) => `${sqlString(`c${i}`)}: ${sqlString(SQL_TYPE[(columns[index] as CuratedColumn).type])}`).join(', ');
   const select = columns
-    .map((column) => {
-      const at = staged.indexOf(columns.indexOf(column));
+    .map((column, index) => {
+      const at = staged.indexOf(index);
       if (at < 0) return `${sqlLiteral(column, constants[column.name] ?? null)} AS ${sqlIdentifier(column.name)}`;
       return `${column.type === 'timestamp' ? `make_timestamp(c${at})` : `c${at}`} AS ${sqlIdentifier(column.name)}`;
     })
