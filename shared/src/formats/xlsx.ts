@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import type { HeaderItem, SourceDialect, SourceItem } from './records';
 import { dropBlankTail, isBlankRecord, SourceFormatError } from './records';
-import { centralDirectory, reorderedEntries } from './zip-entries';
+import { centralDirectory, reorderedEntries, ZipFormatError } from './zip-entries';
 
 export interface XlsxReadOptions {
   /** Whether a row is the header this reader should read the sheet by. */
@@ -88,7 +88,8 @@ async function openWorkbook(input: Readable, maxUncompressedBytes: number): Prom
     try {
       ({ entries } = centralDirectory(path));
     } catch (error) {
-      throw new SourceFormatError(`the file cannot be read as an Excel workbook (.xlsx): ${error instanceof Error ? error.message : 'not a zip file'}`, { cause: error });
+      if (!(error instanceof ZipFormatError)) throw error;
+      throw new SourceFormatError(`the file cannot be read as an Excel workbook (.xlsx): ${error.message}`, { cause: error });
     }
     const declared = entries.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
     if (declared > maxUncompressedBytes) {
@@ -235,7 +236,8 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
     }
   } catch (error) {
     if (error instanceof SourceFormatError) throw error;
-    throw new SourceFormatError(`the file cannot be read as an Excel workbook (.xlsx): ${error instanceof Error ? error.message.split('\n')[0] : 'unreadable'}`, { cause: error });
+    // Not exceljs's message: an XML parser's error can quote the cell text it stopped at.
+    throw new SourceFormatError('the file cannot be read as an Excel workbook (.xlsx): its parts are damaged or not spreadsheet XML; open and save it again in Excel, or export the sheet as CSV', { cause: error });
   } finally {
     workbook.stream.destroy();
     workbook.dispose();
