@@ -13,6 +13,8 @@ import { lakeStatus } from '@pulse-lake/shared/lake/lake-status';
 import { reconcileRawObjects } from '@pulse-lake/shared/lake/reconcile';
 import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
 import { DEFAULT_CHUNK_BYTES, planOptionsFromEnv } from '@pulse-lake/shared/lake/plan-raw-object';
+import { formatOfExtension } from '@pulse-lake/shared/lake/land-dropped-object';
+import { extensionOf } from '@pulse-lake/shared/lake/keys';
 import { DATASETS, findContract } from '@pulse-lake/shared/datasets/registry';
 import { getNamedQuery } from '@pulse-lake/shared/query/named-queries';
 import { renderNamedQuery } from '@pulse-lake/shared/query/render';
@@ -23,7 +25,7 @@ import { startLake } from '../runtime/runtime';
 import type { ResultFormat as OutputFormat, ResultSet } from '@pulse-lake/shared/query/format';
 import { formatResult, resultObjects } from '@pulse-lake/shared/query/format';
 import type { FileOutcome } from './outcomes';
-import { fileOutcome, isProcessed, sha256File } from './outcomes';
+import { fileOutcomes, isProcessed, sha256File } from './outcomes';
 
 /** Where the CLI writes and what it reads from its environment; tests pass their own. */
 export interface CliIo {
@@ -181,7 +183,9 @@ async function dropFiles(running: RunningLake, files: { path: string; dataset?: 
 async function outcomes(running: RunningLake, dropped: Dropped[], since: Date): Promise<(Dropped & { outcome: FileOutcome })[]> {
   const out: (Dropped & { outcome: FileOutcome })[] = [];
   for (const d of dropped) {
-    out.push({ ...d, outcome: await fileOutcome(running.lake.store, running.lake.names, { contentHash: d.contentHash, dropKey: d.dropKey, since, ...(d.dataset !== undefined ? { dataset: d.dataset } : {}) }) });
+    // A workbook lands as every dataset its sheets hold, whatever folder it was dropped under.
+    const dataset = d.dataset !== undefined && formatOfExtension(extensionOf(d.dropKey)) !== 'xlsx' ? { dataset: d.dataset } : {};
+    for (const outcome of await fileOutcomes(running.lake.store, running.lake.names, { contentHash: d.contentHash, dropKey: d.dropKey, since, ...dataset })) out.push({ ...d, outcome });
   }
   return out;
 }

@@ -74,46 +74,72 @@ function totalsOf(manifest: Json): FileTotals {
   );
 }
 
-async function findQuarantine(store: ObjectStore, names: LakeNames, contentHash: string): Promise<{ key: string; reason: string; at?: string; dataset?: string } | undefined> {
-  let found: { key: string; reason: string; at?: string; dataset?: string } | undefined;
+interface QuarantineRecord {
+  key: string;
+  reason: string;
+  at?: string;
+  dataset?: string;
+}
+
+/** The quarantine records of this content, newest first (a file landed as several datasets may have one per dataset). */
+async function findQuarantines(store: ObjectStore, names: LakeNames, contentHash: string): Promise<QuarantineRecord[]> {
+  const found: QuarantineRecord[] = [];
   for await (const object of store.list(names.buckets.rejects, 'quarantine/')) {
     if (!object.key.endsWith(`/${contentHash}/reason.json`)) continue;
     const record = await readJson(store, names.buckets.rejects, object.key);
     if (!isJson(record)) continue;
-    const at = typeof record.at === 'string' ? record.at : undefined;
-    // The newest quarantine of this content is the one that speaks for this run.
-    if (found?.at !== undefined && at !== undefined && at < found.at) continue;
-    found = {
+    found.push({
       key: object.key,
       reason: typeof record.reason === 'string' ? record.reason : 'quarantined (no reason recorded)',
-      ...(at !== undefined ? { at } : {}),
+      ...(typeof record.at === 'string' ? { at: record.at } : {}),
       ...(typeof record.dataset === 'string' ? { dataset: record.dataset } : {}),
-    };
+    });
+  }
+  return found.sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
+}
+
+/** The file manifests of this content: `dataset`'s, or every dataset's it was landed as. */
+async function findManifests(store: ObjectStore, names: LakeNames, contentHash: string, dataset?: string): Promise<{ key: string; manifest: Json }[]> {
+  const candidates: string[] = [];
+  if (dataset !== undefined) candidates.push(`_manifests/${dataset}/${contentHash}.json`);
+  else for await (const object of store.list(names.buckets.curated, '_manifests/')) if (object.key.endsWith(`/${contentHash}.json`) && object.key.split('/').length === 3) candidates.push(object.key);
+  const found: { key: string; manifest: Json }[] = [];
+  for (const key of candidates) {
+    if ((await store.head(names.buckets.curated, key)) === undefined) continue;
+    const manifest = await readJson(store, names.buckets.curated, key);
+    if (isJson(manifest)) found.push({ key, manifest });
   }
   return found;
 }
 
-async function findManifest(store: ObjectStore, names: LakeNames, contentHash: string, dataset?: string): Promise<{ key: string; manifest: Json } | undefined> {
-  const candidates: string[] = [];
-  if (dataset !== undefined) candidates.push(`_manifests/${dataset}/${contentHash}.json`);
-  else for await (const object of store.list(names.buckets.curated, '_manifests/')) if (object.key.endsWith(`/${contentHash}.json`) && object.key.split('/').length === 3) candidates.push(object.key);
-  for (const key of candidates) {
-    if ((await store.head(names.buckets.curated, key)) === undefined) continue;
-    const manifest = await readJson(store, names.buckets.curated, key);
-    if (isJson(manifest)) return { key, manifest };
-  }
-  return undefined;
+/**
+ * What became of one dropped file, identified by its content hash and the
+ * dropzone key it was put under in this run (started at `since`): one outcome
+ * per dataset it was landed as (a workbook can hold several), or one for a file
+ * that never landed.
+ */
+export async function fileOutcomes(store: ObjectStore, names: LakeNames, file: { contentHash: string; dropKey: string; dataset?: string; since: Date }): Promise<FileOutcome[]> {
+  const { contentHash } = file;
+  const quarantines = await findQuarantines(store, names, contentHash);
+  const manifests = await findManifests(store, names, contentHash, file.dataset);
+  const datasetOf = (m: { key: string; manifest: Json }) => (typeof m.manifest.dataset === 'string' ? m.manifest.dataset : (m.key.split('/')[1] ?? ''));
+  const datasets = new Set([...manifests.map(datasetOf), ...quarantines.flatMap((q) => (q.dataset !== undefined && (file.dataset === undefined || q.dataset === file.dataset) ? [q.dataset] : []))]);
+  if (datasets.size === 0) return [outcomeFor(names, file, undefined, quarantines[0], undefined)];
+  return [...datasets].map((dataset) =>
+    outcomeFor(
+      names,
+      file,
+      dataset,
+      quarantines.find((q) => q.dataset === dataset),
+      manifests.find((m) => datasetOf(m) === dataset),
+    ),
+  );
 }
 
-/**
- * The outcome of one dropped file, identified by its content hash and the
- * dropzone key it was put under in this run (started at `since`).
- */
-export async function fileOutcome(store: ObjectStore, names: LakeNames, file: { contentHash: string; dropKey: string; dataset?: string; since: Date }): Promise<FileOutcome> {
+function outcomeFor(names: LakeNames, file: { contentHash: string; dropKey: string; since: Date }, dataset: string | undefined, quarantine: QuarantineRecord | undefined, found: { key: string; manifest: Json } | undefined): FileOutcome {
   const { contentHash } = file;
-  const quarantine = await findQuarantine(store, names, contentHash);
   const quarantinedNow = quarantine !== undefined && (quarantine.at === undefined || Date.parse(quarantine.at) >= file.since.getTime() - 1000);
-  const asQuarantined = (q: NonNullable<typeof quarantine>): FileOutcome => ({
+  const asQuarantined = (q: QuarantineRecord): FileOutcome => ({
     status: 'quarantined',
     contentHash,
     reason: q.reason,
@@ -121,14 +147,13 @@ export async function fileOutcome(store: ObjectStore, names: LakeNames, file: { 
     ...(q.dataset !== undefined ? { dataset: q.dataset } : {}),
   });
   if (quarantine && quarantinedNow) return asQuarantined(quarantine);
-  const found = await findManifest(store, names, contentHash, file.dataset);
   if (found && found.manifest.status === 'complete') {
     const chunks = Array.isArray(found.manifest.chunks) ? found.manifest.chunks.filter(isJson) : [];
     const drops = Array.isArray(found.manifest.duplicateDrops) ? found.manifest.duplicateDrops.filter(isJson) : [];
     const droppedAgain = drops.some((d) => d.key === file.dropKey && typeof d.at === 'string' && Date.parse(d.at) >= file.since.getTime() - 1000);
     return {
       status: droppedAgain ? 'duplicate' : 'processed',
-      dataset: typeof found.manifest.dataset === 'string' ? found.manifest.dataset : (file.dataset ?? found.key.split('/')[1] ?? ''),
+      dataset: dataset ?? '',
       contentHash,
       totals: totalsOf(found.manifest),
       outputKeys: chunks.flatMap((c) => strings(c.outputKeys)),
@@ -140,7 +165,7 @@ export async function fileOutcome(store: ObjectStore, names: LakeNames, file: { 
   return {
     status: 'unfinished',
     contentHash,
-    ...(file.dataset !== undefined ? { dataset: file.dataset } : {}),
+    ...(dataset !== undefined ? { dataset } : {}),
     reason: found
       ? `its manifest s3://${names.buckets.curated}/${found.key} is still ${String(found.manifest.status)}: a chunk failed; see the normalize queue's DLQ (${names.queues.normalizeDlq})`
       : 'no manifest and no quarantine record was written for it: it never landed (see the errors above)',

@@ -168,19 +168,23 @@ describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
     await parked.close();
   });
 
-  it('ingests an Excel workbook made by another tool: finds its vitals sheet below the title rows and reports the other sheets', async () => {
+  it('ingests an Excel workbook made by another tool: finds its vitals sheet below the title rows, ingests its gait sheet as gait, and reports the other sheets', async () => {
     // Prepare: written by openpyxl, with a gait sheet, a hidden sheet and a notes sheet beside the readings
     const workbook = join(inputs, 'ward3.xlsx');
     await copyFile(fileURLToPath(new URL('../../../shared/tests/integration/formats/fixtures/vitals-openpyxl.xlsx', import.meta.url)), workbook);
-    // Act: no dataset folder: the workbook's header says vitals
+    // Act: no dataset folder: the sheets' headers say what they hold
     const run = await lake(home, ['ingest', workbook, '--json']);
     // Assess
-    const [file] = json<IngestJson>(run).files;
-    expect(file).toMatchObject({ status: 'processed', dataset: 'vitals', totals: { rowsIn: 4, rowsWritten: 3, rowsRejected: 1 } });
-    const chunk = JSON.parse(await readFile(join(home, 's3', 'pulse-lake-local-curated', (file?.manifest?.key ?? '').replace(/\.json$/, '/chunk-0.json')), 'utf8')) as { sheets: unknown[] };
+    const files = json<IngestJson>(run).files;
+    expect(files.map((f) => [f.dataset, f.status, f.totals]).sort()).toEqual([
+      ['gait', 'processed', expect.objectContaining({ rowsIn: 1, rowsWritten: 1, rowsRejected: 0 })],
+      ['vitals', 'processed', expect.objectContaining({ rowsIn: 4, rowsWritten: 3, rowsRejected: 1 })],
+    ]);
+    const vitals = files.find((f) => f.dataset === 'vitals');
+    const chunk = JSON.parse(await readFile(join(home, 's3', 'pulse-lake-local-curated', (vitals?.manifest?.key ?? '').replace(/\.json$/, '/chunk-0.json')), 'utf8')) as { sheets: unknown[] };
     expect(chunk.sheets).toEqual([
       { sheet: 1, status: 'read', rows: 4 },
-      { sheet: 2, status: 'no_header', looksLike: 'gait' },
+      { sheet: 2, status: 'other_dataset', dataset: 'gait' },
       { sheet: 3, status: 'hidden' },
       { sheet: 4, status: 'no_header' },
     ]);
@@ -189,12 +193,37 @@ describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
     expect(at).toEqual([{ at: '2024-03-01T00:30:00' }]);
   });
 
-  it('quarantines a workbook with no sheet of its dataset, listing each sheet by position (never its name) and what it looked like', async () => {
+  it('ingests each sheet of a workbook holding three datasets into its own table, whatever the header cells merged over', async () => {
+    // Prepare: openpyxl's ward export: a cover sheet, vitals under a merged two-row header, an ECG sheet told by its name, a gait sheet
+    const workbook = join(inputs, 'ward5.xlsx');
+    await copyFile(fileURLToPath(new URL('../../../shared/tests/integration/formats/fixtures/ward-export-openpyxl.xlsx', import.meta.url)), workbook);
+    // Act
+    const run = await lake(home, ['ingest', workbook, '--json']);
+    // Assess
+    expect(run.code).toBe(0);
+    expect(json<IngestJson>(run).files.map((f) => [f.dataset, f.totals?.rowsWritten]).sort()).toEqual([
+      ['ecg', 1],
+      ['gait', 2],
+      ['vitals', 2],
+    ]);
+    const counts = json<{ t: string; n: number }[]>(
+      await lake(home, ['sql', "SELECT 'vitals' AS t, count(*) AS n FROM vitals UNION ALL SELECT 'ecg', count(*) FROM ecg UNION ALL SELECT 'gait', sum(step_count) FROM gait ORDER BY t", '--format', 'json']),
+    );
+    expect(counts).toEqual([
+      { t: 'ecg', n: 1 },
+      { t: 'gait', n: 3600 },
+      { t: 'vitals', n: 2 },
+    ]);
+  });
+
+  it('quarantines the dataset a workbook was dropped for when no sheet holds it, listing each sheet by position (never its name), and ingests the sheets it does hold', async () => {
     const path = join(inputs, 'wrong.xlsx');
     await copyFile(fileURLToPath(new URL('../../../shared/tests/integration/formats/fixtures/no-vitals-openpyxl.xlsx', import.meta.url)), path);
     const run = await lake(home, ['ingest', path, '--dataset', 'vitals']);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain('no sheet of the workbook has a vitals header: sheet 1 (looks like gait), sheet 2 (no known header in its first rows)');
+    expect(run.stderr).toContain('no sheet of the workbook has a vitals header: sheet 1 (holds gait), sheet 2 (no known header in its first rows)');
+    // Its gait sheet has a header and no rows yet.
+    expect(run.stdout).toMatch(/wrong\.xlsx -> gait: 0 rows in, 0 written/);
   });
 
   it('adds no rows when the same file is ingested twice, and its manifest says so', async () => {

@@ -113,13 +113,8 @@ export function detectDatasetFromHeader(header: readonly string[]): DatasetContr
   let bestCoverage = -1;
   let tie = false;
   for (const contract of DATASETS) {
-    const seen = new Set<string>();
-    for (const text of header) {
-      const target = resolveHeader(contract, text);
-      if (target !== undefined) seen.add(target.kind === 'unit' ? `unit:${target.column.name}` : target.column.name);
-    }
-    if (contract.columns.some((c) => c.required === true && !seen.has(c.name))) continue;
-    const score = seen.size;
+    const score = headerScore(contract, header);
+    if (score === undefined) continue;
     const coverage = score / contract.columns.length;
     if (score > bestScore || (score === bestScore && coverage > bestCoverage)) {
       best = contract;
@@ -131,4 +126,33 @@ export function detectDatasetFromHeader(header: readonly string[]): DatasetContr
     }
   }
   return tie ? undefined : best;
+}
+
+/** How many of the contract's columns (and unit columns) the header names; undefined when a required one is missing. */
+function headerScore(contract: DatasetContract, header: readonly string[]): number | undefined {
+  const seen = new Set<string>();
+  for (const text of header) {
+    const target = resolveHeader(contract, text);
+    if (target !== undefined) seen.add(target.kind === 'unit' ? `unit:${target.column.name}` : target.column.name);
+  }
+  return contract.columns.some((c) => c.required === true && !seen.has(c.name)) ? undefined : seen.size;
+}
+
+/** The dataset a workbook sheet's name names: `Vitals`, `ECG`, `Dosages`, `device` (case, spaces and a plural s aside). */
+export function datasetNamedBySheet(sheetName: string): DatasetContract | undefined {
+  const name = sheetName.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (name === '') return undefined;
+  return BY_NAME.get(name) ?? BY_NAME.get(`${name}s`) ?? (name.endsWith('s') ? BY_NAME.get(name.slice(0, -1)) : undefined);
+}
+
+/**
+ * The dataset a workbook sheet holds, given a row that may be its header: the
+ * dataset the sheet is named after when the row has that dataset's required
+ * columns (an ECG sheet holding only heart rates is still ECG), else the
+ * dataset the row's headers fit best.
+ */
+export function detectDatasetOfSheet(sheetName: string, header: readonly string[]): DatasetContract | undefined {
+  const named = datasetNamedBySheet(sheetName);
+  if (named !== undefined && headerScore(named, header) !== undefined) return named;
+  return detectDatasetFromHeader(header);
 }

@@ -2,7 +2,8 @@
  * Excel workbooks, streamed with exceljs's WorkbookReader (never the whole
  * workbook in memory: loading a 15 MB workbook whole took ~1 GB here). Each
  * visible sheet is searched for its header row in its first rows (title and
- * notes rows above it are skipped); the caller says which headers it wants, so
+ * notes rows above it are skipped; a header whose cells are merged down over two
+ * rows is read as one); the caller says which headers it wants, so
  * one reader serves landing (any dataset) and normalizing (one dataset). Every
  * sheet ends up in the report: read, hidden, or without a wanted header.
  *
@@ -22,10 +23,16 @@ import { dropBlankTail, isBlankRecord, SourceFormatError } from './records';
 import { centralDirectory, reorderedEntries, ZipFormatError } from './zip-entries';
 
 export interface XlsxReadOptions {
-  /** Whether a row is the header this reader should read the sheet by. */
-  isHeader(fields: readonly string[]): boolean;
+  /**
+   * Whether a row is the header this reader should read the sheet by. The
+   * sheet's name may decide it (a sheet named after a dataset); it is never
+   * reported or logged.
+   */
+  isHeader(fields: readonly string[], sheetName: string): boolean;
   /** Names the dataset a sheet's header belongs to when it is not a wanted one (for the report). */
-  describeHeader?(fields: readonly string[]): string | undefined;
+  describeHeader?(fields: readonly string[], sheetName: string): string | undefined;
+  /** Rows below each header are consumed but not read: for a caller that only needs to know what the sheets hold. */
+  headersOnly?: boolean;
   /** Rows searched for the header at the top of a sheet (default 20). */
   headerSearchRows?: number;
   /** More cells than this in the workbook fail it: absurd dimensions are not read to the end (default 20 million). */
@@ -42,12 +49,15 @@ export interface XlsxReadOptions {
  */
 export interface SheetReport {
   sheet: number;
-  /** read: rows were read; hidden: skipped; no_header: no wanted header in its first rows. */
-  status: 'read' | 'hidden' | 'no_header';
-  /** Data rows read (status read). */
+  /**
+   * read: rows were read; hidden: skipped; other_dataset: its header is another
+   * dataset's (that dataset reads it); no_header: no known header in its first rows.
+   */
+  status: 'read' | 'hidden' | 'other_dataset' | 'no_header';
+  /** Data rows read (status read; not counted with headersOnly). */
   rows?: number;
-  /** The dataset its header looks like, when it is another one's (status no_header). */
-  looksLike?: string;
+  /** The dataset its header belongs to (status other_dataset). */
+  dataset?: string;
 }
 
 const DIALECT: SourceDialect = { format: 'xlsx', encoding: 'utf-8', bom: false, decimalComma: false };
@@ -147,7 +157,7 @@ interface WorkbookInternals {
  * (`/xl/worksheets/sheet1.xml`), and exceljs then loses the sheet's place and
  * hidden state. Resolved here from the same parts for every target form.
  */
-function sheetIdentity(reader: WorkbookInternals, worksheet: { id?: string | number; name?: string; state?: string }, fallbackPosition: number): { position: number; state?: string } {
+function sheetIdentity(reader: WorkbookInternals, worksheet: { id?: string | number; name?: string; state?: string }, fallbackPosition: number): { position: number; name: string; state?: string } {
   const sheets = reader.model?.sheets ?? [];
   let index = worksheet.name !== undefined ? sheets.findIndex((s) => s.name === worksheet.name) : -1;
   if (index < 0) {
@@ -156,8 +166,14 @@ function sheetIdentity(reader: WorkbookInternals, worksheet: { id?: string | num
     const rel = (reader.workbookRels ?? []).find((r) => r.Target.replace(/^\/?(xl\/)?/, '') === file);
     index = rel !== undefined ? sheets.findIndex((s) => s.rId === rel.Id) : -1;
   }
-  const state = index >= 0 ? sheets[index]?.state : worksheet.state;
-  return { position: index >= 0 ? index + 1 : fallbackPosition, ...(state !== undefined ? { state } : {}) };
+  const sheet = index >= 0 ? sheets[index] : undefined;
+  const state = sheet !== undefined ? sheet.state : worksheet.state;
+  return { position: index >= 0 ? index + 1 : fallbackPosition, name: sheet?.name ?? worksheet.name ?? '', ...(state !== undefined ? { state } : {}) };
+}
+
+/** The row with each blank cell taken from the row above it: a two-row header whose cells are merged down. */
+function withBlanksFrom(fields: readonly string[], above: readonly string[]): string[] {
+  return Array.from({ length: Math.max(fields.length, above.length) }, (_, i) => ((fields[i] ?? '').trim() !== '' ? (fields[i] ?? '') : (above[i] ?? '')));
 }
 
 interface SheetRow {
@@ -185,7 +201,7 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
     for await (const sheet of reader) {
       sheetsSeen++;
       const worksheet = sheet as unknown as AsyncIterable<SheetRow> & { id?: string | number; name?: string; state?: string };
-      const { position, state } = sheetIdentity(reader as unknown as WorkbookInternals, worksheet, sheetsSeen);
+      const { position, name, state } = sheetIdentity(reader as unknown as WorkbookInternals, worksheet, sheetsSeen);
       if (state === 'hidden' || state === 'veryHidden') {
         report.push({ sheet: position, status: 'hidden' });
         // The rows must still be consumed for the reader to go on.
@@ -194,24 +210,34 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
       }
       let header: HeaderItem | undefined;
       let searched = 0;
-      let looksLike: string | undefined;
+      let otherDataset: string | undefined;
+      let above: string[] | undefined;
       let rows = 0;
       for await (const row of worksheet) {
         const values = Array.isArray(row.values) ? (row.values as unknown[]) : [];
         cells += values.length;
         if (cells > maxCells) throw new SourceFormatError(`the workbook has more than ${maxCells.toLocaleString('en-US')} cells; split it or export the sheet as CSV`);
-        // row.values is 1-based: index 0 is always empty.
-        const fields = values.slice(1).map(cellText);
+        if (header !== undefined && options.headersOnly === true) continue;
+        // row.values is 1-based (index 0 is always empty) and sparse: Array.from turns each gap into ''.
+        const fields = Array.from(values.slice(1), cellText);
         if (header === undefined) {
           // Title and notes rows above the header are skipped; past the search rows the sheet is only consumed.
-          if (isBlankRecord(fields) || searched >= searchRows) continue;
+          if (searched >= searchRows) continue;
+          if (isBlankRecord(fields)) {
+            above = undefined;
+            continue;
+          }
           searched++;
-          if (options.isHeader(fields)) {
-            while (fields.length > 0 && (fields[fields.length - 1] ?? '').trim() === '') fields.pop();
-            header = { kind: 'header', fields, dialect: { ...DIALECT } };
+          // A header cell merged down over two header rows holds its text in the upper row only.
+          const candidates = above !== undefined ? [fields, withBlanksFrom(fields, above)] : [fields];
+          above = fields;
+          const found = candidates.find((candidate) => options.isHeader(candidate, name));
+          if (found !== undefined) {
+            while (found.length > 0 && (found[found.length - 1] ?? '').trim() === '') found.pop();
+            header = { kind: 'header', fields: found, dialect: { ...DIALECT } };
             batch.push(header);
           } else {
-            looksLike ??= options.describeHeader?.(fields);
+            for (const candidate of candidates) otherDataset ??= options.describeHeader?.(candidate, name);
           }
           continue;
         }
@@ -231,8 +257,9 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
           batch = [];
         }
       }
-      if (header !== undefined) report.push({ sheet: position, status: 'read', rows });
-      else report.push({ sheet: position, status: 'no_header', ...(looksLike !== undefined ? { looksLike } : {}) });
+      if (header !== undefined) report.push({ sheet: position, status: 'read', ...(options.headersOnly === true ? {} : { rows }) });
+      else if (otherDataset !== undefined) report.push({ sheet: position, status: 'other_dataset', dataset: otherDataset });
+      else report.push({ sheet: position, status: 'no_header' });
     }
   } catch (error) {
     if (error instanceof SourceFormatError) throw error;

@@ -1,11 +1,13 @@
 /**
  * The drop zone path: a file dropped by a person or a partner's export job is
  * landed, byte for byte, as the immutable raw object `<dataset>/dropzone/<sha256>.<ext>`.
- * The raw bucket's ObjectCreated event then plans it. Content already in the
- * lake is recorded as a duplicate drop and adds no rows; a file that cannot be
- * landed is quarantined with a reason the dropper can act on.
+ * A workbook whose sheets hold several datasets is landed once per dataset, and
+ * each dataset reads its own sheets. The raw bucket's ObjectCreated event then
+ * plans each raw object. Content already in the lake is recorded as a duplicate
+ * drop and adds no rows; a file that cannot be landed is quarantined with a
+ * reason the dropper can act on.
  */
-import { DATASETS, detectDatasetFromHeader, findContract } from '../datasets/registry';
+import { DATASETS, detectDatasetFromHeader, detectDatasetFromKey, detectDatasetOfSheet } from '../datasets/registry';
 import { SourceFormatError } from '../formats/records';
 import { readXlsx } from '../formats/xlsx';
 import type { LakeDeps, ObjectInfo } from '../ports';
@@ -15,8 +17,16 @@ import { recordDuplicateDrop } from './manifest';
 import type { SourceFormat } from './messages';
 import { quarantineObject, sha256OfObject } from './quarantine';
 
+/** The drop as one dataset's raw object: landed now, or its content was already there (duplicate). */
+export interface Landing {
+  outcome: 'landed' | 'duplicate';
+  dataset: string;
+  raw: { bucket: string; key: string };
+}
+
+/** `landed` when the drop landed as at least one new raw object; `duplicate` when all its content was in the lake already. */
 export type LandDroppedObjectResult =
-  | { outcome: 'landed' | 'duplicate'; dataset: string; contentHash: string; raw: { bucket: string; key: string } }
+  | { outcome: 'landed' | 'duplicate'; contentHash: string; landings: Landing[] }
   | { outcome: 'quarantined'; reason: string; quarantine: { bucket: string; key: string } };
 
 /** Raw-object metadata naming where a landed object came from (x-amz-meta-*). */
@@ -139,35 +149,37 @@ async function readPrefix(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo): Prom
 
 /** The dataset folder the key is under (`Vitals/2024/x.csv` -> vitals), if it names a known dataset. */
 function datasetFromPrefix(key: string): string | undefined {
-  const parts = key.split('/');
-  if (parts.length < 2) return undefined;
-  return findContract((parts[0] ?? '').trim().toLowerCase())?.name;
+  return key.includes('/') ? detectDatasetFromKey(key)?.name : undefined;
 }
 
-/** The dataset of the first sheet whose header (below any title rows) is a known dataset's. */
-async function datasetFromWorkbook(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo): Promise<string | undefined> {
-  const reader = readXlsx(await deps.store.get(info.bucket, info.key), { isHeader: (fields) => detectDatasetFromHeader(fields) !== undefined });
+/** The datasets the workbook's visible sheets hold (by sheet name or header, below any title rows), in sheet order. */
+async function datasetsOfWorkbook(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo): Promise<string[]> {
+  const found = new Set<string>();
+  const isHeader = (fields: readonly string[], sheetName: string) => {
+    const dataset = detectDatasetOfSheet(sheetName, fields)?.name;
+    if (dataset !== undefined) found.add(dataset);
+    return dataset !== undefined;
+  };
   try {
-    for await (const batch of reader) {
-      const header = batch.find((item) => item.kind === 'header');
-      if (header !== undefined) return detectDatasetFromHeader(header.fields)?.name;
-    }
+    for await (const batch of readXlsx(await deps.store.get(info.bucket, info.key), { isHeader, headersOnly: true })) void batch;
   } catch (error) {
     // Not a readable workbook: no dataset, and the quarantine reason says so.
-    if (error instanceof SourceFormatError) return undefined;
+    if (error instanceof SourceFormatError) return [];
     throw error;
-  } finally {
-    await reader.return([]);
   }
-  return undefined;
+  return [...found];
 }
 
-async function datasetFromHeader(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo, format: SourceFormat): Promise<string | undefined> {
-  if (format === 'xlsx') return datasetFromWorkbook(deps, info);
+/** The datasets the file holds: its folder's, and for a workbook every dataset one of its sheets holds. */
+async function datasetsOf(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo, format: SourceFormat): Promise<string[]> {
+  const folder = datasetFromPrefix(info.key);
+  if (format === 'xlsx') return [...new Set([...(folder !== undefined ? [folder] : []), ...(await datasetsOfWorkbook(deps, info))])];
+  if (folder !== undefined) return [folder];
   const text = decodeHeaderBytes(await readPrefix(deps, info));
   const header = format === 'csv' ? splitHeaderRow(firstLine(text)) : jsonHeader(text);
-  if (header === undefined || header.every((h) => h === '')) return undefined;
-  return detectDatasetFromHeader(header)?.name;
+  if (header === undefined || header.every((h) => h === '')) return [];
+  const dataset = detectDatasetFromHeader(header)?.name;
+  return dataset !== undefined ? [dataset] : [];
 }
 
 /** Why a file could not be landed; words for the person who dropped it, never its content. */
@@ -203,11 +215,19 @@ export async function landDroppedObject(deps: Pick<LakeDeps, 'store' | 'clock' |
     const type = ext === '' ? 'no file extension' : `file type .${ext}`;
     return quarantine(`'${name}' has ${type}, which the lake cannot read: drop CSV (.csv, .tsv, .txt) or JSON Lines (.jsonl, .ndjson, .json)`, prefixDataset);
   }
-  const dataset = prefixDataset ?? (await datasetFromHeader(deps, info, format));
-  if (dataset === undefined) return quarantine(unknownDatasetReason(name), undefined);
+  const datasets = await datasetsOf(deps, info, format);
+  if (datasets.length === 0) return quarantine(unknownDatasetReason(name), undefined);
 
   const contentHash = await sha256OfObject(store, object.bucket, object.key);
-  const raw = { bucket: names.buckets.raw, key: rawKey(dataset, 'dropzone', contentHash, ext) };
+  const landings: Landing[] = [];
+  for (const dataset of datasets) landings.push(await landAs(deps, object, info, format, dataset, contentHash));
+  return { outcome: landings.some((l) => l.outcome === 'landed') ? 'landed' : 'duplicate', contentHash, landings };
+}
+
+/** Lands the drop as `dataset`'s raw object, or records it as a duplicate drop of content already there. */
+async function landAs(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, object: { bucket: string; key: string }, info: ObjectInfo, format: SourceFormat, dataset: string, contentHash: string): Promise<Landing> {
+  const { store, clock, names } = deps;
+  const raw = { bucket: names.buckets.raw, key: rawKey(dataset, 'dropzone', contentHash, extensionOf(object.key)) };
   const droppedAt = info.lastModified.toISOString();
 
   const existing = await store.head(raw.bucket, raw.key);
@@ -235,7 +255,7 @@ export async function landDroppedObject(deps: Pick<LakeDeps, 'store' | 'clock' |
     if (winner === undefined) throw error;
     return duplicateOrRedelivery(deps, winner, object, droppedAt, dataset, contentHash, raw);
   }
-  return { outcome: 'landed', dataset, contentHash, raw };
+  return { outcome: 'landed', dataset, raw };
 }
 
 /** The original drop recorded on a raw object. */
@@ -261,11 +281,11 @@ async function duplicateOrRedelivery(
   dataset: string,
   contentHash: string,
   raw: { bucket: string; key: string },
-): Promise<LandDroppedObjectResult> {
+): Promise<Landing> {
   const original = originalDropOf(existing);
   // S3 delivers events at least once: the same drop seen again is not a second drop.
   const sameDrop = original?.bucket === object.bucket && original.key === object.key && existing.metadata[RAW_METADATA.originalLastModified] === droppedAt;
-  if (sameDrop) return { outcome: 'landed', dataset, contentHash, raw };
+  if (sameDrop) return { outcome: 'landed', dataset, raw };
   await recordDuplicateDrop(deps.store, deps.names, dataset, contentHash, { bucket: object.bucket, key: object.key, at: droppedAt });
-  return { outcome: 'duplicate', dataset, contentHash, raw };
+  return { outcome: 'duplicate', dataset, raw };
 }

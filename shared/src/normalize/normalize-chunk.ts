@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CuratedValue, DatasetContract, Site } from '../datasets/contract';
 import { curatedColumns, DEFAULT_MAX_REJECTED_SHARE } from '../datasets/contract';
-import { detectDatasetFromHeader, getContract } from '../datasets/registry';
+import { detectDatasetOfSheet, getContract } from '../datasets/registry';
 import { readCsv } from '../formats/csv';
 import { readJsonl, scanJsonlHeader } from '../formats/jsonl';
 import type { SheetReport } from '../formats/xlsx';
@@ -140,10 +140,10 @@ async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage,
       return readJsonl(await deps.store.get(bucket, key, range), header);
     }
     case 'xlsx':
-      // Sheets whose header is this dataset's are read; every other sheet is reported in the manifest.
+      // Sheets of this dataset (by name or header) are read; every other sheet is reported in the manifest.
       return readXlsx(await deps.store.get(bucket, key, range), {
-        isHeader: (fields) => detectDatasetFromHeader(fields)?.name === message.dataset,
-        describeHeader: (fields) => detectDatasetFromHeader(fields)?.name,
+        isHeader: (fields, sheetName) => detectDatasetOfSheet(sheetName, fields)?.name === message.dataset,
+        describeHeader: (fields, sheetName) => detectDatasetOfSheet(sheetName, fields)?.name,
         report: sheets,
       });
   }
@@ -165,7 +165,7 @@ function checkMessage(message: NormalizeChunkMessage): Date {
 
 /** Why a workbook gave no rows of `dataset`: each sheet by position and what it was instead (never a name or cell content). */
 function noSheetFor(dataset: string, sheets: readonly SheetReport[]): string {
-  const seen = sheets.map((s) => `sheet ${s.sheet} (${s.status === 'hidden' ? 'hidden, skipped' : s.looksLike !== undefined ? `looks like ${s.looksLike}` : 'no known header in its first rows'})`);
+  const seen = sheets.map((s) => `sheet ${s.sheet} (${s.status === 'hidden' ? 'hidden, skipped' : s.dataset !== undefined ? `holds ${s.dataset}` : 'no known header in its first rows'})`);
   return `no sheet of the workbook has a ${dataset} header: ${seen.length > 0 ? seen.join(', ') : 'it has no sheets'}; move the ${dataset} rows to a visible sheet with a header row, or drop the workbook under the folder of the dataset it holds`;
 }
 

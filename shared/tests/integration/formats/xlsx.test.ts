@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
-import { detectDatasetFromHeader } from '../../../src/datasets/registry';
+import { detectDatasetOfSheet } from '../../../src/datasets/registry';
 import type { SourceItem } from '../../../src/formats/records';
 import { SourceFormatError } from '../../../src/formats/records';
 import type { SheetReport, XlsxReadOptions } from '../../../src/formats/xlsx';
@@ -16,8 +16,8 @@ async function readVitals(input: Readable, extra: Partial<XlsxReadOptions> = {})
   const report: SheetReport[] = [];
   const items: SourceItem[] = [];
   const options: XlsxReadOptions = {
-    isHeader: (fields) => detectDatasetFromHeader(fields)?.name === 'vitals',
-    describeHeader: (fields) => detectDatasetFromHeader(fields)?.name,
+    isHeader: (fields, sheetName) => detectDatasetOfSheet(sheetName, fields)?.name === 'vitals',
+    describeHeader: (fields, sheetName) => detectDatasetOfSheet(sheetName, fields)?.name,
     report,
     ...extra,
   };
@@ -37,9 +37,29 @@ describe('readXlsx', () => {
     ]);
     expect(report).toEqual([
       { sheet: 1, status: 'read', rows: 4 },
-      { sheet: 2, status: 'no_header', looksLike: 'gait' },
+      { sheet: 2, status: 'other_dataset', dataset: 'gait' },
       { sheet: 3, status: 'hidden' },
       { sheet: 4, status: 'no_header' },
+    ]);
+  });
+
+  it('reads a header merged down over two rows, a header cell merged across columns, and tells sheets of other datasets by name or header', async () => {
+    // Prepare: openpyxl's ward export (make-openpyxl-fixtures.py): a cover sheet, then vitals, ECG and gait sheets
+    const input = createReadStream(join(fixtures, 'ward-export-openpyxl.xlsx'));
+    // Act
+    const { items, report } = await readVitals(input);
+    // Assess: site comes from the cell merged down from the group row; recorded_at's second column is blank
+    expect(items[0]).toMatchObject({ kind: 'header', fields: ['patient_id', 'device_serial', 'recorded_at', '', 'site', 'heart_rate_bpm'] });
+    expect(items.slice(1)).toEqual([
+      { kind: 'row', record: 1, line: 3, sheet: 2, fields: ['SG-MRN-85001', 'PLW-2A-85001', '2024-03-04T07:00:00', '', 'SG', '71'] },
+      { kind: 'row', record: 2, line: 4, sheet: 2, fields: ['SG-MRN-85002', 'PLW-2A-85002', '2024-03-04T07:05:00', '', 'SG', '66'] },
+    ]);
+    expect(report).toEqual([
+      { sheet: 1, status: 'no_header' },
+      { sheet: 2, status: 'read', rows: 2 },
+      // Its header alone reads as vitals; the sheet is named ECG.
+      { sheet: 3, status: 'other_dataset', dataset: 'ecg' },
+      { sheet: 4, status: 'other_dataset', dataset: 'gait' },
     ]);
   });
 

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { LocalLake } from '../../../src/adapters/local/index';
 import { buildLocalLake } from '../../../src/adapters/local/index';
 import { rawKey } from '../../../src/lake/keys';
-import { landDroppedObject } from '../../../src/lake/land-dropped-object';
+import { landDroppedObject, type LandDroppedObjectResult } from '../../../src/lake/land-dropped-object';
 import { completeIfAllChunksDone, readFileManifest, writeChunkManifest } from '../../../src/lake/manifest';
 import type { NormalizeChunkMessage } from '../../../src/lake/messages';
 import { planRawObject, RawObjectLayoutError } from '../../../src/lake/plan-raw-object';
@@ -29,6 +30,12 @@ describe('landing dropped files and planning raw objects', () => {
     return landDroppedObject(lake, { bucket: lake.names.buckets.dropzone, key });
   }
 
+  /** The raw object a drop of one dataset landed as. */
+  function rawOf(result: LandDroppedObjectResult): { bucket: string; key: string } {
+    if (result.outcome === 'quarantined' || result.landings.length !== 1) throw new Error(`expected one landing, got ${JSON.stringify(result)}`);
+    return result.landings[0]!.raw;
+  }
+
   async function rawKeys(): Promise<string[]> {
     const keys: string[] = [];
     for await (const item of lake.store.list(lake.names.buckets.raw, '')) keys.push(item.key);
@@ -50,7 +57,7 @@ describe('landing dropped files and planning raw objects', () => {
 
     // Assess
     const key = rawKey('vitals', 'dropzone', sha256(VITALS_CSV), 'csv');
-    expect(result).toEqual({ outcome: 'landed', dataset: 'vitals', contentHash: sha256(VITALS_CSV), raw: { bucket: lake.names.buckets.raw, key } });
+    expect(result).toEqual({ outcome: 'landed', contentHash: sha256(VITALS_CSV), landings: [{ outcome: 'landed', dataset: 'vitals', raw: { bucket: lake.names.buckets.raw, key } }] });
     expect(await readFile(lake.store.objectPath(lake.names.buckets.raw, key), 'utf8')).toBe(VITALS_CSV);
     const info = await lake.store.head(lake.names.buckets.raw, key);
     expect(info?.metadata).toMatchObject({
@@ -71,7 +78,7 @@ describe('landing dropped files and planning raw objects', () => {
 
     // Assess
     expect(result.outcome).toBe('landed');
-    expect(result.outcome !== 'quarantined' && result.dataset).toBe('vitals');
+    expect(result.outcome !== 'quarantined' && result.landings.map((l) => l.dataset)).toEqual(['vitals']);
     expect(await rawKeys()).toEqual([rawKey('vitals', 'dropzone', sha256(csv), 'csv')]);
   });
 
@@ -79,7 +86,7 @@ describe('landing dropped files and planning raw objects', () => {
     // Prepare
     const first = await drop('vitals/monday.csv', VITALS_CSV);
     if (first.outcome === 'quarantined') throw new Error('first drop was quarantined');
-    await planRawObject(lake, first.raw);
+    await planRawObject(lake, rawOf(first));
 
     // Act
     const second = await drop('vitals/monday (copy).csv', VITALS_CSV);
@@ -102,7 +109,7 @@ describe('landing dropped files and planning raw objects', () => {
     // Assess
     expect(again).toEqual(first);
     if (first.outcome === 'quarantined') throw new Error('drop was quarantined');
-    await planRawObject(lake, first.raw);
+    await planRawObject(lake, rawOf(first));
     expect((await readFileManifest(lake.store, lake.names, 'vitals', first.contentHash))?.duplicateDrops).toEqual([]);
   });
 
@@ -138,6 +145,22 @@ describe('landing dropped files and planning raw objects', () => {
     expect(await rawKeys()).toEqual([]);
   });
 
+  it('lands a workbook once per dataset its sheets hold, and a second drop of it as a duplicate of each', async () => {
+    // Prepare: vitals, ECG (by sheet name) and gait (by header) sheets beside a cover sheet
+    const workbook = await readFile(fileURLToPath(new URL('../formats/fixtures/ward-export-openpyxl.xlsx', import.meta.url)));
+    // Act
+    const first = await drop('inbox/ward 5.xlsx', workbook);
+    const again = await drop('inbox/ward 5 (copy).xlsx', workbook);
+    // Assess
+    const hash = createHash('sha256').update(workbook).digest('hex');
+    const landings = (result: LandDroppedObjectResult) => (result.outcome === 'quarantined' ? [] : result.landings.map((l) => [l.outcome, l.dataset, l.raw.key]));
+    expect(first.outcome).toBe('landed');
+    expect(landings(first)).toEqual(['vitals', 'ecg', 'gait'].map((d) => ['landed', d, rawKey(d, 'dropzone', hash, 'xlsx')]));
+    expect(again.outcome).toBe('duplicate');
+    expect(landings(again)).toEqual(['vitals', 'ecg', 'gait'].map((d) => ['duplicate', d, rawKey(d, 'dropzone', hash, 'xlsx')]));
+    expect(await rawKeys()).toHaveLength(3);
+  });
+
   it('accepts JSON Lines and detects its dataset from the field names', async () => {
     // Prepare
     const jsonl = '{"patient_id":"P-1","recorded_at":"2024-03-01T08:00:00Z","site":"SG","heart_rate_bpm":70}\n';
@@ -146,7 +169,7 @@ describe('landing dropped files and planning raw objects', () => {
     const result = await drop('partner/feed.jsonl', jsonl);
 
     // Assess
-    expect(result.outcome === 'landed' && result.raw.key).toBe(rawKey('vitals', 'dropzone', sha256(jsonl), 'jsonl'));
+    expect(result.outcome === 'landed' && rawOf(result).key).toBe(rawKey('vitals', 'dropzone', sha256(jsonl), 'jsonl'));
   });
 
   it('plans a raw object into one NormalizeChunkMessage and a planned manifest', async () => {
@@ -155,7 +178,7 @@ describe('landing dropped files and planning raw objects', () => {
     if (landed.outcome === 'quarantined') throw new Error('drop was quarantined');
 
     // Act
-    const plan = await planRawObject(lake, landed.raw);
+    const plan = await planRawObject(lake, rawOf(landed));
 
     // Assess
     expect(plan).toEqual({ dataset: 'vitals', contentHash: landed.contentHash, chunks: 1, alreadyComplete: false });
@@ -166,25 +189,25 @@ describe('landing dropped files and planning raw objects', () => {
       kind: 'normalize-chunk',
       dataset: 'vitals',
       format: 'csv',
-      raw: landed.raw,
+      raw: rawOf(landed),
       contentHash: landed.contentHash,
       ingestedAt: now.toISOString(),
       chunk: { index: 0, count: 1 },
     };
     expect(body).toEqual(expected);
     const manifest = await readFileManifest(lake.store, lake.names, 'vitals', landed.contentHash);
-    expect(manifest).toMatchObject({ status: 'planned', chunkCount: 1, format: 'csv', raw: landed.raw, landedAt: now.toISOString() });
+    expect(manifest).toMatchObject({ status: 'planned', chunkCount: 1, format: 'csv', raw: rawOf(landed), landedAt: now.toISOString() });
   });
 
   it('sends nothing for a raw object whose file manifest is already complete', async () => {
     // Prepare
     const landed = await drop('vitals/thursday.csv', VITALS_CSV);
     if (landed.outcome === 'quarantined') throw new Error('drop was quarantined');
-    await planRawObject(lake, landed.raw);
+    await planRawObject(lake, rawOf(landed));
     await writeChunkManifest(lake.store, lake.names, {
       dataset: 'vitals',
       contentHash: landed.contentHash,
-      raw: landed.raw,
+      raw: rawOf(landed),
       index: 0,
       rowsIn: 2,
       rowsWritten: 2,
@@ -198,7 +221,7 @@ describe('landing dropped files and planning raw objects', () => {
     const before = (await lake.queue.list(lake.names.queues.normalize)).length;
 
     // Act
-    const plan = await planRawObject(lake, landed.raw);
+    const plan = await planRawObject(lake, rawOf(landed));
 
     // Assess
     expect(plan.alreadyComplete).toBe(true);

@@ -50,7 +50,7 @@ describe('a CSV larger than the chunk size', () => {
       await lake.store.put(lake.names.buckets.dropzone, 'vitals/big export.csv', csv);
       const landing = await landDroppedObject(lake, { bucket: lake.names.buckets.dropzone, key: 'vitals/big export.csv' });
       if (landing.outcome !== 'landed') throw new Error(`not landed: ${landing.outcome}`);
-      const plan = await planRawObject(lake, landing.raw, { chunkBytes });
+      const plan = await planRawObject(lake, landing.landings[0]!.raw, { chunkBytes });
       const messages = (await lake.queue.list(lake.names.queues.normalize)).map((m) => JSON.parse(m.body) as NormalizeChunkMessage).sort((a, b) => a.chunk.index - b.chunk.index);
       const outcomes: ChunkOutcome[] = [];
       for (const message of [...messages].reverse()) outcomes.push(await normalizeChunk(deps, message));

@@ -1,5 +1,5 @@
 import { curatedColumns, curatedDedupeKey, type DatasetContract } from '../../../src/datasets/contract';
-import { assertLoadableContract, DATASETS, detectDatasetFromHeader, detectDatasetFromKey, findContract, getContract, UnknownDatasetError } from '../../../src/datasets/registry';
+import { assertLoadableContract, DATASETS, datasetNamedBySheet, detectDatasetFromHeader, detectDatasetOfSheet, detectDatasetFromKey, findContract, getContract, UnknownDatasetError } from '../../../src/datasets/registry';
 import { vitals } from '../../../src/datasets/vitals';
 
 describe('dataset registry', () => {
@@ -46,6 +46,20 @@ describe('dataset registry', () => {
     expect(detectDatasetFromHeader(['patient_id', 'first_name', 'birth_date', 'site', 'partner_id'])?.name).toBe('patients');
     expect(detectDatasetFromHeader(['device_serial', 'patient_id', 'model', 'firmware_version', 'site'])?.name).toBe('devices');
     expect(detectDatasetFromHeader(['a', 'b', 'c'])).toBeUndefined();
+  });
+
+  it("tells a workbook sheet's dataset by its name when the header has that dataset's required columns, else by the header", () => {
+    const heartRateOnly = ['patient_id', 'recorded_at', 'site', 'heart_rate_bpm'];
+    expect(detectDatasetOfSheet('Sheet1', heartRateOnly)?.name).toBe('vitals');
+    expect(detectDatasetOfSheet('ECG', heartRateOnly)?.name).toBe('ecg');
+    expect(detectDatasetOfSheet(' Gait ', heartRateOnly)?.name).toBe('gait');
+    // A name cannot make a dataset of a header without its required columns.
+    expect(detectDatasetOfSheet('Dosage', heartRateOnly)?.name).toBe('vitals');
+    expect(datasetNamedBySheet('Dosages')?.name).toBe('dosage');
+    expect(datasetNamedBySheet('device')?.name).toBe('devices');
+    expect(datasetNamedBySheet('Vital')?.name).toBe('vitals');
+    expect(datasetNamedBySheet('Notes')).toBeUndefined();
+    expect(datasetNamedBySheet('')).toBeUndefined();
   });
 
   it('refuses a contract whose aliases send one header to two columns', () => {
