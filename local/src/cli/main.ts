@@ -276,7 +276,9 @@ async function ingest(args: string[], io: CliIo): Promise<number> {
   };
   // Worker processes cost a second or two to start: only worth it when there are chunks to run side by side.
   const chunkBytes = planOptionsFromEnv(io.env).chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const chunks = files.reduce((sum, file) => sum + Math.max(1, Math.ceil(statSync(file).size / chunkBytes)), 0);
+  // Only CSV is cut into chunks; a workbook or JSON Lines file is one.
+  const chunksOf = (file: string) => (formatOfExtension(extensionOf(file)) === 'csv' ? Math.max(1, Math.ceil(statSync(file).size / chunkBytes)) : 1);
+  const chunks = files.reduce((sum, file) => sum + chunksOf(file), 0);
   const workers = workerCount(io, values.workers, chunks > 1 ? Math.min(availableParallelism(), chunks) : 0);
   const running = await startLake({ home: lakeHome(io), stage: LOCAL_STAGE, retryAfterSeconds: 1, workers });
   let results: (Dropped & { outcome: FileOutcome })[];
