@@ -4,6 +4,7 @@
  * the embedded stand-ins. Nothing else in shared/ knows which one it runs on.
  */
 import type { Readable } from 'node:stream';
+import type { PartnerKey } from './auth/partners';
 import type { LakeNames } from './lake/names';
 
 /** A byte range, both ends inclusive, as in an HTTP/S3 `Range: bytes=start-end`. */
@@ -166,6 +167,12 @@ export interface KeyStore {
   pseudonymizationKey(): Promise<Buffer>;
 }
 
+/** The keys partners and gateways sign requests with (see auth/partners.ts). */
+export interface PartnerRegistry {
+  /** The key with this access key id, or undefined when there is none. */
+  find(accessKeyId: string): Promise<PartnerKey | undefined>;
+}
+
 export const systemClock: Clock = { now: () => new Date() };
 
 /** The object does not exist (S3 `NoSuchKey`). */
@@ -200,6 +207,9 @@ export interface LakeDeps {
   catalog: Catalog;
   engine: QueryEngine;
   keys: KeyStore;
+  partners: PartnerRegistry;
   clock: Clock;
   names: LakeNames;
+  /** The region the lake runs in: requests to its APIs are signed for it. */
+  region: string;
 }

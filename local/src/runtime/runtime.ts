@@ -8,6 +8,7 @@ import type { Context, S3Event, S3EventRecord, SQSBatchResponse } from 'aws-lamb
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_REGION } from '@pulse-lake/shared/lake/names';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 import type { EventPattern, LocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
@@ -122,7 +123,7 @@ function s3Matches(source: Extract<EventSource, { kind: 's3' }>, record: S3Event
  */
 export async function startLake(options: StartLakeOptions): Promise<RunningLake> {
   const stage = options.stage ?? 'local';
-  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const region = options.region ?? process.env.AWS_REGION ?? DEFAULT_REGION;
   const accountId = '000000000000';
   const home = resolve(options.home);
   mkdirSync(home, { recursive: true });

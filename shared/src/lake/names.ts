@@ -5,6 +5,9 @@
  */
 export const LAKE_PREFIX = 'pulse-lake';
 
+/** The region a stage runs in unless told otherwise (Singapore data stays in Singapore). */
+export const DEFAULT_REGION = 'ap-southeast-1';
+
 export type Zone = 'dropzone' | 'raw' | 'curated' | 'rejects' | 'query-results';
 
 export interface LakeNames {

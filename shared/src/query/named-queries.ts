@@ -14,7 +14,9 @@ export const NAMED_QUERIES: readonly Readonly<NamedQuery>[] = [dailyVitals];
 export class UnknownQueryError extends Error {
   override name = 'UnknownQueryError';
   /** Safe to show: it names only the basket's queries. */
-  readonly expose = true;
+  readonly expose = true as const;
+  readonly statusCode = 404;
+  readonly code = 'unknown_query';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

@@ -11,13 +11,17 @@ import type { DateSpanRule, NamedQuery, ParameterSpec } from './named-query';
 export class ParameterError extends Error {
   override name = 'ParameterError';
   /** Safe to show to the partner who sent the request. */
-  readonly expose = true;
+  readonly expose = true as const;
+  readonly statusCode = 400;
+  readonly code = 'invalid_parameters';
+  readonly details: { problems: string[] };
   constructor(
     readonly query: string,
     readonly problems: string[],
     options?: { cause?: unknown },
   ) {
     super(`parameters for ${query} are not valid: ${problems.join('; ')}`, options);
+    this.details = { problems };
   }
 }
 

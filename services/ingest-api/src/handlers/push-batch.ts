@@ -20,7 +20,7 @@ export function createHandler(deps: LakeDeps) {
     .use(httpErrorResponses())
     .handler(async (event) => {
       const dataset = event.pathParameters?.['dataset'];
-      if (dataset === undefined || dataset === '') throw new HttpError(400, 'the path must name a dataset: POST /v1/ingest/{dataset}');
+      if (dataset === undefined || dataset === '') throw new HttpError(400, 'missing_dataset', 'the path must name a dataset: POST /v1/ingest/{dataset}');
       const body = event.body ?? '';
       const landed = await landApiBatch(deps, {
         dataset,

@@ -18,6 +18,7 @@ import { buildGlueCatalog } from './glue-catalog';
 import { buildS3ObjectStore } from './s3-object-store';
 import { buildSqsQueue } from './sqs-queue';
 import { buildSsmKeyStore } from './ssm-key-store';
+import { buildSsmPartnerRegistry, partnerKeysPrefix } from './ssm-partner-registry';
 
 export { readLakeEnv, MissingEnvironmentError, type LakeEnv } from './env';
 export { buildS3ObjectStore } from './s3-object-store';
@@ -26,6 +27,7 @@ export { buildEventBridgeBus, EventPublishError, EVENTBRIDGE_BATCH_LIMIT } from 
 export { buildGlueCatalog, PartitionRegistrationError, GLUE_PARTITION_BATCH_LIMIT } from './glue-catalog';
 export { buildAthenaQueryEngine, toAthenaLiteral, ATHENA_MAX_PAGE } from './athena-query-engine';
 export { buildSsmKeyStore, PseudonymizationKeyError } from './ssm-key-store';
+export { buildSsmPartnerRegistry, partnerKeysPrefix, PartnerKeyParameterError } from './ssm-partner-registry';
 
 /**
  * Composes LakeDeps on AWS for `env`. Call it at module scope of a Lambda entry
@@ -34,6 +36,7 @@ export { buildSsmKeyStore, PseudonymizationKeyError } from './ssm-key-store';
 export function awsLakeDeps(env: LakeEnv): LakeDeps {
   const names = lakeNames(env.stage);
   const region = env.region;
+  const ssm = new SSMClient({ region });
   return {
     store: buildS3ObjectStore(new S3Client({ region })),
     queue: buildSqsQueue(new SQSClient({ region })),
@@ -43,8 +46,10 @@ export function awsLakeDeps(env: LakeEnv): LakeDeps {
       workGroup: env.athenaWorkGroup,
       outputLocation: `s3://${names.buckets['query-results']}/athena/`,
     }),
-    keys: buildSsmKeyStore(new SSMClient({ region }), env.pseudonymizationKeyParameter),
+    keys: buildSsmKeyStore(ssm, env.pseudonymizationKeyParameter),
+    partners: buildSsmPartnerRegistry(ssm, partnerKeysPrefix(env.stage)),
     clock: systemClock,
     names,
+    region,
   };
 }

@@ -21,6 +21,8 @@ export interface ExposedError {
   statusCode: number;
   expose: true;
   message: string;
+  /** A stable, machine-readable name of what went wrong (`signature_mismatch`, `invalid_parameters`). */
+  code?: string;
   /** Extra, caller-safe facts (e.g. the first problems found in a body). */
   details?: unknown;
 }
@@ -31,6 +33,7 @@ export class HttpError extends Error implements ExposedError {
   readonly expose = true as const;
   constructor(
     readonly statusCode: number,
+    readonly code: string,
     message: string,
     readonly details?: unknown,
     options?: { cause?: unknown },
@@ -60,11 +63,11 @@ export function httpErrorResponses(log: (line: string) => void = (line) => conso
     onError: (request) => {
       const error = request.error;
       if (isExposed(error)) {
-        request.response = json(error.statusCode, { message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) });
+        request.response = json(error.statusCode, { ...(error.code !== undefined ? { code: error.code } : {}), message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) });
         return;
       }
       log(JSON.stringify({ level: 'ERROR', error: error instanceof Error ? error.name : 'non-error thrown', message: error instanceof Error ? error.message : undefined }));
-      request.response = json(500, { message: 'internal error' });
+      request.response = json(500, { code: 'internal_error', message: 'internal error' });
     },
   };
 }

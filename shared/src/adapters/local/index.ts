@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Clock, LakeDeps } from '../../ports';
 import { systemClock } from '../../ports';
 import type { LakeNames } from '../../lake/names';
-import { lakeNames } from '../../lake/names';
+import { DEFAULT_REGION, lakeNames } from '../../lake/names';
 import { describeError } from './files';
 import type { LocalCatalog } from './catalog';
 import { buildLocalCatalog } from './catalog';
@@ -18,6 +18,8 @@ import type { FolderWatcher, FolderWatcherOptions } from './folder-watcher';
 import { watchBucketFolder } from './folder-watcher';
 import type { LocalKeyStore } from './key-store';
 import { buildLocalKeyStore } from './key-store';
+import type { LocalPartnerRegistry } from './partner-registry';
+import { buildLocalPartnerRegistry } from './partner-registry';
 import type { LocalObjectStore } from './object-store';
 import { buildLocalObjectStore } from './object-store';
 import type { LocalQueryEngine } from './query-engine';
@@ -31,6 +33,7 @@ export type { LocalCatalog } from './catalog';
 export type { BusEvent, BusRule, EventPattern, LocalEventBus } from './event-bus';
 export type { FolderWatcher, FolderWatcherOptions } from './folder-watcher';
 export type { LocalKeyStore } from './key-store';
+export type { LocalPartnerRegistry } from './partner-registry';
 export type { LocalObjectStore, ObjectCreatedListener } from './object-store';
 export type { LocalQueryEngine } from './query-engine';
 export type { ConsumeOptions, ListedMessage, LocalQueue, QueueConsumer, QueueDepth, SqsBatchHandler } from './queue';
@@ -54,6 +57,7 @@ export interface LocalLake extends LakeDeps {
   catalog: LocalCatalog;
   engine: LocalQueryEngine;
   keys: LocalKeyStore;
+  partners: LocalPartnerRegistry;
   clock: Clock;
   names: LakeNames;
   scheduler: LocalScheduler;
@@ -83,7 +87,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
   const names = lakeNames(options.stage ?? 'local');
   const clock = options.clock ?? systemClock;
   const now = () => clock.now();
-  const region = options.region ?? 'us-east-1';
+  const region = options.region ?? DEFAULT_REGION;
   const account = options.account ?? '000000000000';
   const report = (component: string) => (error: unknown) => {
     if (options.onError !== undefined) options.onError(component, error);
@@ -107,6 +111,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
   const catalog = buildLocalCatalog(home, { now });
   const engine = buildLocalQueryEngine({ home, store, catalog, names, now });
   const keys = buildLocalKeyStore(home);
+  const partners = buildLocalPartnerRegistry(home);
   const watchers = new Set<FolderWatcher>();
 
   async function settleOnce(timeoutMs: number): Promise<void> {
@@ -122,8 +127,10 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
     catalog,
     engine,
     keys,
+    partners,
     clock,
     names,
+    region,
     scheduler,
     watchBucket(bucket, watchOptions = {}) {
       const watcher = watchBucketFolder(store, bucket, { onError: report(`watch ${bucket}`), ...watchOptions });

@@ -1,0 +1,188 @@
+/**
+ * AWS Signature Version 4 verification (`AWS4-HMAC-SHA256`, header form), as
+ * AWS documents it for API requests: the server rebuilds the canonical request
+ * from what arrived, derives the signing key from the caller's secret, and
+ * compares signatures in constant time. The payload is hashed here, so a body
+ * changed in flight fails the signature even when the client sent no
+ * `x-amz-content-sha256`. Pure: no clock, no registry, no event shapes.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export const ALGORITHM = 'AWS4-HMAC-SHA256';
+/** How far a request's x-amz-date may be from the server's clock, either way. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** A request as it reached the server. */
+export interface SignedRequest {
+  method: string;
+  /** The path as the client sent it, still percent-encoded (`/dev/v1/queries`). */
+  path: string;
+  /** Query parameters, decoded, with every value of a repeated name. */
+  query: Readonly<Record<string, readonly string[]>>;
+  /** Header names in any case; repeated headers with every value. */
+  headers: Readonly<Record<string, string | readonly string[]>>;
+  body: Buffer;
+}
+
+/** Which check refused the request: the words a 403 gives, never a secret or an expected signature. */
+export type SignatureCheck =
+  | 'missing_authorization'
+  | 'malformed_authorization'
+  | 'unsupported_algorithm'
+  | 'missing_date'
+  | 'clock_skew'
+  | 'credential_scope'
+  | 'unsigned_header'
+  | 'unknown_key'
+  | 'payload_hash'
+  | 'signature_mismatch';
+
+export class SignatureError extends Error {
+  override name = 'SignatureError';
+  readonly statusCode = 403;
+  readonly expose = true as const;
+  constructor(
+    /** The check that failed. */
+    readonly code: SignatureCheck,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ParsedAuthorization {
+  accessKeyId: string;
+  /** yyyymmdd */
+  date: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+}
+
+/** Parses `AWS4-HMAC-SHA256 Credential=AKID/20240101/region/service/aws4_request, SignedHeaders=a;b, Signature=hex`. */
+export function parseAuthorization(header: string): ParsedAuthorization {
+  const space = header.indexOf(' ');
+  const algorithm = space < 0 ? header : header.slice(0, space);
+  if (algorithm !== ALGORITHM) throw new SignatureError('unsupported_algorithm', `the Authorization header must use ${ALGORITHM} (AWS Signature Version 4)`);
+  const fields = new Map<string, string>();
+  for (const part of header.slice(space + 1).split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const credential = fields.get('Credential')?.split('/') ?? [];
+  const signedHeaders = fields.get('SignedHeaders');
+  const signature = fields.get('Signature');
+  const [accessKeyId, date, region, service, terminator] = credential;
+  if (credential.length !== 5 || !accessKeyId || !date || !region || !service || terminator !== 'aws4_request' || !/^\d{8}$/.test(date)) {
+    throw new SignatureError('malformed_authorization', 'the Authorization header has no valid Credential=<key id>/<yyyymmdd>/<region>/<service>/aws4_request');
+  }
+  if (signedHeaders === undefined || signedHeaders === '' || signature === undefined || !/^[0-9a-f]{64}$/.test(signature)) {
+    throw new SignatureError('malformed_authorization', 'the Authorization header needs SignedHeaders=... and a 64-hex-digit Signature=...');
+  }
+  return { accessKeyId, date, region, service, signedHeaders: signedHeaders.split(';'), signature };
+}
+
+/** RFC 3986 percent-encoding, as SigV4 wants it: unreserved characters kept, everything else %XX uppercase. */
+export function uriEncode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The canonical URI of a non-S3 service: the path as sent, each segment encoded once more. */
+function canonicalUri(path: string): string {
+  if (path === '') return '/';
+  return path
+    .split('/')
+    .map((segment) => uriEncode(segment))
+    .join('/');
+}
+
+function canonicalQuery(query: SignedRequest['query']): string {
+  const pairs: [string, string][] = [];
+  for (const [name, values] of Object.entries(query)) for (const value of values) pairs.push([uriEncode(name), uriEncode(value)]);
+  pairs.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+/** Header values by lower-case name, every value of a repeated header in order. */
+function headerValues(headers: SignedRequest['headers']): Map<string, string[]> {
+  const byName = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(headers)) {
+    const list = byName.get(name.toLowerCase()) ?? [];
+    list.push(...(typeof value === 'string' ? [value] : value));
+    byName.set(name.toLowerCase(), list);
+  }
+  return byName;
+}
+
+const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
+
+/** The signing key for a day, region and service: HMAC chain from the secret. */
+export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+}
+
+/** `x-amz-date` (20240301T080000Z) as a Date; undefined when it is not one. */
+function parseAmzDate(text: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  if (m === null) return undefined;
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+export interface VerifyOptions {
+  /** The region clients must sign for. */
+  region: string;
+  /** The service clients must sign for (`execute-api`). */
+  service: string;
+  now: Date;
+  /** The secret of an access key id, or undefined when the key is unknown. */
+  secretOf(accessKeyId: string): Promise<string | undefined>;
+}
+
+/**
+ * Verifies the request's signature and returns the access key id that signed
+ * it. Throws SignatureError naming the first check that failed.
+ */
+export async function verifySignature(request: SignedRequest, options: VerifyOptions): Promise<{ accessKeyId: string }> {
+  const headers = headerValues(request.headers);
+  const authorization = headers.get('authorization')?.[0];
+  if (authorization === undefined || authorization.trim() === '') {
+    throw new SignatureError('missing_authorization', `the request is not signed: sign it with AWS Signature Version 4 (service ${options.service}, region ${options.region})`);
+  }
+  const auth = parseAuthorization(authorization.trim());
+  const amzDate = headers.get('x-amz-date')?.[0]?.trim();
+  const when = amzDate === undefined ? undefined : parseAmzDate(amzDate);
+  if (amzDate === undefined || when === undefined) throw new SignatureError('missing_date', 'the request needs an x-amz-date header (yyyymmddThhmmssZ), and it must be signed');
+  if (Math.abs(options.now.getTime() - when.getTime()) > MAX_CLOCK_SKEW_MS) {
+    throw new SignatureError('clock_skew', `the request was signed at ${when.toISOString()}, more than 5 minutes from the server's time ${options.now.toISOString()}: check the client's clock, then sign it again`);
+  }
+  if (auth.date !== amzDate.slice(0, 8) || auth.region !== options.region || auth.service !== options.service) {
+    throw new SignatureError('credential_scope', `the credential scope must be <yyyymmdd of x-amz-date>/${options.region}/${options.service}/aws4_request`);
+  }
+  for (const required of ['host', 'x-amz-date']) {
+    if (!auth.signedHeaders.includes(required)) throw new SignatureError('unsigned_header', `the ${required} header must be among the signed headers`);
+  }
+  for (const name of auth.signedHeaders) {
+    if (name !== name.toLowerCase() || !headers.has(name)) throw new SignatureError('unsigned_header', `signed header ${/^[a-z0-9-]{1,64}$/i.test(name) ? name : ''} is not in the request (names must be lower case)`);
+  }
+  const payloadHash = sha256Hex(request.body);
+  const declared = headers.get('x-amz-content-sha256')?.[0]?.trim();
+  if (declared !== undefined && declared !== payloadHash) {
+    throw new SignatureError('payload_hash', 'x-amz-content-sha256 is not the SHA-256 of the body received: sign the exact bytes sent (unsigned payloads are not accepted)');
+  }
+
+  const secret = await options.secretOf(auth.accessKeyId);
+  if (secret === undefined) throw new SignatureError('unknown_key', 'the access key id is not registered: ask the lake operator for a partner key');
+
+  const canonicalHeaders = auth.signedHeaders.map((name) => `${name}:${(headers.get(name) ?? []).map((v) => v.trim().replace(/\s+/g, ' ')).join(',')}\n`).join('');
+  const canonicalRequest = [request.method.toUpperCase(), canonicalUri(request.path), canonicalQuery(request.query), canonicalHeaders, auth.signedHeaders.join(';'), payloadHash].join('\n');
+  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
+  const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
+  const expected = createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(stringToSign, 'utf8').digest();
+  if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) {
+    throw new SignatureError('signature_mismatch', 'the signature does not match: sign the method, path, query, headers and body exactly as sent, with the secret of this key');
+  }
+  return { accessKeyId: auth.accessKeyId };
+}
