@@ -151,6 +151,8 @@ export interface StartQueryOptions {
 }
 
 export interface QueryEngine {
+  /** The SQL dialect the engine speaks: named queries are rendered for it (query/dialect.ts). */
+  readonly dialect: 'athena' | 'duckdb';
   start(sql: string, options?: StartQueryOptions): Promise<string>;
   status(id: string): Promise<QueryStatus>;
   /** One page of results (Athena pages hold at most 1,000 rows). */

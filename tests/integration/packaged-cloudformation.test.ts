@@ -153,12 +153,19 @@ describe('packaged CloudFormation', () => {
     expect(rules.map((rule) => rule['ScheduleExpression']).filter(Boolean)).toEqual(['rate(1 hour)']);
   });
 
-  it('puts every HTTP route behind IAM authorization', () => {
-    for (const service of ['ingest-api', 'query-api']) {
-      const methods = resourcesOfType(template(service), 'AWS::ApiGateway::Method').filter(([, r]) => r.Properties?.['HttpMethod'] !== 'OPTIONS');
-      expect(methods.length).toBeGreaterThan(0);
-      for (const [, method] of methods) expect(method.Properties?.['AuthorizationType']).toBe('AWS_IAM');
-    }
+  it('puts the ingest API behind IAM authorization', () => {
+    const methods = resourcesOfType(template('ingest-api'), 'AWS::ApiGateway::Method').filter(([, r]) => r.Properties?.['HttpMethod'] !== 'OPTIONS');
+    expect(methods.length).toBeGreaterThan(0);
+    for (const [, method] of methods) expect(method.Properties?.['AuthorizationType']).toBe('AWS_IAM');
+  });
+
+  it('leaves partner signatures of the query API to its handlers (partners are not IAM principals), with /health as the one route that is not /v1', () => {
+    // The handlers' own check is exercised route by route in local/tests/integration/partner-api.test.ts.
+    const resources = resourcesOfType(template('query-api'), 'AWS::ApiGateway::Resource').map(([, r]) => String(r.Properties?.['PathPart']));
+    const methods = resourcesOfType(template('query-api'), 'AWS::ApiGateway::Method').filter(([, r]) => r.Properties?.['HttpMethod'] !== 'OPTIONS');
+    expect(resources.sort()).toEqual(['executions', 'executions', 'health', 'queries', 'results', 'v1', '{id}', '{name}'].sort());
+    expect(methods).toHaveLength(5);
+    for (const [, method] of methods) expect(method.Properties?.['AuthorizationType']).toBe('NONE');
   });
 
   it.each(SERVICES)('grants no IAM action "*" in %s', (service) => {

@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
-import { lakeNames } from '@pulse-lake/shared/lake/names';
+import { DEFAULT_REGION, lakeNames } from '@pulse-lake/shared/lake/names';
 import { lakeStatus } from '@pulse-lake/shared/lake/lake-status';
 import { reconcileRawObjects } from '@pulse-lake/shared/lake/reconcile';
 import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
@@ -20,6 +20,10 @@ import { getNamedQuery } from '@pulse-lake/shared/query/named-queries';
 import { renderNamedQuery } from '@pulse-lake/shared/query/render';
 import { runToCompletion } from '@pulse-lake/shared/query/run';
 import { generateFleet } from '../demo/fleet';
+import { addPartnerKey, curlCommand, demoCredentials } from './partners';
+import { buildLocalPartnerRegistry } from '@pulse-lake/shared/adapters/local/partner-registry';
+import { PARTNER_ID } from '@pulse-lake/shared/auth/partners';
+import { SIGNING_SERVICE } from '@pulse-lake/shared/auth/signed-requests';
 import type { RunningLake } from '../runtime/runtime';
 import { startLake } from '../runtime/runtime';
 import type { ResultFormat as OutputFormat, ResultSet } from '@pulse-lake/shared/query/format';
@@ -75,6 +79,10 @@ const USAGE = `Usage: lake <command>
       Analyst access to the curated tables (never raw).
   lake query <name> --partner <id> [--param k=v]... [--format table|json|csv]
       Run a named partner query, scoped to the partner's patients.
+  lake partners add <id> [--datasets vitals,dosage]
+      Make a key pair for a partner or gateway; prints it once (JSON). Requests to the API are signed with it.
+  lake partners list [--json]
+      Partners and their access key ids (never the secrets).
 
 --workers N: normalizer processes running chunks in parallel (0 = in the CLI's own process).
   Default for up: the number of cores; for ingest: as many as the files have 64 MiB chunks, up to
@@ -141,6 +149,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await sql(rest, io);
       case 'query':
         return await query(rest, io);
+      case 'partners':
+        return await partners(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -251,6 +261,17 @@ async function up(args: string[], io: CliIo): Promise<number> {
       const from = new Date(Date.now() - (fleet.days + 1) * 86_400_000).toISOString().slice(0, 10);
       const envPrefix = io.env.LAKE_HOME !== undefined ? `LAKE_HOME=${io.env.LAKE_HOME} ` : '';
       io.stdout(`query it:\n  ${envPrefix}npm run lake -- query daily_vitals --partner clinic-sg --param from=${from} --param to=${to}\n`);
+      if (running.http !== undefined) {
+        const credentials = await demoCredentials(home, running.lake.partners, running.lake.region, running.http.url, new Date());
+        const [clinic] = credentials.partners;
+        if (clinic !== undefined) {
+          const body = JSON.stringify({ parameters: { from, to } });
+          io.stdout(`or through the partner API, signed with ${clinic.partnerId}'s demo key (all demo keys: ${join(home, 'demo-credentials.json')}):\n`);
+          io.stdout(`  ${curlCommand(credentials, clinic, '/v1/queries')}\n`);
+          io.stdout(`  ${curlCommand(credentials, clinic, '/v1/queries/daily_vitals/executions')} -H 'content-type: application/json' -d '${body}'\n`);
+          io.stdout(`  then GET /v1/executions/<executionId> and /v1/executions/<executionId>/results (?format=csv or xlsx) the same way\n`);
+        }
+      }
     }
     // A stop asked for during the demo has been honoured by now: no promise to watch.
     if (!stopRequested) io.stdout(`watching ${running.lake.store.bucketPath(running.lake.names.buckets.dropzone)} for dropped files (put them under <dataset>/ folders); Ctrl-C to stop\n`);
@@ -388,6 +409,34 @@ async function dlq(args: string[], io: CliIo): Promise<number> {
     }
     default:
       throw new UsageError('dlq needs list or redrive, e.g. lake dlq list');
+  }
+}
+
+async function partners(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { datasets: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  const registry = buildLocalPartnerRegistry(lakeHome(io));
+  switch (action) {
+    case 'add': {
+      const [partnerId] = positionals;
+      if (partnerId === undefined || positionals.length > 1) throw new UsageError('partners add needs one partner id, e.g. lake partners add clinic-sg --datasets vitals,dosage');
+      if (!PARTNER_ID.test(partnerId)) throw new UsageError(`partner id "${partnerId}" must be 2-63 lower-case letters, digits and dashes`);
+      const datasets = values.datasets?.split(',').map((d) => d.trim()).filter((d) => d !== '');
+      for (const dataset of datasets ?? []) if (findContract(dataset) === undefined) throw new UsageError(`--datasets: ${dataset} is not a known dataset; known datasets: ${DATASETS.map((d) => d.name).join(', ')}`);
+      const key = await addPartnerKey(registry, partnerId, datasets, new Date());
+      io.stdout(`${JSON.stringify({ ...key, region: io.env.AWS_REGION ?? DEFAULT_REGION, service: SIGNING_SERVICE }, null, 2)}
+`);
+      io.stderr('the secret is shown this once; keep it in the partner\'s secret store\n');
+      return 0;
+    }
+    case 'list': {
+      const keys = (await registry.list()).map((k) => ({ partnerId: k.partnerId, accessKeyId: k.accessKeyId, datasets: k.datasets ?? [], createdAt: k.createdAt }));
+      if (values.json) io.stdout(`${JSON.stringify(keys, null, 2)}\n`);
+      else io.stdout(formatResult({ columns: [column('partner'), column('access_key_id'), column('datasets'), column('created_at')], rows: keys.map((k) => [k.partnerId, k.accessKeyId, k.datasets.join(','), k.createdAt]) }, 'table'));
+      return 0;
+    }
+    default:
+      throw new UsageError('partners needs add or list, e.g. lake partners add clinic-sg');
   }
 }
 

@@ -2,8 +2,9 @@
  * API Gateway in process: serves the `http` (REST, payload v1) and `httpApi`
  * (payload v2) routes of every service on one port, turning requests into the
  * proxy events API Gateway sends and the handlers' results into responses.
- * Bound to 127.0.0.1: the `aws_iam` authorizer is not enforced here, so the
- * local API must not be reachable from the network.
+ * Bound to 127.0.0.1: the `aws_iam` authorizer is not enforced here (routes
+ * that verify partner signatures themselves are), so the local API must not
+ * be reachable from the network.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
@@ -143,7 +144,8 @@ export async function startHttpGateway(routes: HttpRoute[], options: { port: num
             cognitoAuthenticationProvider: null, cognitoAuthenticationType: null, cognitoIdentityId: null, cognitoIdentityPoolId: null,
             principalOrgId: null, sourceIp, user: null, userAgent: request.headers['user-agent'] ?? null, userArn: null,
           },
-          path: `/${options.stage}${url.pathname}`,
+          // As API Gateway: the path the client called (a stage in the URL is part of it; locally there is none).
+          path: url.pathname,
           stage: options.stage,
           requestId,
           requestTimeEpoch: now.getTime(),

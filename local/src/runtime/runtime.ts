@@ -237,7 +237,7 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
             break;
           }
           httpRoutes.push({ source, functionName: fn.functionName, invoke: (event) => invoke(event) });
-          served.push(`${id} <- http ${source.method} ${source.path} (aws_iam not enforced locally; bound to 127.0.0.1)`);
+          served.push(`${id} <- http ${source.method} ${source.path}${source.iamAuthorized === true ? ' (aws_iam not enforced locally; bound to 127.0.0.1)' : ''}`);
           break;
         }
         case 'stream': {

@@ -62,6 +62,8 @@ export interface HttpSource {
   api: 'rest' | 'http';
   method: string;
   path: string;
+  /** `authorizer: aws_iam`: API Gateway checks an IAM signature, which the local gateway does not. */
+  iamAuthorized?: boolean;
 }
 
 export interface StreamSource {
@@ -389,7 +391,9 @@ function parseHttp(value: YamlValue | undefined, api: 'rest' | 'http'): HttpSour
   const method = str(value.method);
   const path = str(value.path);
   if (method === undefined || path === undefined) return undefined;
-  return { kind: 'http', api, method: method.toUpperCase(), path: path.startsWith('/') ? path : `/${path}` };
+  const authorizer = value.authorizer;
+  const iam = authorizer === 'aws_iam' || (isObject(authorizer) && authorizer.type === 'aws_iam');
+  return { kind: 'http', api, method: method.toUpperCase(), path: path.startsWith('/') ? path : `/${path}`, ...(iam ? { iamAuthorized: true } : {}) };
 }
 
 function wireFunction(service: string, serviceDir: string, stage: string, name: string, fn: YamlObject, config: YamlObject, file: string, problems: string[]): FunctionWiring | undefined {

@@ -1,8 +1,9 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { cleanup, filesUnder, json, lake, readableText, tempDir, writeCsv } from './cli-helpers';
 
@@ -226,6 +227,21 @@ describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
     expect(run.stdout).toMatch(/wrong\.xlsx -> gait: 0 rows in, 0 written/);
   });
 
+  it('makes a partner key, shows its secret once, and lists partners without secrets', async () => {
+    const added = await lake(home, ['partners', 'add', 'clinic-sg', '--datasets', 'vitals,dosage']);
+    const listed = await lake(home, ['partners', 'list', '--json']);
+    const refused = await lake(home, ['partners', 'add', 'clinic-xx', '--datasets', 'payroll']);
+
+    expect(added.code).toBe(0);
+    const key = json<{ partnerId: string; accessKeyId: string; secretAccessKey: string; datasets: string[]; region: string; service: string }>(added);
+    expect(key).toMatchObject({ partnerId: 'clinic-sg', datasets: ['vitals', 'dosage'], region: 'ap-southeast-1', service: 'execute-api' });
+    expect(added.stderr).toContain('shown this once');
+    expect(json<unknown[]>(listed)).toEqual([{ partnerId: 'clinic-sg', accessKeyId: key.accessKeyId, datasets: ['vitals', 'dosage'], createdAt: expect.any(String) }]);
+    expect(listed.stdout).not.toContain(key.secretAccessKey);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('payroll is not a known dataset');
+  });
+
   it('adds no rows when the same file is ingested twice, and its manifest says so', async () => {
     // Prepare
     const vitals = await writeVitals(inputs);
@@ -377,18 +393,24 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 }
 
 describe('lake up --demo', () => {
-  it('generates the fleet, reports it landed, and stops on Ctrl-C', async () => {
+  it('generates the fleet, reports it landed, prints a signed curl line that works, and stops on Ctrl-C', async () => {
     // Prepare
     const home = await tempDir('up');
     try {
       // Act
       const up = spawnLakeUp(home, ['--demo', '--patients', '6', '--days', '1']);
       await up.waitFor('watching ');
+      // The printed curl line, pasted as a partner would.
+      const curlLine = up.out.stdout.split('\n').find((line) => line.trim().startsWith('curl --aws-sigv4') && line.trim().endsWith('/v1/queries'));
+      const listed = await promisify(execFile)('sh', ['-c', curlLine ?? 'false']);
+      const credentialsMode = (await stat(join(home, 'demo-credentials.json'))).mode & 0o777;
       const exit = await up.stop();
       // Assess
       expect(up.out.stdout).toMatch(/landed:\n\s+patients\s+1 file\(s\)\s+6 rows in\s+6 written/);
       expect(up.out.stdout).toMatch(/vitals\s+3 file\(s\)/);
       expect(up.out.stdout).toContain('npm run lake -- query daily_vitals --partner clinic-sg');
+      expect(JSON.parse(listed.stdout)).toMatchObject({ queries: expect.arrayContaining([expect.objectContaining({ name: 'daily_vitals' })]) });
+      expect(credentialsMode).toBe(0o600);
       expect({ ...exit, stderr: up.out.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     } finally {
       await cleanup(home);

@@ -21,7 +21,7 @@ export interface Partner {
   datasets: readonly string[];
 }
 
-type PartnerContext = Context & { partner?: Partner };
+export type PartnerContext = Context & { partner?: Partner };
 
 /** The request as the client signed it, from an API Gateway REST (payload v1) event. */
 export function signedRequestOf(event: APIGatewayProxyEvent): SignedRequest {
@@ -62,3 +62,4 @@ export function partnerOf(context: Context): Partner {
   if (partner === undefined) throw new Error('no verified partner on the context: the handler must use the signedRequests middleware');
   return partner;
 }
+

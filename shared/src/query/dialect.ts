@@ -3,8 +3,9 @@
  * are written in the common subset of Trino (Athena) and DuckDB; everything
  * the renderer generates around them goes through a Dialect.
  */
+import type { QueryEngine } from '../ports';
 
-export type DialectName = 'duckdb' | 'athena';
+export type DialectName = QueryEngine['dialect'];
 
 export interface Dialect {
   name: DialectName;

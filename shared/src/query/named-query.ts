@@ -60,6 +60,11 @@ export interface NamedQuery {
    * parameters INSIDE the dedupe subquery, so Athena scans only those partitions.
    */
   prune?: Readonly<Record<string, { from: string; to: string }>>;
+  /**
+   * Result columns that count patients: a cell under the small-cell threshold
+   * would point at identifiable people, so it is blanked and reported.
+   */
+  suppress?: { columns: readonly string[] };
 }
 
 /** A named query whose definition is unsafe or inconsistent; thrown when queries are registered. */
@@ -242,6 +247,9 @@ export function defineNamedQuery(query: NamedQuery): Readonly<NamedQuery> {
   }
   const columns = new Set(query.columns.map((c) => c.name));
   if (columns.size !== query.columns.length || columns.size === 0) problems.push('result columns must be declared once each');
+  for (const name of query.suppress?.columns ?? []) {
+    if (query.columns.find((c) => c.name === name)?.type !== 'bigint') problems.push(`suppress names ${name}, which is not a bigint result column`);
+  }
   if (problems.length > 0) throw new NamedQueryDefinitionError(query.name, problems);
   return Object.freeze({ ...query });
 }

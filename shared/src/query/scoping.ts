@@ -39,6 +39,8 @@ export interface RenderedQuery {
   sql: string;
   /** Values for the `?` placeholders, in order. */
   parameters: QueryParameter[];
+  /** The validated named parameters (null for optional ones not given). */
+  values: Record<string, QueryParameter>;
 }
 
 /** A named query that cannot be rendered against the lake's contracts (e.g. a table that cannot be partner-scoped). */
@@ -151,5 +153,5 @@ export function renderWithContracts(
       parts.push(token.text);
     }
   }
-  return { sql: parts.join(''), parameters };
+  return { sql: parts.join(''), parameters, values };
 }

@@ -61,7 +61,7 @@ describe('reading the service files', () => {
       { kind: 'schedule', ruleName: 'pulse-lake-etl-trigger-local-reconcile-schedule-2', expression: 'cron(0 3 * * ? *)', enabled: false, input: { mode: 'full' } },
     ]);
     expect(fn('list-named-queries').events).toEqual([
-      { kind: 'http', api: 'rest', method: 'GET', path: '/v1/queries' },
+      { kind: 'http', api: 'rest', method: 'GET', path: '/v1/queries', iamAuthorized: true },
       { kind: 'http', api: 'http', method: 'POST', path: '/v1/ingest/{dataset}' },
     ]);
   });

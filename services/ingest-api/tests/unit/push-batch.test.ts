@@ -91,6 +91,6 @@ describe('push-batch', () => {
     const response = await handler(fixture('post-vitals-json'), context);
 
     expect(response.statusCode).toBe(500);
-    expect(response.body).toBe('{"message":"internal error"}');
+    expect(response.body).toBe('{"code":"internal_error","message":"internal error"}');
   });
 });

@@ -41,6 +41,7 @@ export function buildAthenaQueryEngine(client: AthenaClient, config: AthenaEngin
   const call = <T>(fn: () => Promise<T>) => withThrottlingRetry(fn, config.retry ?? DEFAULT_RETRY);
 
   return {
+    dialect: 'athena',
     async start(sql: string, options: StartQueryOptions = {}) {
       const parameters = options.parameters ?? [];
       const result = await call(() =>

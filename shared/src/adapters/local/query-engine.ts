@@ -208,6 +208,7 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
   }
 
   return {
+    dialect: 'duckdb',
     async start(sql, options = {}) {
       const id = randomUUID();
       const base: QueryStatus = { id, state: 'QUEUED', submittedAt: now() };

@@ -8,6 +8,7 @@ function scriptedEngine(states: QueryState[], rows: string[][], reason?: string)
   const columns = [{ name: 'a', type: 'varchar' }, { name: 'n', type: 'bigint' }];
   const all = [columns.map((c) => c.name), ...rows];
   const engine: QueryEngine = {
+    dialect: 'athena',
     async start(sql, options) {
       calls.started.push({ sql, ...(options ? { options } : {}) });
       return 'q-1';

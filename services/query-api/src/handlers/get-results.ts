@@ -1,0 +1,37 @@
+/**
+ * GET /v1/executions/{id}/results: the result in JSON pages
+ * (`?pageSize=&pageToken=`), or the whole of it as a file (`?format=csv|xlsx`).
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { HttpError, httpErrorResponses, jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
+import { partnerOf, signedRequests, type PartnerContext } from '@pulse-lake/shared/auth/signed-requests';
+import type { LakeDeps } from '@pulse-lake/shared/ports';
+import { downloadResult } from '@pulse-lake/shared/query/downloads';
+import type { ExecutionOptions } from '@pulse-lake/shared/query/executions';
+import { executionOptionsFromEnv, findExecution, resultsPage } from '@pulse-lake/shared/query/executions';
+
+export function createHandler(deps: LakeDeps, options: ExecutionOptions = executionOptionsFromEnv(process.env)) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, PartnerContext>()
+    .use(httpErrorResponses())
+    .use(signedRequests(deps))
+    .handler(async (event, context) => {
+      const record = await findExecution(deps, partnerOf(context).partnerId, event.pathParameters?.['id'] ?? '');
+      const query = event.queryStringParameters ?? {};
+      const format = query['format'] ?? 'json';
+      if (format === 'csv' || format === 'xlsx') {
+        const file = await downloadResult(deps, record, format, options);
+        return {
+          statusCode: 200,
+          headers: { 'content-type': file.contentType, 'content-disposition': `attachment; filename="${file.fileName}"` },
+          body: file.body.toString('base64'),
+          isBase64Encoded: true,
+        };
+      }
+      if (format !== 'json') throw new HttpError(400, 'invalid_format', 'format must be json (pages), csv or xlsx');
+      const pageSize = query['pageSize'];
+      if (pageSize !== undefined && !/^\d{1,4}$/.test(pageSize)) throw new HttpError(400, 'invalid_page_size', 'pageSize must be a whole number from 1 to 1000');
+      const page = await resultsPage(deps, record, { ...(pageSize !== undefined ? { pageSize: Number(pageSize) } : {}), ...(query['pageToken'] !== undefined ? { pageToken: query['pageToken'] } : {}) }, options);
+      return jsonResponse(200, page);
+    });
+}

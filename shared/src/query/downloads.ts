@@ -1,0 +1,105 @@
+/**
+ * A whole execution result as a file to download: CSV (RFC 4180, UTF-8 with
+ * a BOM so Excel reads it as UTF-8) or an Excel workbook written with
+ * exceljs's streaming writer (typed cells, header row frozen). Suppressed
+ * cells stay empty in both. The file is returned in the response, so it is
+ * bounded by what an API Gateway response can carry.
+ */
+import { PassThrough } from 'node:stream';
+import ExcelJS from 'exceljs';
+import type { LakeDeps } from '../ports';
+import type { ExecutionOptions, ExecutionRecord, CellValue } from './executions';
+import { allResultPages, ExecutionRequestError } from './executions';
+import { csvField } from './format';
+import type { ResultColumn } from './named-query';
+
+export type DownloadFormat = 'csv' | 'xlsx';
+
+/** Largest file returned: an API Gateway response carries 10 MB, and a Lambda's 6 MB once base64-encoded. */
+export const MAX_DOWNLOAD_BYTES = 4 * 1024 * 1024;
+
+export interface Download {
+  fileName: string;
+  contentType: string;
+  body: Buffer;
+}
+
+const CONTENT_TYPES: Record<DownloadFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+function tooLarge(): never {
+  throw new ExecutionRequestError(
+    400,
+    'result_too_large',
+    `the result is larger than ${MAX_DOWNLOAD_BYTES / 2 ** 20} MiB as a file; read it in JSON pages (GET /v1/executions/{id}/results?pageSize=1000) or narrow the query`,
+  );
+}
+
+const csvValue = (value: CellValue) => csvField(value === null ? null : String(value));
+
+async function csvFile(rows: AsyncIterable<CellValue[]>, columns: readonly ResultColumn[]): Promise<Buffer> {
+  const parts: Buffer[] = [Buffer.from(`\ufeff${columns.map((c) => csvField(c.name)).join(',')}\r\n`, 'utf8')];
+  let size = parts[0]?.length ?? 0;
+  for await (const row of rows) {
+    const line = Buffer.from(`${row.map(csvValue).join(',')}\r\n`, 'utf8');
+    size += line.length;
+    if (size > MAX_DOWNLOAD_BYTES) tooLarge();
+    parts.push(line);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A cell as Excel should hold it: numbers as numbers, dates and timestamps as dates, text as text. */
+function excelValue(value: CellValue, column: ResultColumn): ExcelJS.CellValue {
+  if (value === null) return null;
+  if ((column.type === 'date' || column.type === 'timestamp') && typeof value === 'string') {
+    const date = new Date(column.type === 'date' ? `${value}T00:00:00Z` : `${value.replace(' ', 'T')}${/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? '' : 'Z'}`);
+    return Number.isNaN(date.getTime()) ? value : date;
+  }
+  return value;
+}
+
+async function xlsxFile(rows: AsyncIterable<CellValue[]>, columns: readonly ResultColumn[], sheetName: string): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  out.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    chunks.push(chunk);
+  });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
+  const sheet = workbook.addWorksheet(sheetName.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = columns.map((c) => ({
+    header: c.name,
+    key: c.name,
+    width: Math.min(40, Math.max(12, c.name.length + 2)),
+    ...(c.type === 'date' ? { style: { numFmt: 'yyyy-mm-dd' } } : c.type === 'timestamp' ? { style: { numFmt: 'yyyy-mm-dd hh:mm:ss' } } : {}),
+  }));
+  sheet.getRow(1).font = { bold: true };
+  sheet.getRow(1).commit();
+  for await (const row of rows) {
+    sheet.addRow(row.map((value, i) => excelValue(value, columns[i] as ResultColumn))).commit();
+    if (size > MAX_DOWNLOAD_BYTES) tooLarge();
+  }
+  sheet.commit();
+  await workbook.commit();
+  const body = Buffer.concat(chunks);
+  if (body.length > MAX_DOWNLOAD_BYTES) tooLarge();
+  return body;
+}
+
+/** The whole result of a SUCCEEDED execution as a CSV or Excel file. */
+export async function downloadResult(deps: Pick<LakeDeps, 'engine'>, record: ExecutionRecord, format: DownloadFormat, options: ExecutionOptions): Promise<Download> {
+  const pages = allResultPages(deps, record, options);
+  const first = await pages.next();
+  if (first.done === true) throw new Error('an execution result has at least one page');
+  const columns = first.value.columns;
+  async function* rows(): AsyncGenerator<CellValue[]> {
+    yield* first.value.rows;
+    for await (const page of pages) yield* page.rows;
+  }
+  const body = format === 'csv' ? await csvFile(rows(), columns) : await xlsxFile(rows(), columns, record.query);
+  return { fileName: `${record.query}-${record.executionId}.${format}`, contentType: CONTENT_TYPES[format], body };
+}
