@@ -177,6 +177,19 @@ describe('the partner query API, signed, on lake up', () => {
     expect(typeof sheet?.getRow(2).getCell(4).value).toBe('number');
   });
 
+  it('suppresses patient counts under 11 and says which cells it blanked, in pages and in downloads', async () => {
+    // clinic-sg has two patients, both 85 and over in 2026.
+    const started = await sdk(sg, 'POST', '/v1/queries/cohort_summary/executions', { parameters: { as_of: '2026-03-01' } });
+    const id = String(started.body.executionId);
+    await finished(sg, id);
+    const page = await sdk(sg, 'GET', `/v1/executions/${id}/results`);
+    const csv = await sdk(sg, 'GET', `/v1/executions/${id}/results?format=csv`);
+
+    expect(page.body.rows).toEqual([['SG', '85 and over', null]]);
+    expect(page.body.suppressed).toEqual([{ row: 0, column: 'patients' }]);
+    expect(csv.raw.toString('utf8').replace(/^\ufeff/, '')).toBe('site,age_band,patients\r\nSG,85 and over,\r\n');
+  });
+
   it('refuses hostile parameters, unknown queries, a wrong secret and a stale signature with a code a client can act on', async () => {
     const hostile = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { from: "2026-03-01' OR '1'='1", to: '2026-03-03', partner_id: 'clinic-us' } });
     const unknown = await sdk(sg, 'POST', '/v1/queries/drop_table/executions', { parameters: {} });

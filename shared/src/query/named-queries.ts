@@ -2,13 +2,18 @@
  * The basket of named queries partners may run. Each is defined (and its SQL
  * checked for logical tables only) in its own file; this is the registry.
  */
+import { abnormalHeartRateEpisodes } from './abnormal-heart-rate-episodes';
+import { cohortSummary } from './cohort-summary';
 import { dailyVitals } from './daily-vitals';
+import { dosageAdherence } from './dosage-adherence';
+import { gaitFallRisk } from './gait-fall-risk';
+import { qtcProlongation } from './qtc-prolongation';
 import type { NamedQuery } from './named-query';
 
 export type { NamedQuery, ParameterSpec, ResultColumn } from './named-query';
 
 /** Every named query, every version still served. */
-export const NAMED_QUERIES: readonly Readonly<NamedQuery>[] = [dailyVitals];
+export const NAMED_QUERIES: readonly Readonly<NamedQuery>[] = [dailyVitals, abnormalHeartRateEpisodes, qtcProlongation, gaitFallRisk, dosageAdherence, cohortSummary];
 
 /** No named query by that name (and version). */
 export class UnknownQueryError extends Error {

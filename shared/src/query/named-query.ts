@@ -6,12 +6,15 @@
  * table or reads files would bypass scoping: defineNamedQuery refuses it.
  */
 import { NON_PORTABLE_TOKENS } from './dialect';
+import { parameterProblem } from './parameters';
 import { significant, tokenize, type SqlToken } from './sql-text';
 
 interface ParameterBase {
   name: string;
   description: string;
   required?: boolean;
+  /** The value, as text, used when the caller gives none (checked like a caller's value when the query is defined). */
+  default?: string;
 }
 
 export type ParameterSpec =
@@ -225,6 +228,11 @@ export function defineNamedQuery(query: NamedQuery): Readonly<NamedQuery> {
     if (!used.includes(spec.name)) problems.push(`parameter ${spec.name} is declared but not used`);
     if (spec.type === 'string' && spec.pattern === undefined && spec.allowed === undefined) {
       problems.push(`string parameter ${spec.name} needs a pattern or allowed values`);
+    }
+    if (spec.default !== undefined) {
+      const problem = parameterProblem(spec, spec.default);
+      if (problem !== undefined) problems.push(`default of ${problem}`);
+      if (spec.required === true) problems.push(`parameter ${spec.name} is required, so its default would never apply`);
     }
     if (spec.type === 'string' && spec.pattern !== undefined) {
       try {

@@ -85,6 +85,12 @@ function convert(spec: ParameterSpec, text: string): { value: QueryParameter } |
   }
 }
 
+/** What is wrong with `text` as a value of `spec`, or undefined when it is fine. */
+export function parameterProblem(spec: ParameterSpec, text: string): string | undefined {
+  const result = convert(spec, text);
+  return 'problem' in result ? result.problem : undefined;
+}
+
 function checkSpan(rule: DateSpanRule, values: Record<string, QueryParameter>): string | undefined {
   const from = values[rule.from];
   const to = values[rule.to];
@@ -111,7 +117,8 @@ export function validateParameters(query: NamedQuery, params: Readonly<Record<st
   }
   const values: Record<string, QueryParameter> = {};
   for (const spec of query.parameters) {
-    const text = Object.hasOwn(params, spec.name) ? params[spec.name] : undefined;
+    const given = Object.hasOwn(params, spec.name) ? params[spec.name] : undefined;
+    const text = given === undefined || given.trim() === '' ? spec.default : given;
     if (text === undefined || text.trim() === '') {
       if (spec.required === true) problems.push(`${spec.name} is required: ${spec.description}`);
       values[spec.name] = null;

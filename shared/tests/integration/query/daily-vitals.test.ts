@@ -4,12 +4,6 @@
  * engine creates them, and the rendered SQL run as a prepared statement.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { curatedColumns, type ColumnType, type DatasetContract } from '../../../src/datasets/contract';
 import { patients } from '../../../src/datasets/patients';
 import { vitals } from '../../../src/datasets/vitals';
 import type { QueryParameter } from '../../../src/ports';
@@ -19,55 +13,20 @@ import { ParameterError } from '../../../src/query/parameters';
 import { renderWithContracts } from '../../../src/query/scoping';
 import { tokenize } from '../../../src/query/sql-text';
 import { fixtureContracts } from '../../unit/query/fixtures';
+import { createScratchLake, token, type ScratchLake } from './scratch-lake';
 
 const DB = 'pulse_lake_test_curated';
-const token = (name: string) => createHash('sha256').update(name).digest('hex');
 const [P1, P2, P3, P4] = ['p1', 'p2', 'p3', 'p4'].map(token) as [string, string, string, string];
 const [FILE_1, FILE_2] = [token('file-1'), token('file-2')];
 const DEVICE = token('device-1');
 
-let home: string;
-let instance: DuckDBInstance;
-let connection: DuckDBConnection;
+let lake: ScratchLake;
+let connection: ScratchLake['connection'];
 
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', integer: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' };
-
-/** A scratch table with the contract's curated columns plus site and dt. */
-async function createScratch(contract: DatasetContract): Promise<string> {
-  const columns = curatedColumns(contract);
-  await connection.run(`CREATE TABLE ${contract.name} (${columns.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ')}, site VARCHAR, dt VARCHAR)`);
-  return columns.map((c) => c.name).join(', ');
-}
-
-/** Writes each (source file, site, dt) group of a scratch table as one Parquet part file (curated columns only), as the normalizer would. */
-async function writeParts(table: string, columns: string): Promise<void> {
-  const groups = await connection.runAndReadAll(`SELECT DISTINCT _source_hash, site, dt FROM ${table} ORDER BY ALL`);
-  for (const [hash, site, dt] of groups.getRows() as [string, string, string][]) {
-    const dir = join(home, 'curated', table, `site=${site}`, `dt=${dt}`);
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, `part-${hash.slice(0, 16)}-0000.parquet`);
-    await connection.run(
-      `COPY (SELECT ${columns} FROM ${table} WHERE _source_hash = ${literal(hash)} AND site = ${literal(site)} AND dt = ${literal(dt)}) TO ${literal(path)} (FORMAT PARQUET)`,
-    );
-  }
-  await connection.run(
-    `CREATE VIEW ${DB}.${table} AS SELECT * FROM read_parquet(${literal(join(home, 'curated', table, '**', '*.parquet'))}, hive_partitioning = true, hive_types = {'site': VARCHAR, 'dt': VARCHAR}, union_by_name = true)`,
-  );
-}
-
 async function run(sql: string, parameters: QueryParameter[]): Promise<Record<string, unknown>[]> {
-  const statement = await connection.prepare(sql);
-  expect(statement.parameterCount).toBe(parameters.length);
-  parameters.forEach((value, i) => {
-    if (value === null) statement.bindNull(i + 1);
-    else if (typeof value === 'string') statement.bindVarchar(i + 1, value);
-    else if (typeof value === 'number') statement.bindDouble(i + 1, value);
-    else statement.bindBoolean(i + 1, value);
-  });
-  const reader = await statement.runAndReadAll();
-  return reader.getRowObjectsJson() as Record<string, unknown>[];
+  return lake.run(sql, parameters);
 }
 
 async function dailyVitalsFor(partnerId: string, params: Record<string, string>) {
@@ -76,10 +35,9 @@ async function dailyVitalsFor(partnerId: string, params: Record<string, string>)
 }
 
 beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'pulse-lake-query-'));
-  instance = await DuckDBInstance.create(':memory:');
-  connection = await instance.connect();
-  await connection.run(`CREATE SCHEMA ${DB}`);
+  lake = await createScratchLake(DB);
+  connection = lake.connection;
+  const { createScratch, writeParts } = lake;
 
   // Patients: P4 belonged to partner A in file 1 and moved to partner B in file 2 (the later ingest wins).
   const patientColumns = await createScratch(patients);
@@ -108,14 +66,10 @@ beforeAll(async () => {
     ${row(P3, '2024-03-01 12:00:00', 120, 88, FILE_1, 8, 'SG')},
     ${row(P4, '2024-03-01 13:00:00', 50, 90, FILE_1, 9, 'SG')}`);
   await writeParts('vitals', vitalsColumns);
-  await connection.run('DROP TABLE vitals');
-  await connection.run('DROP TABLE patients');
 });
 
 afterAll(async () => {
-  connection?.closeSync();
-  instance?.closeSync();
-  if (home) await rm(home, { recursive: true, force: true });
+  await lake?.close();
 });
 
 describe('daily_vitals on DuckDB over Parquet', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { NAMED_QUERIES, UnknownQueryError, getNamedQuery } from '../../../src/query/named-queries';
 import { NamedQueryDefinitionError, checkQueryText, defineNamedQuery, logicalTables, type NamedQuery } from '../../../src/query/named-query';
-import { fixtureContracts } from './fixtures';
+import { findContract } from '../../../src/datasets/registry';
 
 const base: NamedQuery = {
   name: 'probe',
@@ -18,7 +18,7 @@ describe('the named query basket', () => {
     // Assess: the registration check passes, and every logical table is a scoped-able dataset.
     expect(checkQueryText(query.sql)).toEqual([]);
     for (const table of logicalTables(query.sql)) {
-      const contract = fixtureContracts(table);
+      const contract = findContract(table);
       expect(contract?.stage).toBe('curated');
     }
     expect(query.sql).not.toMatch(/read_\w+\s*\(|\w+\.\w+\.\w+/i);
@@ -31,12 +31,24 @@ describe('the named query basket', () => {
 
   it('finds the latest version by name, and lists the basket for an unknown name', () => {
     expect(getNamedQuery('daily_vitals').version).toBe(1);
-    expect(() => getNamedQuery('all_patients')).toThrow(new UnknownQueryError('there is no named query all_patients; the queries are: daily_vitals v1'));
-    expect(() => getNamedQuery("x' OR 1=1")).toThrow('there is no named query that name; the queries are: daily_vitals v1');
+    const basket = 'daily_vitals v1, abnormal_heart_rate_episodes v1, qtc_prolongation v1, gait_fall_risk v1, dosage_adherence v1, cohort_summary v1';
+    expect(() => getNamedQuery('all_patients')).toThrow(new UnknownQueryError(`there is no named query all_patients; the queries are: ${basket}`));
+    expect(() => getNamedQuery("x' OR 1=1")).toThrow(`there is no named query that name; the queries are: ${basket}`);
   });
 });
 
 describe('defineNamedQuery', () => {
+  it('checks a default like a caller\'s value, and refuses one on a required parameter', () => {
+    const withDefault = (spec: NamedQuery['parameters'][number]) => () => defineNamedQuery({ ...base, parameters: [...base.parameters, spec], sql: `${base.sql} AND v.heart_rate_bpm > :limit` });
+    expect(withDefault({ name: 'limit', type: 'integer', min: 1, max: 10, default: '5', description: 'x' })).not.toThrow();
+    expect(withDefault({ name: 'limit', type: 'integer', min: 1, max: 10, default: '50', description: 'x' })).toThrow('default of limit: must be a whole number from 1 to 10');
+    expect(withDefault({ name: 'limit', type: 'integer', required: true, default: '5', description: 'x' })).toThrow('parameter limit is required, so its default would never apply');
+  });
+
+  it('refuses to suppress a column that is not a count', () => {
+    expect(() => defineNamedQuery({ ...base, suppress: { columns: ['n', 'site'] } })).toThrow('suppress names site, which is not a bigint result column');
+  });
+
   it('accepts a query over logical tables, aliases, CTEs and EXTRACT ... FROM', () => {
     const sql = `WITH daily AS (SELECT v.patient_token, EXTRACT(HOUR FROM v.recorded_at) AS h FROM {{vitals}} AS v WHERE v.dt >= :from)
       SELECT count(*) AS n FROM daily d JOIN {{patients}} p ON p.patient_token = d.patient_token, daily e`;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { abnormalHeartRateEpisodes } from '../../../src/query/abnormal-heart-rate-episodes';
 import { dailyVitals } from '../../../src/query/daily-vitals';
 import { ParameterError, dayNumber, validateParameters } from '../../../src/query/parameters';
 
@@ -20,6 +21,13 @@ describe('validateParameters', () => {
     const values = validateParameters(dailyVitals, { from: '2024-03-01', to: '2024-03-31', site: 'sg' });
     // Assess
     expect(values).toEqual({ from: '2024-03-01', to: '2024-03-31', patient_token: null, site: 'SG' });
+  });
+
+  it('uses a parameter\'s default when it is not given, and the caller\'s value when it is', () => {
+    const withDefaults = validateParameters(abnormalHeartRateEpisodes, { from: '2024-03-01', to: '2024-03-02' });
+    const given = validateParameters(abnormalHeartRateEpisodes, { from: '2024-03-01', to: '2024-03-02', threshold_bpm: '140', min_minutes: '' });
+    expect([withDefaults.threshold_bpm, withDefaults.min_minutes]).toEqual([120, 10]);
+    expect([given.threshold_bpm, given.min_minutes]).toEqual([140, 10]);
   });
 
   it('accepts a patient token of 64 lowercase hex characters', () => {
