@@ -163,8 +163,8 @@ describe('packaged CloudFormation', () => {
     // The handlers' own check is exercised route by route in local/tests/integration/partner-api.test.ts.
     const resources = resourcesOfType(template('query-api'), 'AWS::ApiGateway::Resource').map(([, r]) => String(r.Properties?.['PathPart']));
     const methods = resourcesOfType(template('query-api'), 'AWS::ApiGateway::Method').filter(([, r]) => r.Properties?.['HttpMethod'] !== 'OPTIONS');
-    expect(resources.sort()).toEqual(['executions', 'executions', 'health', 'queries', 'results', 'v1', '{id}', '{name}'].sort());
-    expect(methods).toHaveLength(5);
+    expect(resources.sort()).toEqual(['executions', 'executions', 'health', 'openapi.json', 'queries', 'results', 'v1', '{id}', '{name}'].sort());
+    expect(methods).toHaveLength(6);
     for (const [, method] of methods) expect(method.Properties?.['AuthorizationType']).toBe('NONE');
   });
 

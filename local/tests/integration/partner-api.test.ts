@@ -6,10 +6,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import Ajv2020 from 'ajv/dist/2020.js';
 import ExcelJS from 'exceljs';
 import { newPartnerKey, type PartnerKey } from '@pulse-lake/shared/auth/partners';
 import type { RunningLake } from '../../src/runtime/runtime';
-import { startLake } from '../../src/runtime/runtime';
+import { REPO_ROOT, startLake } from '../../src/runtime/runtime';
+import { readLakeWiring } from '../../src/runtime/service-files';
 import { cleanup, lake, tempDir, writeCsv } from './cli-helpers';
 
 const run = promisify(execFile);
@@ -188,6 +190,44 @@ describe('the partner query API, signed, on lake up', () => {
     expect(page.body.rows).toEqual([['SG', '85 and over', null]]);
     expect(page.body.suppressed).toEqual([{ row: 0, column: 'patients' }]);
     expect(csv.raw.toString('utf8').replace(/^\ufeff/, '')).toBe('site,age_band,patients\r\nSG,85 and over,\r\n');
+  });
+
+  it('describes itself in OpenAPI 3.1: every route the service declares, and the responses the handlers give', async () => {
+    // Prepare
+    const document = (await sdk(sg, 'GET', '/v1/openapi.json')).body as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>> };
+    const declared = readLakeWiring({ root: REPO_ROOT, stage: 'local', region: REGION })
+      .functions.filter((f) => f.service === 'pulse-lake-query-api')
+      .flatMap((f) => f.events.flatMap((e) => (e.kind === 'http' ? [`${e.method} ${e.path}`] : [])));
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema({ ...document, $id: 'api' });
+    const check = (path: string, method: string, response: Response) => {
+      const schema = document.paths[path]?.[method]?.responses[String(response.status)]?.content?.['application/json']?.schema;
+      expect(schema).toBeDefined();
+      const validate = ajv.compile({ $ref: `api#/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${response.status}/content/application~1json/schema` });
+      expect({ path, valid: validate(response.body), errors: validate.errors ?? null }).toEqual({ path, valid: true, errors: null });
+    };
+    // Act
+    const started = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { from: '2026-03-02', to: '2026-03-02' } });
+    const id = String(started.body.executionId);
+    const status = await sdk(sg, 'GET', `/v1/executions/${id}`);
+    await finished(sg, id);
+    const page = await sdk(sg, 'GET', `/v1/executions/${id}/results?pageSize=5`);
+    const list = await sdk(sg, 'GET', '/v1/queries');
+    const refused = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', { parameters: {} });
+    const missing = await sdk(sg, 'GET', '/v1/executions/00000000-0000-4000-8000-000000000000');
+    // Assess
+    expect(document.openapi).toBe('3.1.0');
+    const documented = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual(declared.sort());
+    check('/v1/queries/{name}/executions', 'post', started);
+    check('/v1/executions/{id}', 'get', status);
+    check('/v1/executions/{id}/results', 'get', page);
+    check('/v1/queries', 'get', list);
+    check('/v1/queries/{name}/executions', 'post', refused);
+    check('/v1/executions/{id}', 'get', missing);
+    const rowSchema = ajv.compile({ $ref: 'api#/components/schemas/daily_vitals_row' });
+    expect(page.body.rows).toHaveLength(2);
+    for (const row of page.body.rows as unknown[]) expect(rowSchema(row)).toBe(true);
   });
 
   it('refuses hostile parameters, unknown queries, a wrong secret and a stale signature with a code a client can act on', async () => {
