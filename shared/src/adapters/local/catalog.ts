@@ -5,7 +5,7 @@
  * lower-cased as Glue does. Updates of one table are serialized across
  * processes (lock file) and written atomically.
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog, CatalogTable, PartitionInput } from '../../ports';
 import { errorCode, readJsonIfExists, withFileLock, writeFileAtomic } from './files';
@@ -36,6 +36,8 @@ const DATABASE_FILE = '.database.json';
 export interface LocalCatalog extends Catalog {
   /** The file that holds a table and its partitions (for tools and tests). */
   tablePath(database: string, table: string): string;
+  /** Changes whenever a database, table or partition is written (from the files' sizes and times): what the query engine caches its views by. */
+  version(): Promise<string>;
 }
 
 /** Builds the file-backed catalog rooted at `home` (LAKE_HOME). */
@@ -103,6 +105,22 @@ export function buildLocalCatalog(home: string, options: { now?: () => Date } = 
         if (record !== undefined) tables.push(record.Table);
       }
       return tables;
+    },
+    async version() {
+      await mkdir(root, { recursive: true });
+      const parts: string[] = [];
+      for (const entry of (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory()).sort((x, y) => x.name.localeCompare(y.name))) {
+        for (const file of (await readdir(join(root, entry.name))).sort()) {
+          try {
+            const info = await stat(join(root, entry.name, file));
+            parts.push(`${entry.name}/${file}:${info.size}:${info.mtimeMs}`);
+          } catch (error) {
+            // Replaced while listed (atomic rename): the next call sees the new file.
+            if (errorCode(error) !== 'ENOENT') throw error;
+          }
+        }
+      }
+      return parts.join('|');
     },
     async listDatabases() {
       await mkdir(root, { recursive: true });

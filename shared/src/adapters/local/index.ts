@@ -156,6 +156,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
       await queue.close();
       await scheduler.stop();
       await Promise.all([store.idle(), bus.idle(), engine.idle()]);
+      await engine.close();
     },
   };
 }

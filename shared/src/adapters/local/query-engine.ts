@@ -2,12 +2,14 @@
  * Athena on DuckDB. Like Athena, a query starts at once and runs in the
  * background; status is polled; the full result is written as CSV to the
  * query-results bucket (`<id>.csv`, Athena's OutputLocation) and pages are
- * read back from it. Each query gets a fresh in-memory DuckDB whose schemas
- * and views mirror the catalog, reading ONLY registered partitions (as Athena
- * sees only registered partitions). Once the views exist, file access is
- * switched off except for those partition folders and the configuration is
- * locked, and only a single prepared SELECT runs, parameters bound, never spliced:
- * a query cannot read the raw or dropzone buckets, or write anything.
+ * read back from it. Queries run on an in-memory DuckDB whose schemas and
+ * views mirror the catalog, reading ONLY registered partitions (as Athena
+ * sees only registered partitions); it is built once per catalog version and
+ * database, and replaced when the catalog changes. Once the views exist, file
+ * access is switched off except for those partition folders and the
+ * configuration is locked, and only a single prepared SELECT runs, parameters
+ * bound, never spliced: a query cannot read the raw or dropzone buckets, or
+ * write anything.
  */
 import { DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
@@ -35,12 +37,15 @@ export interface LocalQueryEngine extends QueryEngine {
   idle(): Promise<void>;
   /** Queries still queued or running in this process. */
   inFlight(): number;
+  /** Waits for running queries, then closes the DuckDB they ran on. */
+  close(): Promise<void>;
 }
 
 export interface LocalQueryEngineDeps {
   home: string;
   store: LocalObjectStore;
-  catalog: Catalog;
+  /** With a version (the local catalog has one), the views are built once per catalog version instead of per query. */
+  catalog: Catalog & { version?(): Promise<string> };
   names: LakeNames;
   now?: () => Date;
 }
@@ -154,27 +159,77 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
     return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet([${globs}], hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true)`;
   }
 
-  async function execute(id: string, sql: string, options: StartQueryOptions): Promise<void> {
+  interface ViewedInstance {
+    key: string;
+    instance: DuckDBInstance;
+    users: number;
+    retired: boolean;
+  }
+  let current: { key: string; ready: Promise<ViewedInstance> } | undefined;
+
+  /** A DuckDB holding every catalog table as a view (the default database's also unqualified), file access then locked down. */
+  async function buildInstance(key: string, database: string): Promise<ViewedInstance> {
     const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
     try {
       const connection = await instance.connect();
       try {
         const allowed: string[] = [];
-        for (const database of await deps.catalog.listDatabases()) {
-          await connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(database)}`);
-          for (const table of await deps.catalog.listTables(database)) {
-            const partitions = await deps.catalog.listPartitions(database, table.Name);
-            await connection.run(await viewSql(database, table, partitions, allowed));
+        for (const db of await deps.catalog.listDatabases()) {
+          await connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(db)}`);
+          for (const table of await deps.catalog.listTables(db)) {
+            const partitions = await deps.catalog.listPartitions(db, table.Name);
+            await connection.run(await viewSql(db, table, partitions, allowed));
+            // Unqualified names resolve to the query's database, as Athena's QueryExecutionContext does.
+            if (db === database) await connection.run(`CREATE OR REPLACE VIEW main.${ident(table.Name)} AS SELECT * FROM ${ident(db)}.${ident(table.Name)}`);
           }
         }
-        const database = options.database ?? deps.names.databases.curated;
-        await connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(database)}`);
-        await connection.run(`SET search_path = ${literal(database)}`);
-        // From here on DuckDB may read the registered partition folders and nothing else, and the query cannot undo that.
+        // From here on DuckDB may read the registered partition folders and nothing else, and no query can undo that.
         await connection.run(`SET allowed_directories = [${allowed.map(literal).join(', ')}]`);
         await connection.run('SET enable_external_access = false');
         await connection.run('SET lock_configuration = true');
+      } finally {
+        connection.closeSync();
+      }
+    } catch (error) {
+      instance.closeSync();
+      throw error;
+    }
+    return { key, instance, users: 0, retired: false };
+  }
 
+  function release(viewed: ViewedInstance): void {
+    viewed.users--;
+    if (viewed.retired && viewed.users === 0) viewed.instance.closeSync();
+  }
+
+  /** The instance for the catalog as it is now; a changed catalog gets a new one, and the old one closes when its last query ends. */
+  async function acquire(database: string): Promise<ViewedInstance> {
+    const version = deps.catalog.version !== undefined ? await deps.catalog.version() : randomUUID();
+    const key = `${database}\n${version}`;
+    if (current?.key !== key) {
+      const previous = current;
+      current = { key, ready: buildInstance(key, database) };
+      current.ready.catch(() => {
+        if (current?.key === key) current = undefined;
+      });
+      void previous?.ready.then(
+        (old) => {
+          old.retired = true;
+          if (old.users === 0) old.instance.closeSync();
+        },
+        () => undefined,
+      );
+    }
+    const viewed = await current.ready;
+    viewed.users++;
+    return viewed;
+  }
+
+  async function execute(id: string, sql: string, options: StartQueryOptions): Promise<void> {
+    const viewed = await acquire(options.database ?? deps.names.databases.curated);
+    try {
+      const connection = await viewed.instance.connect();
+      try {
         const statement = await connection.prepare(sql);
         if (statement.statementType !== StatementType.SELECT) throw new Error('only a single SELECT statement may run here');
         const parameters = options.parameters ?? [];
@@ -193,7 +248,7 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
         connection.closeSync();
       }
     } finally {
-      instance.closeSync();
+      release(viewed);
     }
   }
 
@@ -265,5 +320,15 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
       while (running.size > 0) await Promise.allSettled([...running]);
     },
     inFlight: () => running.size,
+    async close() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+      const last = current;
+      current = undefined;
+      const viewed = await last?.ready.catch(() => undefined);
+      if (viewed !== undefined) {
+        viewed.retired = true;
+        if (viewed.users === 0) viewed.instance.closeSync();
+      }
+    },
   };
 }
