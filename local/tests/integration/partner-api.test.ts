@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import ExcelJS from 'exceljs';
 import { newPartnerKey, type PartnerKey } from '@pulse-lake/shared/auth/partners';
 import type { RunningLake } from '../../src/runtime/runtime';
@@ -199,6 +200,7 @@ describe('the partner query API, signed, on lake up', () => {
       .functions.filter((f) => f.service === 'pulse-lake-query-api')
       .flatMap((f) => f.events.flatMap((e) => (e.kind === 'http' ? [`${e.method} ${e.path}`] : [])));
     const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
     ajv.addSchema({ ...document, $id: 'api' });
     const check = (path: string, method: string, response: Response) => {
       const schema = document.paths[path]?.[method]?.responses[String(response.status)]?.content?.['application/json']?.schema;
@@ -251,5 +253,25 @@ describe('the partner query API, signed, on lake up', () => {
     expect(stale.status).toBe(403);
     expect(stale.body.code).toBe('clock_skew');
     expect(JSON.parse(notJson.stdout)).toMatchObject({ code: 'invalid_body' });
+  });
+
+  it('audits every request into a table analysts can query: partner, query, validated parameters, rows returned, outcome', async () => {
+    // Act
+    const since = new Date().toISOString();
+    const started = await sdk(us, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { from: '2026-03-02', to: '2026-03-02', site: 'us' } });
+    const id = String(started.body.executionId);
+    await finished(us, id);
+    await sdk(us, 'GET', `/v1/executions/${id}/results`);
+    await sdk({ ...us, secretAccessKey: 'wrong' }, 'GET', '/v1/queries');
+    const audit = await lake(home, ['sql', `SELECT partner_id, access_key_id, method, route, status, outcome, query, parameters, rows_returned FROM pulse_lake_local_audit.api_requests WHERE access_key_id = '${us.accessKeyId}' AND requested_at >= '${since}' AND (execution_id = '${id}' OR outcome <> 'ok') ORDER BY requested_at`, '--format', 'json']);
+    // Assess
+    expect(audit.stderr).toBe('');
+    const rows = JSON.parse(audit.stdout) as Record<string, unknown>[];
+    const parameters = JSON.stringify({ from: '2026-03-02', to: '2026-03-02', patient_token: null, site: 'US' });
+    expect(rows.filter((r) => r.route !== '/v1/executions/{id}')).toEqual([
+      { partner_id: 'clinic-us', access_key_id: us.accessKeyId, method: 'POST', route: '/v1/queries/{name}/executions', status: 202, outcome: 'ok', query: 'daily_vitals', parameters, rows_returned: null },
+      { partner_id: 'clinic-us', access_key_id: us.accessKeyId, method: 'GET', route: '/v1/executions/{id}/results', status: 200, outcome: 'ok', query: 'daily_vitals', parameters, rows_returned: 1 },
+      { partner_id: null, access_key_id: us.accessKeyId, method: 'GET', route: '/v1/queries', status: 403, outcome: 'signature_mismatch', query: null, parameters: null, rows_returned: null },
+    ]);
   });
 });

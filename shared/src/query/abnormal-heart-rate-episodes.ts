@@ -21,7 +21,7 @@ export const abnormalHeartRateEpisodes = defineNamedQuery({
     { name: 'patient_token', type: 'string', description: 'only this patient (their patient token)', pattern: '[0-9a-f]{64}', patternHint: 'a patient token (64 lowercase hex characters)' },
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 92 }],
-  prune: { vitals: { from: 'from', to: 'to' } },
+  prune: { vitals: { from: 'from', to: 'to', keys: { patient_token: 'patient_token' } } },
   columns: [
     { name: 'patient_token', type: 'varchar', description: 'Patient token' },
     { name: 'episode_start', type: 'timestamp', description: 'First high reading of the episode (UTC)' },

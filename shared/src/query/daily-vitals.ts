@@ -19,7 +19,7 @@ export const dailyVitals = defineNamedQuery({
     { name: 'site', type: 'string', description: 'only this site', allowed: ['SG', 'US'] },
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 366 }],
-  prune: { vitals: { from: 'from', to: 'to' } },
+  prune: { vitals: { from: 'from', to: 'to', keys: { patient_token: 'patient_token' } } },
   columns: [
     { name: 'patient_token', type: 'varchar', description: 'Patient token' },
     { name: 'reading_date', type: 'varchar', description: 'Day of the readings (UTC), YYYY-MM-DD' },

@@ -22,6 +22,8 @@ export interface Download {
   fileName: string;
   contentType: string;
   body: Buffer;
+  /** Result rows in the file. */
+  rows: number;
 }
 
 const CONTENT_TYPES: Record<DownloadFormat, string> = {
@@ -96,10 +98,19 @@ export async function downloadResult(deps: Pick<LakeDeps, 'engine'>, record: Exe
   const first = await pages.next();
   if (first.done === true) throw new Error('an execution result has at least one page');
   const columns = first.value.columns;
+  let count = 0;
   async function* rows(): AsyncGenerator<CellValue[]> {
-    yield* first.value.rows;
-    for await (const page of pages) yield* page.rows;
+    for (const row of first.value.rows) {
+      count++;
+      yield row;
+    }
+    for await (const page of pages) {
+      for (const row of page.rows) {
+        count++;
+        yield row;
+      }
+    }
   }
   const body = format === 'csv' ? await csvFile(rows(), columns) : await xlsxFile(rows(), columns, record.query);
-  return { fileName: `${record.query}-${record.executionId}.${format}`, contentType: CONTENT_TYPES[format], body };
+  return { fileName: `${record.query}-${record.executionId}.${format}`, contentType: CONTENT_TYPES[format], body, rows: count };
 }

@@ -16,7 +16,7 @@ export const gaitFallRisk = defineNamedQuery({
     { name: 'patient_token', type: 'string', description: 'only this patient (their patient token)', pattern: '[0-9a-f]{64}', patternHint: 'a patient token (64 lowercase hex characters)' },
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 366 }],
-  prune: { gait: { from: 'from', to: 'to' } },
+  prune: { gait: { from: 'from', to: 'to', keys: { patient_token: 'patient_token' } } },
   columns: [
     { name: 'patient_token', type: 'varchar', description: 'Patient token' },
     { name: 'week_start', type: 'date', description: 'Monday (UTC) the week starts on' },

@@ -31,6 +31,20 @@ export type ParameterSpec =
       maxLength?: number;
     });
 
+/** How a logical table is narrowed INSIDE its dedupe subquery (see NamedQuery.prune). */
+export interface Prune {
+  /** Date parameters bounding the `dt` partitions read. */
+  from: string;
+  to: string;
+  /**
+   * Dedupe-key columns matched to a string parameter when the caller gives it
+   * (`{ patient_token: 'patient_token' }`): the dedupe window then ranks one
+   * patient's rows, not every patient's. Sound because every version of a
+   * record shares its key.
+   */
+  keys?: Readonly<Record<string, string>>;
+}
+
 /** A rule over two date parameters: `to` not before `from`, and at most `maxDays` apart. */
 export interface DateSpanRule {
   kind: 'date_span';
@@ -62,7 +76,7 @@ export interface NamedQuery {
    * Partition pruning: restricts a logical table's `dt` partitions to the range of two date
    * parameters INSIDE the dedupe subquery, so Athena scans only those partitions.
    */
-  prune?: Readonly<Record<string, { from: string; to: string }>>;
+  prune?: Readonly<Record<string, Prune>>;
   /**
    * Result columns that count patients: a cell under the small-cell threshold
    * would point at identifiable people, so it is blanked and reported.
@@ -252,6 +266,10 @@ export function defineNamedQuery(query: NamedQuery): Readonly<NamedQuery> {
     if (!tables.includes(table)) problems.push(`prune names ${table}, which the query does not read`);
     if (!isDate(range.from) || !isDate(range.to)) problems.push(`prune on ${table} must name two date parameters`);
     if (declared.get(range.from)?.required !== true || declared.get(range.to)?.required !== true) problems.push(`prune on ${table} needs required date parameters`);
+    for (const [column, parameter] of Object.entries(range.keys ?? {})) {
+      if (!NAME.test(column)) problems.push(`prune on ${table} names column ${column}, which is not a plain name`);
+      if (declared.get(parameter)?.type !== 'string') problems.push(`prune on ${table} matches ${column} to ${parameter}, which is not a declared string parameter`);
+    }
   }
   const columns = new Set(query.columns.map((c) => c.name));
   if (columns.size !== query.columns.length || columns.size === 0) problems.push('result columns must be declared once each');

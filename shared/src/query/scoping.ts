@@ -119,6 +119,12 @@ function logicalTable(
       throw new QueryScopeError(`named query ${query.name} prunes {{${name}}} by dt, but its dedupe key does not include its event time, so versions of a record may sit in other partitions`);
     }
     where = { sql: `${id('dt')} BETWEEN ? AND ?`, parameters: [values[prune.from] ?? null, values[prune.to] ?? null] };
+    const dedupeKey = curatedDedupeKey(contract);
+    for (const [column, parameter] of Object.entries(prune.keys ?? {})) {
+      if (!dedupeKey.includes(column)) throw new QueryScopeError(`named query ${query.name} narrows {{${name}}} by ${column} before deduplicating, but ${column} is not in its dedupe key`);
+      const value = values[parameter] ?? null;
+      where = { sql: `${where.sql} AND (CAST(? AS VARCHAR) IS NULL OR ${id(column)} = ?)`, parameters: [...where.parameters, value, value] };
+    }
   }
   const body = deduped(dialect, target.curatedDatabase, contract, columns, where, filter);
   return { sql: `(${body.sql})`, parameters: body.parameters };

@@ -7,20 +7,24 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { HttpError, httpErrorResponses, jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
 import { partnerOf, signedRequests, type PartnerContext } from '@pulse-lake/shared/auth/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
+import { auditRequests, noteAudit } from '@pulse-lake/shared/query/audit';
 import { downloadResult } from '@pulse-lake/shared/query/downloads';
 import type { ExecutionOptions } from '@pulse-lake/shared/query/executions';
 import { executionOptionsFromEnv, findExecution, resultsPage } from '@pulse-lake/shared/query/executions';
 
 export function createHandler(deps: LakeDeps, options: ExecutionOptions = executionOptionsFromEnv(process.env)) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, PartnerContext>()
+    .use(auditRequests(deps))
     .use(httpErrorResponses())
     .use(signedRequests(deps))
     .handler(async (event, context) => {
       const record = await findExecution(deps, partnerOf(context).partnerId, event.pathParameters?.['id'] ?? '');
+      noteAudit(context, { query: record.query, version: record.version, executionId: record.executionId, parameters: record.parameters });
       const query = event.queryStringParameters ?? {};
       const format = query['format'] ?? 'json';
       if (format === 'csv' || format === 'xlsx') {
         const file = await downloadResult(deps, record, format, options);
+        noteAudit(context, { rows: file.rows });
         return {
           statusCode: 200,
           headers: { 'content-type': file.contentType, 'content-disposition': `attachment; filename="${file.fileName}"` },
@@ -32,6 +36,7 @@ export function createHandler(deps: LakeDeps, options: ExecutionOptions = execut
       const pageSize = query['pageSize'];
       if (pageSize !== undefined && !/^\d{1,4}$/.test(pageSize)) throw new HttpError(400, 'invalid_page_size', 'pageSize must be a whole number from 1 to 1000');
       const page = await resultsPage(deps, record, { ...(pageSize !== undefined ? { pageSize: Number(pageSize) } : {}), ...(query['pageToken'] !== undefined ? { pageToken: query['pageToken'] } : {}) }, options);
+      noteAudit(context, { rows: page.rows.length });
       return jsonResponse(200, page);
     });
 }

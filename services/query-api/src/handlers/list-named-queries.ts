@@ -7,10 +7,12 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { httpErrorResponses, jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
 import { signedRequests, type PartnerContext } from '@pulse-lake/shared/auth/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
+import { auditRequests } from '@pulse-lake/shared/query/audit';
 import { NAMED_QUERIES } from '@pulse-lake/shared/query/named-queries';
 
 export function createHandler(deps: LakeDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, PartnerContext>()
+    .use(auditRequests(deps))
     .use(httpErrorResponses())
     .use(signedRequests(deps))
     .handler(async () =>

@@ -7,11 +7,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { httpErrorResponses, jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
 import { partnerOf, signedRequests, type PartnerContext } from '@pulse-lake/shared/auth/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
+import { auditRequests, noteAudit } from '@pulse-lake/shared/query/audit';
 import type { ExecutionOptions } from '@pulse-lake/shared/query/executions';
 import { executionOptionsFromEnv, parseExecutionRequest, startExecution } from '@pulse-lake/shared/query/executions';
 
 export function createHandler(deps: LakeDeps, options: ExecutionOptions = executionOptionsFromEnv(process.env)) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, PartnerContext>()
+    .use(auditRequests(deps))
     .use(httpErrorResponses())
     .use(signedRequests(deps))
     .handler(async (event, context) => {
@@ -19,6 +21,7 @@ export function createHandler(deps: LakeDeps, options: ExecutionOptions = execut
       const body = event.body !== null && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
       const request = parseExecutionRequest(body);
       const record = await startExecution(deps, partnerId, { query: event.pathParameters?.['name'] ?? '', ...request }, options);
+      noteAudit(context, { query: record.query, version: record.version, executionId: record.executionId, parameters: record.parameters });
       return jsonResponse(202, {
         executionId: record.executionId,
         query: record.query,

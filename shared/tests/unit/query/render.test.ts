@@ -16,7 +16,7 @@ describe('renderWithContracts', () => {
     // Act
     const rendered = renderWithContracts(dailyVitals, { ...params, site: 'SG' }, { partnerId }, target, fixtureContracts);
     // Assess
-    expect(rendered.parameters).toEqual(['2024-03-01', '2024-03-07', partnerId, '2024-03-01', '2024-03-07', null, null, 'SG', 'SG']);
+    expect(rendered.parameters).toEqual(['2024-03-01', '2024-03-07', null, null, partnerId, '2024-03-01', '2024-03-07', null, null, 'SG', 'SG']);
     expect(rendered.sql.split('?').length - 1).toBe(rendered.parameters.length);
     expect(rendered.sql).not.toContain('clinic-sg');
     expect(rendered.sql).not.toContain('2024-03');
@@ -35,7 +35,19 @@ describe('renderWithContracts', () => {
     expect(sql).toContain('"patient_token" IN (SELECT "patient_token" FROM (SELECT');
     expect(sql).toContain('WHERE "_pl_rn" = 1 AND "partner_id" = ?');
     // Partitions are pruned below the dedupe window, where Athena can use them.
-    expect(sql).toContain('FROM "pulse_lake_dev_curated"."vitals" WHERE "dt" BETWEEN ? AND ?');
+    expect(sql).toContain('FROM "pulse_lake_dev_curated"."vitals" WHERE "dt" BETWEEN ? AND ? AND (CAST(? AS VARCHAR) IS NULL OR "patient_token" = ?)');
+  });
+
+  it('narrows the dedupe window to one patient when the query asks for one, and only by a dedupe-key column', () => {
+    const token = 'a'.repeat(64);
+    const one = renderWithContracts(dailyVitals, { ...params, patient_token: token }, { partnerId: 'p' }, target, fixtureContracts);
+    expect(one.parameters.slice(0, 4)).toEqual(['2024-03-01', '2024-03-07', token, token]);
+    const bySite = defineNamedQuery({
+      ...dailyVitals,
+      name: 'by_site',
+      prune: { vitals: { from: 'from', to: 'to', keys: { site: 'site' } } },
+    });
+    expect(() => renderWithContracts(bySite, params, { partnerId: 'p' }, target, fixtureContracts)).toThrow(new QueryScopeError('named query by_site narrows {{vitals}} by site before deduplicating, but site is not in its dedupe key'));
   });
 
   it('projects exactly the contract columns plus site and dt, without the helper row number (no EXCLUDE, which Trino lacks)', () => {
