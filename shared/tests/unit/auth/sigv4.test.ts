@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SignedRequest, SignatureCheck } from '../../../src/auth/sigv4';
@@ -55,6 +56,25 @@ describe('SigV4 verification', () => {
     await expect(verify(await sdkSigned({ method: 'GET', path: '/dev/v1/executions/3f2a/results', query: { pageSize: '100', pageToken: 'a b/c+d=' } }))).resolves.toEqual({ accessKeyId: KEY.accessKeyId });
     await expect(verify(await sdkSigned({ method: 'POST', path: '/v1/queries/daily_vitals/executions', body: '{"parameters":{"from":"2024-03-01"}}' }))).resolves.toEqual({ accessKeyId: KEY.accessKeyId });
     await expect(verify(await sdkSigned({ method: 'GET', path: '/v1/queries/a%20b' }))).resolves.toEqual({ accessKeyId: KEY.accessKeyId });
+  });
+
+  it("accepts requests signed by botocore's SigV4Auth (boto3, the AWS CLI), recorded in fixtures/botocore-signed.json", async () => {
+    const fixture = JSON.parse(readFileSync(new URL('./fixtures/botocore-signed.json', import.meta.url), 'utf8')) as {
+      accessKeyId: string;
+      secretAccessKey: string;
+      requests: { method: string; url: string; headers: Record<string, string>; body: string }[];
+    };
+    for (const recorded of fixture.requests) {
+      const url = new URL(recorded.url);
+      const query: Record<string, string[]> = {};
+      for (const [name, value] of url.searchParams) (query[name] ??= []).push(value);
+      const amzDate = recorded.headers['X-Amz-Date'] ?? '';
+      const signedAt = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+      const request: SignedRequest = { method: recorded.method, path: url.pathname, query, headers: { ...recorded.headers, Host: url.host }, body: Buffer.from(recorded.body) };
+      const options = { region: REGION, service: 'execute-api', now: signedAt, secretOf: async (id: string) => (id === fixture.accessKeyId ? fixture.secretAccessKey : undefined) };
+      await expect(verifySignature(request, options)).resolves.toEqual({ accessKeyId: fixture.accessKeyId });
+      await expect(verifySignature({ ...request, body: Buffer.from(`${recorded.body} `) }, options)).rejects.toMatchObject({ code: 'signature_mismatch' });
+    }
   });
 
   it('accepts a clock up to 5 minutes off either way and refuses one further off', async () => {
