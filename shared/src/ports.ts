@@ -49,6 +49,12 @@ export interface ObjectStore {
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   copy(from: { bucket: string; key: string }, to: { bucket: string; key: string }, options?: PutOptions): Promise<{ etag: string }>;
   delete(bucket: string, key: string): Promise<void>;
+  /**
+   * A short-lived URL that downloads the object without credentials (S3
+   * presigned GET), saved under `fileName`. Absent where objects have no URL
+   * (the local folders): callers then send the bytes themselves.
+   */
+  presignGet?(bucket: string, key: string, options: { expiresSeconds: number; fileName: string }): Promise<string>;
 }
 
 export interface QueueMessage {

@@ -1,6 +1,7 @@
 /**
  * GET /v1/executions/{id}/results: the result in JSON pages
- * (`?pageSize=&pageToken=`), or the whole of it as a file (`?format=csv|xlsx`).
+ * (`?pageSize=&pageToken=`), or the whole of it as a file (`?format=csv|xlsx`):
+ * on AWS a presigned URL to it, locally the file itself.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -8,7 +9,7 @@ import { HttpError, httpErrorResponses, jsonResponse } from '@pulse-lake/shared/
 import { partnerOf, signedRequests, type PartnerContext } from '@pulse-lake/shared/auth/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 import { auditRequests, noteAudit } from '@pulse-lake/shared/query/audit';
-import { downloadResult } from '@pulse-lake/shared/query/downloads';
+import { deliverDownload } from '@pulse-lake/shared/query/downloads';
 import type { ExecutionOptions } from '@pulse-lake/shared/query/executions';
 import { executionOptionsFromEnv, findExecution, resultsPage } from '@pulse-lake/shared/query/executions';
 
@@ -23,7 +24,12 @@ export function createHandler(deps: LakeDeps, options: ExecutionOptions = execut
       const query = event.queryStringParameters ?? {};
       const format = query['format'] ?? 'json';
       if (format === 'csv' || format === 'xlsx') {
-        const file = await downloadResult(deps, record, format, options);
+        const delivered = await deliverDownload(deps, record, format, options);
+        if (delivered.kind === 'url') {
+          noteAudit(context, { rows: delivered.rows });
+          return jsonResponse(200, { downloadUrl: delivered.url, expiresAt: delivered.expiresAt, fileName: delivered.fileName, contentType: delivered.contentType, rows: delivered.rows });
+        }
+        const { file } = delivered;
         noteAudit(context, { rows: file.rows });
         return {
           statusCode: 200,

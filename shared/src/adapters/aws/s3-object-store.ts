@@ -13,6 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ByteRange, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from '../../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../../ports';
 import { errorName, httpStatus } from './retry';
@@ -154,6 +155,11 @@ export function buildS3ObjectStore(client: S3Client): ObjectStore {
 
     async delete(bucket: string, key: string) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async presignGet(bucket, key, options) {
+      // The file name is ours (query name and execution id), so it needs no escaping beyond the quotes.
+      const command = new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: `attachment; filename="${options.fileName.replace(/"/g, '')}"` });
+      return getSignedUrl(client, command, { expiresIn: options.expiresSeconds });
     },
   };
 }

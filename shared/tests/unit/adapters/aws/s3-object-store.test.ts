@@ -31,6 +31,17 @@ async function text(stream: Readable): Promise<string> {
 describe('S3 object store', () => {
   beforeEach(() => s3.reset());
 
+  it('presigns a GET that expires and names the downloaded file, signed with the function\'s credentials', async () => {
+    const store = buildS3ObjectStore(new S3Client({ region: 'ap-southeast-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } }));
+    const url = new URL(await (store.presignGet?.('pulse-lake-prod-query-results', 'downloads/abc.csv', { expiresSeconds: 900, fileName: 'daily_vitals-abc.csv' }) ?? ''));
+    expect(url.hostname).toBe('pulse-lake-prod-query-results.s3.ap-southeast-1.amazonaws.com');
+    expect(url.pathname).toBe('/downloads/abc.csv');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDEXAMPLE\/\d{8}\/ap-southeast-1\/s3\/aws4_request$/);
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="daily_vitals-abc.csv"');
+  });
+
   it('asks S3 for an inclusive byte range', async () => {
     // Prepare
     // In Node the SDK's body is the HTTP response stream, a Readable.
