@@ -22,6 +22,7 @@ import { verifySignature, type SignedRequest } from '@pulse-lake/shared/auth/sig
 import { partitionInput, tableInput } from '@pulse-lake/shared/catalog/table-definition';
 import { DATASETS, getContract } from '@pulse-lake/shared/datasets/registry';
 import { datasetPrefix } from '@pulse-lake/shared/lake/keys';
+import { signedFetch, type SignedFetch } from '@pulse-lake/local/client/signed-fetch';
 import { startLake } from '@pulse-lake/local/runtime/runtime';
 
 const SCRATCH = fileURLToPath(new URL('../scratch/query-api', import.meta.url));
@@ -79,29 +80,11 @@ async function growLake(home: string, rows: number): Promise<void> {
 }
 
 interface Client {
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  call: SignedFetch;
 }
 
 function signedClient(baseUrl: string, key: PartnerKey): Client {
-  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region: REGION, service: 'execute-api', sha256: Sha256 });
-  return {
-    async call(method, pathAndQuery, body) {
-      const url = new URL(pathAndQuery, baseUrl);
-      const text = body === undefined ? undefined : JSON.stringify(body);
-      const signed = await signer.sign({
-        method,
-        protocol: 'http:',
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: { host: url.host, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(text !== undefined ? { body: text } : {}),
-      });
-      const response = await fetch(url, { method, headers: signed.headers, ...(text !== undefined ? { body: text } : {}) });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-    },
-  };
+  return { call: signedFetch(baseUrl, key, REGION) };
 }
 
 /** Start, poll every 10 ms, read the first page: what a partner waits for. */

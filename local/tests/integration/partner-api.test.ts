@@ -4,12 +4,11 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import ExcelJS from 'exceljs';
 import { newPartnerKey, type PartnerKey } from '@pulse-lake/shared/auth/partners';
+import { signedFetch, type SignedResponse } from '../../src/client/signed-fetch';
 import type { RunningLake } from '../../src/runtime/runtime';
 import { REPO_ROOT, startLake } from '../../src/runtime/runtime';
 import { readLakeWiring } from '../../src/runtime/service-files';
@@ -17,13 +16,6 @@ import { cleanup, lake, tempDir, writeCsv } from './cli-helpers';
 
 const run = promisify(execFile);
 const REGION = 'ap-southeast-1';
-
-interface Response {
-  status: number;
-  body: Record<string, unknown>;
-  raw: Buffer;
-  headers: Headers;
-}
 
 describe('the partner query API, signed, on lake up', () => {
   let home: string;
@@ -33,27 +25,8 @@ describe('the partner query API, signed, on lake up', () => {
   let us: PartnerKey;
 
   /** A request signed as `key` by the AWS SDK v3 signer, sent with fetch. */
-  async function sdk(key: PartnerKey, method: string, pathAndQuery: string, body?: unknown, signingDate = new Date()): Promise<Response> {
-    const url = new URL(pathAndQuery, running.http?.url);
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region: REGION, service: 'execute-api', sha256: Sha256 });
-    const signed = await signer.sign(
-      {
-        method,
-        protocol: 'http:',
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: { host: url.host, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(text !== undefined ? { body: text } : {}),
-      },
-      { signingDate },
-    );
-    const response = await fetch(url, { method, headers: signed.headers, ...(text !== undefined ? { body: text } : {}) });
-    const raw = Buffer.from(await response.arrayBuffer());
-    const isJson = response.headers.get('content-type')?.includes('json') === true;
-    return { status: response.status, body: isJson ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {}, raw, headers: response.headers };
+  async function sdk(key: PartnerKey, method: string, pathAndQuery: string, body?: unknown, signingDate?: Date): Promise<SignedResponse> {
+    return signedFetch(running.http?.url ?? '', key, REGION)(method, pathAndQuery, body, signingDate);
   }
 
   /** The same, signed by curl's --aws-sigv4 (as the demo prints it). */
@@ -202,7 +175,7 @@ describe('the partner query API, signed, on lake up', () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
     ajv.addSchema({ ...document, $id: 'api' });
-    const check = (path: string, method: string, response: Response) => {
+    const check = (path: string, method: string, response: SignedResponse) => {
       const schema = document.paths[path]?.[method]?.responses[String(response.status)]?.content?.['application/json']?.schema;
       expect(schema).toBeDefined();
       const validate = ajv.compile({ $ref: `api#/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${response.status}/content/application~1json/schema` });

@@ -1,3 +1,4 @@
+import { FROM_DATE, TO_DATE, PATIENT_TOKEN } from './common-parameters';
 import { defineNamedQuery } from './named-query';
 
 /**
@@ -14,11 +15,11 @@ export const abnormalHeartRateEpisodes = defineNamedQuery({
     'Which patients had their heart rate above a threshold for at least N minutes in a row, when, for how long and how high? ' +
     'An episode is a run of consecutive readings all above the threshold; its length runs from its first reading to its last.',
   parameters: [
-    { name: 'from', type: 'date', required: true, description: 'first day (UTC) to include, YYYY-MM-DD' },
-    { name: 'to', type: 'date', required: true, description: 'last day (UTC) to include, YYYY-MM-DD' },
+    FROM_DATE,
+    TO_DATE,
     { name: 'threshold_bpm', type: 'integer', min: 60, max: 250, default: '120', description: 'a reading is high when its heart rate is above this (bpm); default 120' },
     { name: 'min_minutes', type: 'integer', min: 1, max: 1440, default: '10', description: 'shortest episode reported, in minutes; default 10' },
-    { name: 'patient_token', type: 'string', description: 'only this patient (their patient token)', pattern: '[0-9a-f]{64}', patternHint: 'a patient token (64 lowercase hex characters)' },
+    PATIENT_TOKEN,
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 92 }],
   prune: { vitals: { from: 'from', to: 'to', keys: { patient_token: 'patient_token' } } },

@@ -1,3 +1,4 @@
+import { FROM_DATE, TO_DATE, PATIENT_TOKEN } from './common-parameters';
 import { defineNamedQuery } from './named-query';
 
 /** Per patient per day: min / average / max heart rate and SpO2 (version 1). */
@@ -7,15 +8,9 @@ export const dailyVitals = defineNamedQuery({
   title: 'Daily vitals per patient',
   problem: 'Per patient per day (UTC), the minimum, average and maximum heart rate and SpO2, with the number of readings.',
   parameters: [
-    { name: 'from', type: 'date', required: true, description: 'first day (UTC) to include, YYYY-MM-DD' },
-    { name: 'to', type: 'date', required: true, description: 'last day (UTC) to include, YYYY-MM-DD' },
-    {
-      name: 'patient_token',
-      type: 'string',
-      description: 'only this patient (their patient token)',
-      pattern: '[0-9a-f]{64}',
-      patternHint: 'a patient token (64 lowercase hex characters)',
-    },
+    FROM_DATE,
+    TO_DATE,
+    PATIENT_TOKEN,
     { name: 'site', type: 'string', description: 'only this site', allowed: ['SG', 'US'] },
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 366 }],

@@ -1,3 +1,4 @@
+import { FROM_DATE, TO_DATE } from './common-parameters';
 import { defineNamedQuery } from './named-query';
 
 /**
@@ -15,8 +16,8 @@ export const dosageAdherence = defineNamedQuery({
     'Per patient and medication, on what share of the days was it given, how much in total, and how many doses went above the prescribed maximum? ' +
     'Adherence is the share of the days asked for with at least one administration.',
   parameters: [
-    { name: 'from', type: 'date', required: true, description: 'first day (UTC) to include, YYYY-MM-DD' },
-    { name: 'to', type: 'date', required: true, description: 'last day (UTC) to include, YYYY-MM-DD' },
+    FROM_DATE,
+    TO_DATE,
     { name: 'medication', type: 'string', description: 'only this medication (as written in the source, case-insensitive)', pattern: '[A-Za-z0-9 ._/()+-]{1,80}', patternHint: 'a medication name (letters, digits, spaces and . _ / ( ) + -)' },
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 366 }],

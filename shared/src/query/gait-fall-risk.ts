@@ -1,3 +1,4 @@
+import { FROM_DATE, TO_DATE, PATIENT_TOKEN } from './common-parameters';
 import { defineNamedQuery } from './named-query';
 
 /**
@@ -11,9 +12,9 @@ export const gaitFallRisk = defineNamedQuery({
   title: 'Gait variability trend and falls per week',
   problem: 'Per patient per week, how variable was the gait angle, did the variability grow since the week before, and how many falls were detected?',
   parameters: [
-    { name: 'from', type: 'date', required: true, description: 'first day (UTC) to include, YYYY-MM-DD' },
-    { name: 'to', type: 'date', required: true, description: 'last day (UTC) to include, YYYY-MM-DD' },
-    { name: 'patient_token', type: 'string', description: 'only this patient (their patient token)', pattern: '[0-9a-f]{64}', patternHint: 'a patient token (64 lowercase hex characters)' },
+    FROM_DATE,
+    TO_DATE,
+    PATIENT_TOKEN,
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 366 }],
   prune: { gait: { from: 'from', to: 'to', keys: { patient_token: 'patient_token' } } },

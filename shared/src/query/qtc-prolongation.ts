@@ -1,3 +1,4 @@
+import { FROM_DATE, TO_DATE } from './common-parameters';
 import { defineNamedQuery } from './named-query';
 
 /**
@@ -12,8 +13,8 @@ export const qtcProlongation = defineNamedQuery({
   title: 'QTc prolongation and the same day\'s doses',
   problem: 'On which days did a patient have a QTc over 500 ms (or another threshold), and what medication, how much, did they receive that day?',
   parameters: [
-    { name: 'from', type: 'date', required: true, description: 'first day (UTC) to include, YYYY-MM-DD' },
-    { name: 'to', type: 'date', required: true, description: 'last day (UTC) to include, YYYY-MM-DD' },
+    FROM_DATE,
+    TO_DATE,
     { name: 'threshold_ms', type: 'integer', min: 350, max: 700, default: '500', description: 'a QTc above this (ms) is prolonged; default 500' },
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 366 }],
