@@ -84,6 +84,9 @@ describe('the partner query API, signed, on lake up', () => {
       ['POST', '/v1/queries/daily_vitals/executions'],
       ['GET', `/v1/executions/${id}`],
       ['GET', `/v1/executions/${id}/results`],
+      ['GET', '/v1/openapi.json'],
+      ['POST', '/v1/ingest/vitals'],
+      ['GET', `/v1/ingest/batches/${'0'.repeat(64)}`],
     ];
     const unsigned = await Promise.all(routes.map(async ([method, path]) => fetch(`${running.http?.url}${path}`, { method })));
     expect(health.status).toBe(200);
@@ -226,6 +229,38 @@ describe('the partner query API, signed, on lake up', () => {
     expect(stale.status).toBe(403);
     expect(stale.body.code).toBe('clock_skew');
     expect(JSON.parse(notJson.stdout)).toMatchObject({ code: 'invalid_body' });
+  });
+
+  it('takes a batch pushed with curl --aws-sigv4 by a gateway, lands it once however often it is retried, and reports what became of it', async () => {
+    // Prepare: a device gateway allowed to push vitals
+    const gateway = newPartnerKey('gateway-sg', new Date(), ['vitals']);
+    await running.lake.partners.add(gateway);
+    const batch = [
+      { patient_id: 'SG-MRN-74001', device_serial: 'PLW-1', recorded_at: '2026-03-04T09:00:00+08:00', site: 'SG', heart_rate_bpm: 72 },
+      { patient_id: 'SG-MRN-74002', device_serial: 'PLW-2', recorded_at: '2026-03-04T09:05:00+08:00', site: 'SG', heart_rate_bpm: 900 },
+    ];
+    const push = async () => {
+      const { stdout } = await run('curl', ['-s', '-X', 'POST', '--aws-sigv4', `aws:amz:${REGION}:execute-api`, '--user', `${gateway.accessKeyId}:${gateway.secretAccessKey}`, '-H', 'content-type: application/json', '-H', 'Idempotency-Key: 7d9f3c1e-batch-0001', '-d', JSON.stringify(batch), '-w', '\n%{http_code}', `${running.http?.url}/v1/ingest/vitals`]);
+      const cut = stdout.lastIndexOf('\n');
+      return { status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) as Record<string, unknown> };
+    };
+    // Act
+    const first = await push();
+    const retry = await push();
+    const batchId = String(first.body.batchId);
+    let outcome = await signedFetch(running.http?.url ?? '', gateway, REGION)('GET', `/v1/ingest/batches/${batchId}`);
+    for (let i = 0; i < 200 && outcome.body.status === 'received'; i++) {
+      await new Promise((wake) => setTimeout(wake, 50));
+      outcome = await signedFetch(running.http?.url ?? '', gateway, REGION)('GET', `/v1/ingest/batches/${batchId}`);
+    }
+    const someoneElse = await sdk(sg, 'GET', `/v1/ingest/batches/${batchId}`);
+    // Assess
+    expect([first.status, first.body.replayed, retry.status, retry.body.replayed, retry.body.batchId]).toEqual([202, false, 202, true, batchId]);
+    expect(outcome.status).toBe(200);
+    expect(outcome.body).toMatchObject({ batchId, dataset: 'vitals', records: 2, status: 'processed', rowsWritten: 1, rowsRejected: 1 });
+    expect(outcome.body.rejects).toEqual([{ record: 2, column: 'heart_rate_bpm', rule: expect.any(String), reason: expect.stringContaining('heart_rate_bpm') }]);
+    expect(JSON.stringify(outcome.body)).not.toContain('SG-MRN');
+    expect([someoneElse.status, someoneElse.body.code]).toEqual([404, 'unknown_batch']);
   });
 
   it('audits every request into a table analysts can query: partner, query, validated parameters, rows returned, outcome', async () => {

@@ -1,5 +1,5 @@
 /**
- * The audit trail of the partner API as a table: one JSON object per request
+ * The audit trail of the partner APIs as a table: one JSON object per request
  * under `s3://<curated bucket>/_audit/api_requests/dt=<YYYY-MM-DD>/`, read
  * through a catalog table whose `dt` partitions are projected (Athena needs no
  * partition registration; the local engine reads the folder). Internal only:
@@ -24,9 +24,10 @@ export const AUDIT_COLUMNS: readonly CatalogColumn[] = [
   { Name: 'outcome', Type: 'string', Comment: 'ok, or the error code answered (signature_mismatch, invalid_parameters, ...)' },
   { Name: 'query', Type: 'string', Comment: 'Named query, when the request ran or read one' },
   { Name: 'query_version', Type: 'int', Comment: 'Its version' },
-  { Name: 'execution_id', Type: 'string', Comment: 'Execution started or read' },
+  { Name: 'execution_id', Type: 'string', Comment: 'Query execution, or pushed batch, started or read' },
+  { Name: 'dataset', Type: 'string', Comment: 'Dataset a batch was pushed to' },
   { Name: 'parameters', Type: 'string', Comment: 'The validated parameters as JSON (never the raw request)' },
-  { Name: 'rows_returned', Type: 'int', Comment: 'Result rows sent in the response' },
+  { Name: 'rows_returned', Type: 'int', Comment: 'Result rows sent in the response, or records received in a push' },
   { Name: 'duration_ms', Type: 'int', Comment: 'Time spent answering' },
 ];
 
@@ -39,7 +40,7 @@ export function auditTableInput(names: LakeNames): TableInput {
   const location = s3Uri(names.buckets.curated, AUDIT_PREFIX);
   return {
     Name: AUDIT_TABLE,
-    Description: 'Every request to the partner query API: who, what, with which parameters, how many rows, and the outcome.',
+    Description: 'Every request to the partner APIs (query and push): who, what, with which parameters, how many rows, and the outcome.',
     TableType: 'EXTERNAL_TABLE',
     Parameters: {
       classification: 'json',

@@ -4,6 +4,8 @@
  * The raw bucket's ObjectCreated event then plans it like any landed file.
  */
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import type { DatasetContract } from '../datasets/contract';
 import { findContract } from '../datasets/registry';
 import { rawKey } from './keys';
 import type { LakeDeps } from '../ports';
@@ -11,6 +13,8 @@ import { PreconditionFailedError } from '../ports';
 
 /** API Gateway's payload limit; a batch above it is refused before parsing. */
 export const MAX_API_BATCH_BYTES = 10 * 1024 * 1024;
+/** A gzip body may unpack to this much at most: real batches compress 5-10x; bombs much more. */
+export const MAX_UNPACKED_BATCH_BYTES = 64 * 1024 * 1024;
 
 /** How many problems a 400 lists: enough to fix a client, not a dump of the body. */
 const MAX_PROBLEMS = 5;
@@ -24,6 +28,8 @@ export interface ApiBatchRequest {
   contentType: string | undefined;
   /** The body as bytes (API Gateway's base64 body decoded) or text. */
   body: Uint8Array | string;
+  /** The Content-Encoding header: `gzip` bodies are unpacked, within a bound. */
+  contentEncoding?: string | undefined;
 }
 
 export interface ApiBatchLanded {
@@ -43,12 +49,14 @@ export interface ApiBatchLanded {
 export class ApiBatchRejectedError extends Error {
   override name = 'ApiBatchRejectedError';
   readonly expose = true as const;
+  readonly code: string;
   constructor(
     readonly statusCode: 400 | 404 | 413 | 415,
     message: string,
     readonly details?: { problems: string[] },
   ) {
     super(message);
+    this.code = { 400: 'malformed_batch', 404: 'unknown_dataset', 413: 'batch_too_large', 415: 'unsupported_media_type' }[statusCode];
   }
 }
 
@@ -95,42 +103,71 @@ function parseRecords(text: string, format: 'json' | 'ndjson'): Record<string, u
   return records;
 }
 
-/**
- * Validates a pushed batch and lands it as one raw JSONL object.
- * Throws ApiBatchRejectedError: 404 unknown dataset, 415 unsupported content type,
- * 413 body over 10 MB, 400 malformed body (with the first problems).
- */
-export async function landApiBatch(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, request: ApiBatchRequest): Promise<ApiBatchLanded> {
-  const contract = findContract(request.dataset);
-  if (contract === undefined) {
-    throw new ApiBatchRejectedError(404, `unknown dataset ${JSON.stringify(request.dataset.slice(0, 64))}; see the dataset contracts for the names accepted`);
+/** The body as sent, unpacked when it is gzip. */
+function unpack(body: Buffer, contentEncoding: string | undefined): Buffer {
+  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return body;
+  if (encoding !== 'gzip') throw new ApiBatchRejectedError(415, `Content-Encoding ${encoding.slice(0, 32)} is not accepted; send the body as is, or gzip`);
+  try {
+    return gunzipSync(body, { maxOutputLength: MAX_UNPACKED_BATCH_BYTES });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new ApiBatchRejectedError(413, `the batch unpacks to more than ${MAX_UNPACKED_BATCH_BYTES / 2 ** 20} MiB; split it`);
+    throw new ApiBatchRejectedError(400, 'the body is not valid gzip although Content-Encoding says gzip');
   }
+}
+
+/** The contract of a dataset named in a push; 404 when there is none. */
+export function knownDataset(name: string): DatasetContract {
+  const contract = findContract(name);
+  if (contract === undefined) throw new ApiBatchRejectedError(404, `unknown dataset ${JSON.stringify(name.slice(0, 64))}; see the dataset contracts for the names accepted`);
+  return contract;
+}
+
+/** A validated batch, canonical and named, not landed yet. */
+export interface PreparedApiBatch {
+  batchId: string;
+  dataset: string;
+  records: number;
+  jsonl: Buffer;
+}
+
+/**
+ * Validates a pushed batch and names it by the SHA-256 of its canonical JSONL.
+ * Throws ApiBatchRejectedError: 404 unknown dataset, 415 unsupported content type
+ * or encoding, 413 body over 10 MB (or unpacking past its bound), 400 malformed
+ * body (with the first problems).
+ */
+export function prepareApiBatch(request: ApiBatchRequest): PreparedApiBatch {
+  const contract = knownDataset(request.dataset);
   const mediaType = (request.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const format = JSON_TYPES.has(mediaType) ? 'json' : NDJSON_TYPES.has(mediaType) ? 'ndjson' : undefined;
   if (format === undefined) {
     throw new ApiBatchRejectedError(415, `Content-Type ${mediaType === '' ? '(none)' : mediaType} is not accepted; send application/json (an array of objects) or application/x-ndjson`);
   }
-  const bytes = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : Buffer.from(request.body);
-  if (bytes.length > MAX_API_BATCH_BYTES) {
-    throw new ApiBatchRejectedError(413, `the batch is ${bytes.length} bytes; the limit is ${MAX_API_BATCH_BYTES} bytes (10 MB): split it`);
+  const sent = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : Buffer.from(request.body);
+  if (sent.length > MAX_API_BATCH_BYTES) {
+    throw new ApiBatchRejectedError(413, `the batch is ${sent.length} bytes; the limit is ${MAX_API_BATCH_BYTES} bytes (10 MB): split it`);
   }
-  const records = parseRecords(bytes.toString('utf8'), format);
-
+  const records = parseRecords(unpack(sent, request.contentEncoding).toString('utf8'), format);
   // One canonical line per record, so the same records sent as JSON or NDJSON land as the same object.
   const jsonl = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8');
-  const batchId = createHash('sha256').update(jsonl).digest('hex');
-  const raw = { bucket: deps.names.buckets.raw, key: rawKey(contract.name, 'api', batchId, 'jsonl') };
+  return { batchId: createHash('sha256').update(jsonl).digest('hex'), dataset: contract.name, records: records.length, jsonl };
+}
+
+/** Lands a prepared batch as one immutable raw JSONL object; an identical batch landed before is the same batch. */
+export async function landPreparedBatch(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, batch: PreparedApiBatch): Promise<ApiBatchLanded> {
+  const raw = { bucket: deps.names.buckets.raw, key: rawKey(batch.dataset, 'api', batch.batchId, 'jsonl') };
   let duplicate = false;
   try {
-    await deps.store.put(raw.bucket, raw.key, jsonl, {
+    await deps.store.put(raw.bucket, raw.key, batch.jsonl, {
       contentType: 'application/x-ndjson',
       ifNoneMatch: '*',
       metadata: {
         'original-bucket': 'ingest-api',
-        'original-key': `v1/ingest/${contract.name}`,
+        'original-key': `v1/ingest/${batch.dataset}`,
         'landed-at': deps.clock.now().toISOString(),
-        dataset: contract.name,
-        'content-sha256': batchId,
+        dataset: batch.dataset,
+        'content-sha256': batch.batchId,
       },
     });
   } catch (error) {
@@ -138,5 +175,5 @@ export async function landApiBatch(deps: Pick<LakeDeps, 'store' | 'clock' | 'nam
     if (!(error instanceof PreconditionFailedError)) throw error;
     duplicate = true;
   }
-  return { batchId, dataset: contract.name, records: records.length, raw, duplicate };
+  return { batchId: batch.batchId, dataset: batch.dataset, records: batch.records, raw, duplicate };
 }

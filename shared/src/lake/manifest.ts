@@ -18,6 +18,7 @@ import { NoSuchKeyError, PreconditionFailedError } from '../ports';
 import type { SourceFormat, WrittenPartition } from './messages';
 import type { LakeNames } from './names';
 import { chunkManifestKey, chunkManifestPrefix, completionMarkerKey, duplicateDropKey, duplicateDropPrefix, fileManifestKey } from './keys';
+import { readObjectText } from './objects';
 
 export interface ObjectRef {
   bucket: string;
@@ -124,16 +125,10 @@ const ZERO_COUNTS: RowCounts = { rowsIn: 0, rowsWritten: 0, rowsRejected: 0, row
 const MAX_REWRITE_ATTEMPTS = 8;
 const JSON_TYPE = 'application/json';
 
-async function readText(store: ObjectStore, bucket: string, key: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await store.get(bucket, key)) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 async function readJson<T>(store: ObjectStore, bucket: string, key: string, check: (value: unknown) => value is T): Promise<T | undefined> {
   let text: string;
   try {
-    text = await readText(store, bucket, key);
+    text = await readObjectText(store, bucket, key);
   } catch (error) {
     if (error instanceof NoSuchKeyError) return undefined;
     throw error;

@@ -9,9 +9,8 @@
  * the small-cell threshold, and every page says which cells were.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { LakeDeps, QueryParameter, QueryResultPage } from '../ports';
-import { NoSuchKeyError } from '../ports';
+import { readJsonIfPresent } from '../lake/objects';
 import type { NamedQuery, ResultColumn } from './named-query';
 import { getNamedQuery } from './named-queries';
 import { renderNamedQuery } from './render';
@@ -97,18 +96,7 @@ const recordKey = (executionId: string) => `executions/${executionId}.json`;
 /** The latest execution of one (partner, query, version, parameters): what reuse looks up. */
 const reuseKey = (fingerprint: string) => `executions/by-request/${fingerprint}.json`;
 
-async function readJson<T>(deps: Pick<LakeDeps, 'store'>, bucket: string, key: string): Promise<T | undefined> {
-  let body: Readable;
-  try {
-    body = await deps.store.get(bucket, key);
-  } catch (error) {
-    if (error instanceof NoSuchKeyError) return undefined;
-    throw error;
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-}
+const readJson = <T>(deps: Pick<LakeDeps, 'store'>, bucket: string, key: string) => readJsonIfPresent<T>(deps.store, bucket, key);
 
 /** The request body's parameters as text, as the validator takes them; anything but scalars is refused. */
 function parameterTexts(raw: unknown): Record<string, string> {

@@ -1,8 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { buildLocalLake, type LocalLake } from '@pulse-lake/shared/adapters/local/index';
+import { newPartnerKey, type PartnerKey } from '@pulse-lake/shared/auth/partners';
 import { createHandler } from '../../src/handlers/push-batch';
 
 const fixture = (name: string): APIGatewayProxyEvent =>
@@ -11,19 +15,31 @@ const context = { functionName: 'push-batch', awsRequestId: 'test', getRemaining
 
 async function rawKeys(lake: LocalLake): Promise<string[]> {
   const keys: string[] = [];
-  for await (const item of lake.store.list(lake.names.buckets.raw, '')) keys.push(item.key);
+  for await (const item of lake.store.list(lake.names.buckets.raw, '')) if (!item.key.startsWith('_state/')) keys.push(item.key);
   return keys;
+}
+
+/** The event as API Gateway passes it on once a gateway has signed the request with `key` (SigV4, execute-api). */
+async function signed(event: APIGatewayProxyEvent, key: PartnerKey): Promise<APIGatewayProxyEvent> {
+  const headers: Record<string, string> = { host: 'abc123.execute-api.ap-southeast-1.amazonaws.com', ...Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)])) };
+  const body = event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
+  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region: 'ap-southeast-1', service: 'execute-api', sha256: Sha256 });
+  const request = await signer.sign({ method: event.httpMethod, protocol: 'https:', hostname: headers.host ?? '', path: event.requestContext.path, query: {}, headers, body });
+  return { ...event, headers: request.headers, multiValueHeaders: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, [value]])) };
 }
 
 describe('push-batch', () => {
   let home: string;
   let lake: LocalLake;
-  let invoke: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
-  beforeEach(() => {
+  let gateway: PartnerKey;
+  let invoke: (event: APIGatewayProxyEvent, key?: PartnerKey) => Promise<APIGatewayProxyResult>;
+  beforeEach(async () => {
     home = mkdtempSync(join(tmpdir(), 'push-batch-'));
     lake = buildLocalLake(home, { stage: 'test' });
+    gateway = newPartnerKey('gateway-sg', new Date(), ['vitals', 'dosage']);
+    await lake.partners.add(gateway);
     const handler = createHandler(lake);
-    invoke = (event) => handler(event, context);
+    invoke = async (event, key = gateway) => handler(await signed(event, key), context);
   });
   afterEach(async () => {
     await lake.close();
@@ -51,7 +67,7 @@ describe('push-batch', () => {
     });
 
     expect(ndjson.statusCode).toBe(202);
-    expect(JSON.parse(ndjson.body)).toEqual(JSON.parse(json.body));
+    expect(JSON.parse(ndjson.body)).toEqual({ ...JSON.parse(json.body), duplicate: true });
     expect(await rawKeys(lake)).toHaveLength(1);
   });
 
@@ -85,10 +101,52 @@ describe('push-batch', () => {
     expect(await rawKeys(lake)).toEqual([]);
   });
 
+  it('refuses an unsigned push, and a push to a dataset the key may not push to', async () => {
+    const handler = createHandler(lake);
+    const unsigned = await handler(fixture('post-vitals-json'), context);
+    const vitalsOnly = newPartnerKey('clinic-sg', new Date(), ['dosage']);
+    await lake.partners.add(vitalsOnly);
+    const notAllowed = await invoke(fixture('post-vitals-json'), vitalsOnly);
+
+    expect([unsigned.statusCode, JSON.parse(unsigned.body).code]).toEqual([403, 'missing_authorization']);
+    expect([notAllowed.statusCode, JSON.parse(notAllowed.body).code]).toEqual([403, 'dataset_not_allowed']);
+    expect(JSON.parse(notAllowed.body).message).toBe('this key may not push to vitals; it may push to: dosage');
+    expect(await rawKeys(lake)).toEqual([]);
+  });
+
+  it('accepts a gzip body, and refuses one that is not gzip or unpacks past the bound', async () => {
+    const plain = fixture('post-vitals-json');
+    const zipped = await invoke({ ...plain, headers: { ...plain.headers, 'Content-Encoding': 'gzip' }, body: gzipSync(plain.body ?? '').toString('base64'), isBase64Encoded: true });
+    const notGzip = await invoke({ ...plain, headers: { ...plain.headers, 'Content-Encoding': 'gzip' } });
+    const bomb = await invoke({ ...plain, headers: { ...plain.headers, 'Content-Encoding': 'gzip' }, body: gzipSync(`[${'{"x":1},'.repeat(9_000_000)}{"x":1}]`).toString('base64'), isBase64Encoded: true });
+    const brotli = await invoke({ ...plain, headers: { ...plain.headers, 'Content-Encoding': 'br' } });
+
+    expect(zipped.statusCode).toBe(202);
+    expect(JSON.parse(zipped.body)).toMatchObject({ dataset: 'vitals', records: 2 });
+    expect([notGzip.statusCode, JSON.parse(notGzip.body).code]).toEqual([400, 'malformed_batch']);
+    expect([bomb.statusCode, JSON.parse(bomb.body).code]).toEqual([413, 'batch_too_large']);
+    expect([brotli.statusCode, JSON.parse(brotli.body).code]).toEqual([415, 'unsupported_media_type']);
+  });
+
+  it('lands a push retried with the same Idempotency-Key once, and refuses the key for a different batch', async () => {
+    const plain = fixture('post-vitals-json');
+    const withKey = { ...plain, headers: { ...plain.headers, 'Idempotency-Key': 'b3c1f6f0-0d4e-4f7a-9d1e-2b8c1a7e5f10' } };
+    const first = await invoke(withKey);
+    const retry = await invoke(withKey);
+    const other = await invoke({ ...withKey, body: JSON.stringify([{ patient_id: 'SG-MRN-1', recorded_at: '2024-03-01T08:00:00Z', site: 'SG', heart_rate_bpm: 70 }]) });
+
+    expect(first.statusCode).toBe(202);
+    expect(JSON.parse(first.body)).toMatchObject({ replayed: false, duplicate: false });
+    expect(retry.statusCode).toBe(202);
+    expect(JSON.parse(retry.body)).toMatchObject({ batchId: JSON.parse(first.body).batchId, replayed: true });
+    expect([other.statusCode, JSON.parse(other.body).code]).toEqual([422, 'idempotency_key_reused']);
+    expect(await rawKeys(lake)).toHaveLength(1);
+  });
+
   it('answers a plain 500 when the store fails, without internals', async () => {
     const handler = createHandler({ ...lake, store: { ...lake.store, put: async () => Promise.reject(new Error('disk full at /var/lake')) } });
 
-    const response = await handler(fixture('post-vitals-json'), context);
+    const response = await handler(await signed(fixture('post-vitals-json'), gateway), context);
 
     expect(response.statusCode).toBe(500);
     expect(response.body).toBe('{"code":"internal_error","message":"internal error"}');

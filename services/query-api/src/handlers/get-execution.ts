@@ -2,9 +2,9 @@
 import { jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
 import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
-import { noteAudit } from '@pulse-lake/shared/query/audit';
+import { noteAudit } from '@pulse-lake/shared/api/audit';
 import { executionStatus, findExecution } from '@pulse-lake/shared/query/executions';
-import { signedApi } from './signed-api';
+import { signedApi } from '@pulse-lake/shared/api/signed-api';
 
 export function createHandler(deps: LakeDeps) {
   return signedApi(deps).handler(async (event, context) => {

@@ -6,11 +6,11 @@
 import { HttpError, jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
 import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
-import { noteAudit } from '@pulse-lake/shared/query/audit';
+import { noteAudit } from '@pulse-lake/shared/api/audit';
 import { deliverDownload } from '@pulse-lake/shared/query/downloads';
 import type { ExecutionOptions } from '@pulse-lake/shared/query/executions';
 import { executionOptionsFromEnv, findExecution, resultsPage } from '@pulse-lake/shared/query/executions';
-import { signedApi } from './signed-api';
+import { signedApi } from '@pulse-lake/shared/api/signed-api';
 
 export function createHandler(deps: LakeDeps, options: ExecutionOptions = executionOptionsFromEnv(process.env)) {
   return signedApi(deps).handler(async (event, context) => {

@@ -5,7 +5,7 @@
 import { jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 import { NAMED_QUERIES } from '@pulse-lake/shared/query/named-queries';
-import { signedApi } from './signed-api';
+import { signedApi } from '@pulse-lake/shared/api/signed-api';
 
 export function createHandler(deps: LakeDeps) {
   return signedApi(deps).handler(async () =>

@@ -2,7 +2,7 @@
 import { jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 import { queryApiDocument } from '@pulse-lake/shared/query/openapi';
-import { signedApi } from './signed-api';
+import { signedApi } from '@pulse-lake/shared/api/signed-api';
 
 export function createHandler(deps: LakeDeps) {
   const document = queryApiDocument(undefined, deps.region);

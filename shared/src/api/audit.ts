@@ -1,5 +1,5 @@
 /**
- * Every request to the partner API is audited: who (the partner whose key
+ * Every request to the partner APIs (query and push) is audited: who (the partner whose key
  * signed it, or the key id a refused request claimed), what (route, named
  * query, validated parameters, execution), how many rows went out, and the
  * outcome. One JSON object per request lands in the lake's audit table
@@ -17,6 +17,7 @@ import type { LakeDeps, QueryParameter } from '../ports';
 /** What a handler adds to its request's audit record. */
 export interface AuditNote {
   query?: string;
+  dataset?: string;
   version?: number;
   executionId?: string;
   parameters?: Record<string, QueryParameter>;
@@ -87,6 +88,7 @@ export function auditRequests(deps: Pick<LakeDeps, 'store' | 'catalog' | 'names'
       query: note.query ?? null,
       query_version: note.version ?? null,
       execution_id: note.executionId ?? null,
+      dataset: note.dataset ?? null,
       parameters: note.parameters !== undefined ? JSON.stringify(note.parameters) : null,
       rows_returned: note.rows ?? null,
       duration_ms: context.auditStartedAt !== undefined ? Date.now() - context.auditStartedAt : null,

@@ -1,0 +1,15 @@
+/** GET /v1/ingest/batches/{id}: what became of the caller's pushed batch: rows written, rows rejected and why, or why it was refused. */
+import { jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
+import { noteAudit } from '@pulse-lake/shared/api/audit';
+import { signedApi } from '@pulse-lake/shared/api/signed-api';
+import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
+import { batchOutcome } from '@pulse-lake/shared/lake/api-batches';
+import type { LakeDeps } from '@pulse-lake/shared/ports';
+
+export function createHandler(deps: LakeDeps) {
+  return signedApi(deps).handler(async (event, context) => {
+    const outcome = await batchOutcome(deps, partnerOf(context).partnerId, event.pathParameters?.['id'] ?? '');
+    noteAudit(context, { executionId: outcome.batchId, dataset: outcome.dataset });
+    return jsonResponse(200, outcome);
+  });
+}

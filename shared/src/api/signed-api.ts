@@ -1,0 +1,15 @@
+/**
+ * The handler chain of every signed API route (query API, push API), in the
+ * order that matters: the audit sees every response (refusals included), errors become
+ * JSON with a code, and only verified requests reach the handler.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { httpErrorResponses } from '../adapters/aws/lambda';
+import { signedRequests, type PartnerContext } from '../auth/signed-requests';
+import type { LakeDeps } from '../ports';
+import { auditRequests } from './audit';
+
+export function signedApi(deps: LakeDeps) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, PartnerContext>().use(auditRequests(deps)).use(httpErrorResponses()).use(signedRequests(deps));
+}
