@@ -11,6 +11,7 @@ import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { DEFAULT_REGION, lakeNames } from '@pulse-lake/shared/lake/names';
 import { lakeStatus } from '@pulse-lake/shared/lake/lake-status';
 import { reconcileRawObjects } from '@pulse-lake/shared/lake/reconcile';
+import { catalogReport } from '@pulse-lake/shared/catalog/catalog-report';
 import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
 import { DEFAULT_CHUNK_BYTES, planOptionsFromEnv } from '@pulse-lake/shared/lake/plan-raw-object';
 import { formatOfExtension } from '@pulse-lake/shared/lake/land-dropped-object';
@@ -75,6 +76,8 @@ const USAGE = `Usage: lake <command>
       Chunks that failed every retry, parked in the normalize queue's dead-letter queue.
   lake dlq redrive
       Sends them back to the normalize queue (after the cause is fixed); lake up then retries them.
+  lake catalog [--json]
+      Databases, tables, columns with types and PII class, partitions, files and sizes: what Athena sees.
   lake sql "<SQL>" [--format table|json|csv]
       Analyst access to the curated tables (never raw).
   lake query <name> --partner <id> [--param k=v]... [--format table|json|csv]
@@ -151,6 +154,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await query(rest, io);
       case 'partners':
         return await partners(rest, io);
+      case 'catalog':
+        return await catalog(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -378,6 +383,27 @@ async function status(args: string[], io: CliIo): Promise<number> {
   };
   io.stdout(formatResult(result, 'table'));
   if (report.quarantinedUnknown > 0) io.stdout(`${report.quarantinedUnknown} file(s) quarantined before their dataset was known: see ${lakeHome(io)}/s3/${lakeNames(LOCAL_STAGE).buckets.rejects}/quarantine/_unknown/\n`);
+  return 0;
+}
+
+async function catalog(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true });
+  const tables = await withLake(io, (lake) => catalogReport(lake));
+  if (values.json) {
+    io.stdout(`${JSON.stringify(tables, null, 2)}\n`);
+    return 0;
+  }
+  if (tables.length === 0) io.stdout('the catalog is empty: nothing has been ingested yet\n');
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  for (const t of tables) {
+    io.stdout(`${t.database}.${t.table}  (${t.format}; ${t.partitions} partition(s), ${t.files} file(s), ${mib(t.bytes)})  ${t.location}\n`);
+    if (t.description !== undefined) io.stdout(`  ${t.description}\n`);
+    const result: ResultSet = {
+      columns: [column('column'), column('type'), column('pii'), column('about')],
+      rows: t.columns.map((c) => [c.name, c.type, c.partitionKey === true ? 'partition key' : (c.pii ?? '-'), c.comment ?? '']),
+    };
+    io.stdout(`${formatResult(result, 'table').replace(/^/gm, '  ')}\n`);
+  }
   return 0;
 }
 

@@ -227,6 +227,29 @@ describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
     expect(run.stdout).toMatch(/wrong\.xlsx -> gait: 0 rows in, 0 written/);
   });
 
+  it('lists the catalog with column types, PII classes, partitions and sizes, and the curated Parquet reads the same without it', async () => {
+    // Prepare
+    expect((await lake(home, ['ingest', await writePatients(inputs), await writeVitals(inputs)])).code).toBe(0);
+    // Act
+    const listed = await lake(home, ['catalog', '--json']);
+    const text = await lake(home, ['catalog']);
+    const viaCatalog = await lake(home, ['sql', 'SELECT patient_token, recorded_at, heart_rate_bpm, site, dt FROM vitals ORDER BY ALL', '--format', 'json']);
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    const glob = join(home, 's3', 'pulse-lake-local-curated', 'curated', 'vitals', '**', '*.parquet');
+    const direct = await connection.runAndReadAll(`SELECT patient_token, strftime(recorded_at, '%Y-%m-%d %H:%M:%S') AS recorded_at, heart_rate_bpm, site, dt FROM read_parquet('${glob}', hive_partitioning = true) ORDER BY ALL`);
+    connection.closeSync();
+    duck.closeSync();
+    // Assess
+    const tables = json<{ database: string; table: string; partitions: number; files: number; bytes: number; columns: { name: string; type: string; pii?: string; partitionKey?: boolean }[] }[]>(listed);
+    const vitals = tables.find((t) => t.database === 'pulse_lake_local_curated' && t.table === 'vitals');
+    expect(vitals).toMatchObject({ partitions: 2, files: 2 });
+    expect(vitals?.bytes).toBeGreaterThan(0);
+    expect(vitals?.columns).toEqual(expect.arrayContaining([{ name: 'patient_token', type: 'string', pii: 'identifier', comment: expect.any(String) }, { name: 'heart_rate_bpm', type: 'double', pii: 'none', comment: expect.any(String) }, expect.objectContaining({ name: 'dt', partitionKey: true })]));
+    expect(text.stdout).toMatch(/pulse_lake_local_curated\.vitals +\(parquet; 2 partition\(s\), 2 file\(s\)/);
+    expect(direct.getRowObjectsJson()).toEqual(json<Record<string, unknown>[]>(viaCatalog).map((r) => ({ ...r, recorded_at: String(r.recorded_at).slice(0, 19) })));
+  });
+
   it('makes a partner key, shows its secret once, and lists partners without secrets', async () => {
     const added = await lake(home, ['partners', 'add', 'clinic-sg', '--datasets', 'vitals,dosage']);
     const listed = await lake(home, ['partners', 'list', '--json']);
