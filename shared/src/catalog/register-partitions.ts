@@ -6,6 +6,7 @@
 import { getContract } from '../datasets/registry';
 import type { PartitionsWrittenDetail } from '../lake/messages';
 import type { CatalogTable, LakeDeps, TableInput } from '../ports';
+import { assertEvolvable } from './schema-evolution';
 import { databaseFor, partitionInput, tableInput } from './table-definition';
 
 export interface RegisteredPartitions {
@@ -46,8 +47,9 @@ export function tableDiffers(existing: CatalogTable | undefined, desired: TableI
  * Registers the partitions of a `Partitions Written` event: ensures the database,
  * creates or updates the table from the contract (only when it drifted, so Glue
  * does not pile up table versions), then adds the partitions. Throws
- * UnknownDatasetError for a dataset without a contract and LakeKeyError for an
- * invalid site or date.
+ * UnknownDatasetError for a dataset without a contract, LakeKeyError for an
+ * invalid site or date, and SchemaEvolutionError for an incompatible contract
+ * change without a new version (the catalog is then left as it was).
  */
 export async function registerPartitions(deps: Pick<LakeDeps, 'catalog' | 'names'>, detail: PartitionsWrittenDetail): Promise<RegisteredPartitions> {
   const { catalog, names } = deps;
@@ -59,7 +61,11 @@ export async function registerPartitions(deps: Pick<LakeDeps, 'catalog' | 'names
   for (const p of detail.partitions) byValues.set(`${p.site}/${p.dt}`, partitionInput(contract, names, p));
 
   await catalog.ensureDatabase(database, DATABASE_DESCRIPTION[contract.stage]);
-  if (tableDiffers(await catalog.getTable(database, table.Name), table)) await catalog.upsertTable(database, table);
+  const existing = await catalog.getTable(database, table.Name);
+  if (tableDiffers(existing, table)) {
+    assertEvolvable(existing, table);
+    await catalog.upsertTable(database, table);
+  }
   const { created } = byValues.size === 0 ? { created: 0 } : await catalog.addPartitions(database, table.Name, [...byValues.values()]);
   return { database, table: table.Name, created };
 }

@@ -9,6 +9,7 @@ import { curatedColumns, curatedDedupeKey } from '../datasets/contract';
 import { datasetLocation, partitionLocation } from '../lake/keys';
 import type { LakeNames } from '../lake/names';
 import type { CatalogColumn, PartitionInput, TableInput } from '../ports';
+import { CONTRACT_VERSION_PARAMETER } from './schema-evolution';
 
 /** The Hive type Glue and Athena use for each contract type. */
 export const HIVE_TYPES: Readonly<Record<ColumnType, string>> = {
@@ -75,7 +76,7 @@ export function tableInput(contract: DatasetContract, names: LakeNames): TableIn
       classification: 'parquet',
       EXTERNAL: 'TRUE',
       'pulse_lake.dataset': contract.name,
-      'pulse_lake.contract_version': String(contract.version),
+      [CONTRACT_VERSION_PARAMETER]: String(contract.version),
       'pulse_lake.dedupe_key': curatedDedupeKey(contract).join(','),
       'pulse_lake.stage': contract.stage,
     },

@@ -12,7 +12,7 @@
  * write anything.
  */
 import { DuckDBInstance, StatementType } from '@duckdb/node-api';
-import type { DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
 import { parse } from 'csv-parse/sync';
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
@@ -158,7 +158,7 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
   }
 
   /** The view over a table's registered partitions (only those that hold Parquet files yet), or a projected JSON table's files. */
-  async function viewSql(database: string, table: CatalogTable, partitions: PartitionInput[], allowed: string[]): Promise<string> {
+  async function viewSql(connection: DuckDBConnection, database: string, table: CatalogTable, partitions: PartitionInput[], allowed: string[]): Promise<string> {
     const name = `${ident(database)}.${ident(table.Name)}`;
     if (table.Parameters['projection.enabled'] === 'true' && table.Parameters.classification === 'json') {
       const view = await projectedJsonView(name, table, allowed);
@@ -182,7 +182,13 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
     allowed.push(...folders.filter((f) => tableFolder === undefined || !`${f}/`.startsWith(`${tableFolder}/`)).map((f) => `${f}/`));
     const globs = folders.map((f) => literal(join(f, '*.parquet'))).join(', ');
     const hiveTypes = table.PartitionKeys.map((k) => `${literal(k.Name)}: VARCHAR`).join(', ');
-    return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet([${globs}], hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true)`;
+    const source = `read_parquet([${globs}], hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true)`;
+    // As Athena reads through the catalog: every catalog column, null where no file has it yet (a column a contract added).
+    const inFiles = new Set((await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRows().map((row) => String(row[0])));
+    const projection = [...table.StorageDescriptor.Columns, ...table.PartitionKeys]
+      .map((c) => (inFiles.has(c.Name) ? ident(c.Name) : `CAST(NULL AS ${duckType(c.Type)}) AS ${ident(c.Name)}`))
+      .join(', ');
+    return `CREATE OR REPLACE VIEW ${name} AS SELECT ${projection} FROM ${source}`;
   }
 
   interface ViewedInstance {
@@ -204,7 +210,7 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
           await connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(db)}`);
           for (const table of await deps.catalog.listTables(db)) {
             const partitions = await deps.catalog.listPartitions(db, table.Name);
-            await connection.run(await viewSql(db, table, partitions, allowed));
+            await connection.run(await viewSql(connection, db, table, partitions, allowed));
             // Unqualified names resolve to the query's database, as Athena's QueryExecutionContext does.
             if (db === database) await connection.run(`CREATE OR REPLACE VIEW main.${ident(table.Name)} AS SELECT * FROM ${ident(db)}.${ident(table.Name)}`);
           }
