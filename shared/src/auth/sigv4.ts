@@ -1,12 +1,16 @@
 /**
- * AWS Signature Version 4 verification (`AWS4-HMAC-SHA256`, header form), as
- * AWS documents it for API requests: the server rebuilds the canonical request
- * from what arrived, derives the signing key from the caller's secret, and
- * compares signatures in constant time. The payload is hashed here, so a body
- * changed in flight fails the signature even when the client sent no
- * `x-amz-content-sha256`. Pure: no clock, no registry, no event shapes.
+ * AWS Signature Version 4 verification (`AWS4-HMAC-SHA256`, header form): the
+ * request as it arrived is signed again with @smithy/signature-v4 (the AWS
+ * SDK's own signer) over exactly the headers the client signed, with the
+ * caller's secret, and the two signatures are compared in constant time. The
+ * signer hashes the body itself (`applyChecksum: false`: curl and botocore
+ * send no `x-amz-content-sha256` for execute-api), so a body changed in
+ * flight fails. The checks before it name what is wrong without a secret.
+ * Pure: no clock, no registry, no event shapes.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { SourceData } from '@smithy/types';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** How far a request's x-amz-date may be from the server's clock, either way. */
@@ -83,27 +87,6 @@ export function parseAuthorization(header: string): ParsedAuthorization {
   return { accessKeyId, date, region, service, signedHeaders: signedHeaders.split(';'), signature };
 }
 
-/** RFC 3986 percent-encoding, as SigV4 wants it: unreserved characters kept, everything else %XX uppercase. */
-export function uriEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** The canonical URI of a non-S3 service: the path as sent, each segment encoded once more. */
-function canonicalUri(path: string): string {
-  if (path === '') return '/';
-  return path
-    .split('/')
-    .map((segment) => uriEncode(segment))
-    .join('/');
-}
-
-function canonicalQuery(query: SignedRequest['query']): string {
-  const pairs: [string, string][] = [];
-  for (const [name, values] of Object.entries(query)) for (const value of values) pairs.push([uriEncode(name), uriEncode(value)]);
-  pairs.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
-}
-
 /** Header values by lower-case name, every value of a repeated header in order. */
 function headerValues(headers: SignedRequest['headers']): Map<string, string[]> {
   const byName = new Map<string, string[]>();
@@ -116,11 +99,24 @@ function headerValues(headers: SignedRequest['headers']): Map<string, string[]> 
 }
 
 const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
 
-/** The signing key for a day, region and service: HMAC chain from the secret. */
-export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+/** SHA-256 (HMAC-SHA256 with a secret) on node:crypto, in the shape the smithy signer takes. */
+class NodeSha256 {
+  private hash;
+  private readonly secret: Buffer | string | undefined;
+  constructor(secret?: SourceData) {
+    this.secret = secret === undefined || typeof secret === 'string' ? secret : Buffer.from(secret instanceof ArrayBuffer ? new Uint8Array(secret) : new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength));
+    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+  }
+  update(data: SourceData): void {
+    this.hash.update(typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.hash.digest();
+  }
+  reset(): void {
+    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+  }
 }
 
 /** `x-amz-date` (20240301T080000Z) as a Date; undefined when it is not one. */
@@ -176,11 +172,16 @@ export async function verifySignature(request: SignedRequest, options: VerifyOpt
   const secret = await options.secretOf(auth.accessKeyId);
   if (secret === undefined) throw new SignatureError('unknown_key', 'the access key id is not registered: ask the lake operator for a partner key');
 
-  const canonicalHeaders = auth.signedHeaders.map((name) => `${name}:${(headers.get(name) ?? []).map((v) => v.trim().replace(/\s+/g, ' ')).join(',')}\n`).join('');
-  const canonicalRequest = [request.method.toUpperCase(), canonicalUri(request.path), canonicalQuery(request.query), canonicalHeaders, auth.signedHeaders.join(';'), payloadHash].join('\n');
-  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
-  const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const expected = createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(stringToSign, 'utf8').digest();
+  // Signed again exactly as the client did: its headers (and only those), its path as sent, its date.
+  const signedHeaderValues: Record<string, string> = {};
+  for (const name of auth.signedHeaders) if (name !== 'x-amz-date') signedHeaderValues[name] = (headers.get(name) ?? []).join(',');
+  const signer = new SignatureV4({ credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret }, region: auth.region, service: auth.service, sha256: NodeSha256, applyChecksum: false });
+  const resigned = await signer.sign(
+    { method: request.method.toUpperCase(), protocol: 'https:', hostname: headers.get('host')?.[0] ?? '', path: request.path === '' ? '/' : request.path, query: { ...request.query } as Record<string, string | string[]>, headers: signedHeaderValues, body: request.body },
+    { signingDate: when, signableHeaders: new Set(auth.signedHeaders) },
+  );
+  const expectedText = /Signature=([0-9a-f]{64})/.exec(String(resigned.headers['authorization'] ?? ''))?.[1] ?? '';
+  const expected = Buffer.from(expectedText.padEnd(64, '0'), 'hex');
   if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) {
     throw new SignatureError('signature_mismatch', 'the signature does not match: sign the method, path, query, headers and body exactly as sent, with the secret of this key');
   }
