@@ -23,6 +23,8 @@ describe('the partner query API, signed, on lake up', () => {
   let running: RunningLake;
   let sg: PartnerKey;
   let us: PartnerKey;
+  /** What the running lake reported as failing: none of these requests may make anything fail behind the API. */
+  const lakeErrors: string[] = [];
 
   /** A request signed as `key` by the AWS SDK v3 signer, sent with fetch. */
   async function sdk(key: PartnerKey, method: string, pathAndQuery: string, body?: unknown, signingDate?: Date): Promise<SignedResponse> {
@@ -64,7 +66,7 @@ describe('the partner query API, signed, on lake up', () => {
       'US-MRN-74003,PLW-3,2026-03-02T09:00:00-05:00,US,75,98',
     ]);
     expect((await lake(home, ['ingest', patients, vitals])).code).toBe(0);
-    running = await startLake({ home, httpPort: 0, region: REGION, onError: () => undefined });
+    running = await startLake({ home, httpPort: 0, region: REGION, onError: (component, error) => void lakeErrors.push(`${component}: ${error instanceof Error ? error.message : String(error)}`) });
     sg = newPartnerKey('clinic-sg', new Date());
     us = newPartnerKey('clinic-us', new Date());
     await running.lake.partners.add(sg);
@@ -261,6 +263,8 @@ describe('the partner query API, signed, on lake up', () => {
     expect(outcome.body.rejects).toEqual([{ record: 2, column: 'heart_rate_bpm', rule: expect.any(String), reason: expect.stringContaining('heart_rate_bpm') }]);
     expect(JSON.stringify(outcome.body)).not.toContain('SG-MRN');
     expect([someoneElse.status, someoneElse.body.code]).toEqual([404, 'unknown_batch']);
+    await running.lake.idle({ timeoutMs: 60_000 });
+    expect(lakeErrors).toEqual([]);
   });
 
   it('audits every request into a table analysts can query: partner, query, validated parameters, rows returned, outcome', async () => {

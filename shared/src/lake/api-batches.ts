@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { LakeDeps } from '../ports';
 import { PreconditionFailedError } from '../ports';
 import type { ApiBatchLanded, PreparedApiBatch } from './land-api-batch';
-import { quarantineReasonKey } from './keys';
+import { LAKE_STATE_PREFIX, quarantineReasonKey } from './keys';
 import { readFileManifest } from './manifest';
 import { readJsonIfPresent, readObjectText } from './objects';
 import type { QuarantineReason } from './quarantine';
@@ -42,8 +42,8 @@ export class ApiBatchRequestError extends Error {
   }
 }
 
-const batchKey = (partnerId: string, batchId: string) => `_state/api-batches/${partnerId}/${batchId}.json`;
-const idempotencyKeyOf = (partnerId: string, key: string) => `_state/idempotency/${partnerId}/${createHash('sha256').update(key).digest('hex')}.json`;
+const batchKey = (partnerId: string, batchId: string) => `${LAKE_STATE_PREFIX}api-batches/${partnerId}/${batchId}.json`;
+const idempotencyKeyOf = (partnerId: string, key: string) => `${LAKE_STATE_PREFIX}idempotency/${partnerId}/${createHash('sha256').update(key).digest('hex')}.json`;
 
 /** Checks an Idempotency-Key header before anything lands. */
 export function checkIdempotencyKey(key: string | undefined): void {

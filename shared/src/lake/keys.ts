@@ -13,6 +13,16 @@ import type { DatasetStage, Site } from '../datasets/contract';
 import { SITES } from '../datasets/contract';
 import type { LakeNames } from './names';
 
+/**
+ * The raw bucket also keeps the lake's own small records (who pushed which
+ * batch, Idempotency-Keys) under `_state/`: they are never raw objects to plan.
+ */
+export const LAKE_STATE_PREFIX = '_state/';
+
+export function isLakeStateKey(key: string): boolean {
+  return key.startsWith(LAKE_STATE_PREFIX);
+}
+
 /** How an object reached the raw zone. */
 export type RawSource = 'dropzone' | 'api' | 'stream';
 

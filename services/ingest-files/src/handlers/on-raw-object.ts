@@ -5,6 +5,7 @@
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { s3ObjectsFromEvent } from '@pulse-lake/shared/adapters/aws/lambda';
+import { isLakeStateKey } from '@pulse-lake/shared/lake/keys';
 import type { PlanOptions } from '@pulse-lake/shared/lake/plan-raw-object';
 import { planOptionsFromEnv, planRawObject } from '@pulse-lake/shared/lake/plan-raw-object';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
@@ -15,7 +16,10 @@ type Plan = Awaited<ReturnType<typeof planRawObject>>;
 export function createHandler(deps: LakeDeps, options: PlanOptions = planOptionsFromEnv(process.env)) {
   return middy<S3Event, Plan[]>().handler(async (event) => {
     const plans: Plan[] = [];
-    for (const object of s3ObjectsFromEvent(event)) plans.push(await planRawObject(deps, object, options));
+    for (const object of s3ObjectsFromEvent(event)) {
+      // The lake's own records in the raw bucket are not raw objects.
+      if (!isLakeStateKey(object.key)) plans.push(await planRawObject(deps, object, options));
+    }
     return plans;
   });
 }
