@@ -342,7 +342,7 @@ async function ingest(args: string[], io: CliIo): Promise<number> {
   for (const r of failed) {
     const o = r.outcome;
     if (o.status === 'quarantined') {
-      io.stderr(`lake ingest: ${basename(r.file)} was quarantined: ${o.reason}\n  it is kept at s3://${o.quarantine.bucket}/${o.quarantine.key.replace(/reason\.json$/, '')} (nothing is lost); fix it and ingest it again\n`);
+      io.stderr(`lake ingest: ${basename(r.file)} was quarantined: ${o.reason}\n  it is kept at s3://${o.quarantine.bucket}/${o.quarantine.key} (nothing is lost); fix it and ingest it again\n`);
     } else if (o.status === 'unfinished') {
       io.stderr(`lake ingest: ${basename(r.file)} was not processed: ${o.reason}\n`);
     }
@@ -382,7 +382,7 @@ async function status(args: string[], io: CliIo): Promise<number> {
     rows: report.datasets.map((d) => [d.dataset, String(d.files), String(d.filesInProgress), String(d.rowsIn), String(d.rowsWritten), String(d.rowsRejected), `${(d.rejectRate * 100).toFixed(1)} %`, String(d.partitions), d.lastIngestAt ?? '-', String(d.quarantinedFiles)]),
   };
   io.stdout(formatResult(result, 'table'));
-  if (report.quarantinedUnknown > 0) io.stdout(`${report.quarantinedUnknown} file(s) quarantined before their dataset was known: see ${lakeHome(io)}/s3/${lakeNames(LOCAL_STAGE).buckets.rejects}/quarantine/_unknown/\n`);
+  if (report.quarantinedUnknown > 0) io.stdout(`${report.quarantinedUnknown} file(s) quarantined before their dataset was known: reasons in ${lakeHome(io)}/s3/${lakeNames(LOCAL_STAGE).buckets.rejects}/quarantine/_unknown/, the files in ${lakeHome(io)}/s3/${lakeNames(LOCAL_STAGE).buckets.raw}/_quarantine/_unknown/\n`);
   return 0;
 }
 

@@ -2,7 +2,7 @@
  * What became of a file dropped into the lake, read back from what the
  * pipeline wrote: the file manifest (`_manifests/<dataset>/<hash>.json` in the
  * curated bucket) or a quarantine record (`quarantine/<dataset>/<hash>/reason.json`
- * in the rejects bucket). The CLI reports from these, never from its own counts.
+ * in the rejects bucket, naming where the quarantined copy is kept). The CLI reports from these, never from its own counts.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -76,6 +76,8 @@ function totalsOf(manifest: Json): FileTotals {
 
 interface QuarantineRecord {
   key: string;
+  /** Where the quarantined copy is kept (raw bucket). */
+  copy?: { bucket: string; key: string };
   reason: string;
   at?: string;
   dataset?: string;
@@ -88,8 +90,10 @@ async function findQuarantines(store: ObjectStore, names: LakeNames, contentHash
     if (!object.key.endsWith(`/${contentHash}/reason.json`)) continue;
     const record = await readJson(store, names.buckets.rejects, object.key);
     if (!isJson(record)) continue;
+    const copy = isJson(record.copy) && typeof record.copy.bucket === 'string' && typeof record.copy.key === 'string' ? { bucket: record.copy.bucket, key: record.copy.key } : undefined;
     found.push({
       key: object.key,
+      ...(copy !== undefined ? { copy } : {}),
       reason: typeof record.reason === 'string' ? record.reason : 'quarantined (no reason recorded)',
       ...(typeof record.at === 'string' ? { at: record.at } : {}),
       ...(typeof record.dataset === 'string' ? { dataset: record.dataset } : {}),
@@ -143,7 +147,7 @@ function outcomeFor(names: LakeNames, file: { contentHash: string; dropKey: stri
     status: 'quarantined',
     contentHash,
     reason: q.reason,
-    quarantine: { bucket: names.buckets.rejects, key: q.key },
+    quarantine: q.copy ?? { bucket: names.buckets.rejects, key: q.key },
     ...(q.dataset !== undefined ? { dataset: q.dataset } : {}),
   });
   if (quarantine && quarantinedNow) return asQuarantined(quarantine);

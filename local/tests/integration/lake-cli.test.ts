@@ -121,10 +121,12 @@ describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
     // Assess
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/mystery\.csv was quarantined: .+/);
-    const quarantined = await filesUnder(join(home, 's3', 'pulse-lake-local-rejects', 'quarantine'));
-    const kept = quarantined.find((f) => f.endsWith('mystery.csv'));
-    const reasonFile = quarantined.find((f) => f.endsWith('reason.json'));
+    // The file is raw data: kept in the raw bucket; its reason, in rejects, names neither the file nor its content.
+    const kept = (await filesUnder(join(home, 's3', 'pulse-lake-local-raw', '_quarantine'))).find((f) => f.endsWith('.csv'));
+    const reasonFile = (await filesUnder(join(home, 's3', 'pulse-lake-local-rejects', 'quarantine'))).find((f) => f.endsWith('reason.json'));
     expect(kept && (await readFile(kept, 'utf8'))).toContain('red,cherry');
+    expect(await filesUnder(join(home, 's3', 'pulse-lake-local-rejects', 'quarantine'))).toEqual([reasonFile]);
+    expect(await readFile(reasonFile ?? '', 'utf8')).not.toMatch(/mystery|cherry/);
     expect(reasonFile).toBeDefined();
     const reason = JSON.parse(await readFile(reasonFile ?? '', 'utf8')) as { reason: string };
     expect(run.stderr).toContain(reason.reason);

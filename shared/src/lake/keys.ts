@@ -7,20 +7,24 @@
  * - manifests:  `_manifests/<dataset>/<contentHash>.json` (the file) and
  *               `_manifests/<dataset>/<contentHash>/{chunk-<index>.json, complete.json, drops/<id>.json}`
  * - rejects:    `rejects/<dataset>/<hash16>-<chunk4>.jsonl`
- * - quarantine: `quarantine/<dataset | _unknown>/<contentHash>/<file name>` and `.../reason.json`
+ * - quarantine: the copy `_quarantine/<dataset | _unknown>/<contentHash>/<file name>` (raw bucket) and
+ *               `quarantine/<dataset | _unknown>/<contentHash>/reason.json` (rejects bucket)
  */
 import type { DatasetStage, Site } from '../datasets/contract';
 import { SITES } from '../datasets/contract';
 import type { LakeNames } from './names';
 
 /**
- * The raw bucket also keeps the lake's own small records (who pushed which
- * batch, Idempotency-Keys) under `_state/`: they are never raw objects to plan.
+ * The raw bucket also keeps the lake's own records: small state (who pushed
+ * which batch, Idempotency-Keys) under `_state/`, and quarantined files under
+ * `_quarantine/` (raw data, so in the restricted bucket). Neither is a raw
+ * object to plan.
  */
 export const LAKE_STATE_PREFIX = '_state/';
+export const QUARANTINE_PREFIX = '_quarantine/';
 
-export function isLakeStateKey(key: string): boolean {
-  return key.startsWith(LAKE_STATE_PREFIX);
+export function isLakeRecordKey(key: string): boolean {
+  return key.startsWith(LAKE_STATE_PREFIX) || key.startsWith(QUARANTINE_PREFIX);
 }
 
 /** How an object reached the raw zone. */
@@ -193,21 +197,26 @@ export function rejectsKey(dataset: string, contentHash: string, chunkIndex: num
   return `rejects/${dataset}/${shortHash(contentHash)}-${chunk4(chunkIndex)}.jsonl`;
 }
 
-/** The quarantine folder of one whole file that could not be processed. */
-export function quarantineFolder(dataset: string | undefined, contentHash: string): string {
+/** `<dataset | _unknown>/<contentHash>/`: where one quarantined file's records go, in each bucket. */
+function quarantineSubfolder(dataset: string | undefined, contentHash: string): string {
   if (dataset !== undefined) assertDataset(dataset);
   assertHash(contentHash);
-  return `quarantine/${dataset ?? UNKNOWN_DATASET}/${contentHash}/`;
+  return `${dataset ?? UNKNOWN_DATASET}/${contentHash}/`;
 }
 
-/** The quarantined copy, under the file's original name (its last key segment). */
-export function quarantineKey(dataset: string | undefined, contentHash: string, originalKey: string): string {
-  return `${quarantineFolder(dataset, contentHash)}${fileNameOf(originalKey)}`;
+/**
+ * The quarantined copy, in the raw bucket (it is raw data), named by its content
+ * hash like a raw object: the original name (which may name a patient) stays in
+ * the copy's metadata only, so the reason that points at the copy carries none.
+ */
+export function quarantineCopyKey(dataset: string | undefined, contentHash: string, originalKey: string): string {
+  const ext = extensionOf(originalKey);
+  return `${QUARANTINE_PREFIX}${quarantineSubfolder(dataset, contentHash)}${contentHash}.${/^[a-z0-9]{1,10}$/.test(ext) ? ext : 'bin'}`;
 }
 
-/** The quarantine's reason.json, beside the copy. */
+/** Why a file was quarantined, in the rejects bucket: words for people, never the file's content or name. */
 export function quarantineReasonKey(dataset: string | undefined, contentHash: string): string {
-  return `${quarantineFolder(dataset, contentHash)}reason.json`;
+  return `quarantine/${quarantineSubfolder(dataset, contentHash)}reason.json`;
 }
 
 /** The last segment of a key, never empty and never `reason.json` (which would collide with the reason file). */

@@ -12,7 +12,7 @@ import { SourceFormatError } from '../formats/records';
 import { readXlsx } from '../formats/xlsx';
 import type { LakeDeps, ObjectInfo } from '../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../ports';
-import { extensionOf, fileNameOf, rawKey } from './keys';
+import { extensionOf, rawKey } from './keys';
 import { recordDuplicateDrop } from './manifest';
 import type { SourceFormat } from './messages';
 import { quarantineObject, sha256OfObject } from './quarantine';
@@ -182,10 +182,10 @@ async function datasetsOf(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo, forma
   return dataset !== undefined ? [dataset] : [];
 }
 
-/** Why a file could not be landed; words for the person who dropped it, never its content. */
-function unknownDatasetReason(name: string): string {
+/** Why a file could not be landed; words for the person who dropped it, never its content or its name (which may name a patient). */
+function unknownDatasetReason(): string {
   const folders = DATASETS.map((d) => `${d.name}/`).join(', ');
-  return `cannot tell which dataset '${name}' holds: put it under a dataset folder (${folders}) or use headers of a known dataset`;
+  return `cannot tell which dataset the file holds: put it under a dataset folder (${folders}) or use headers of a known dataset`;
 }
 
 /**
@@ -197,7 +197,6 @@ export async function landDroppedObject(deps: Pick<LakeDeps, 'store' | 'clock' |
   const { store, clock, names } = deps;
   const info = await store.head(object.bucket, object.key);
   if (info === undefined) throw new NoSuchKeyError(object.bucket, object.key);
-  const name = fileNameOf(object.key);
   const ext = extensionOf(object.key);
   const format = formatOfExtension(ext);
   const prefixDataset = datasetFromPrefix(object.key);
@@ -207,16 +206,16 @@ export async function landDroppedObject(deps: Pick<LakeDeps, 'store' | 'clock' |
     return { outcome: 'quarantined' as const, reason, quarantine: location };
   };
 
-  if (info.size === 0) return quarantine(`empty file: '${name}' has 0 bytes; drop it again once it holds data`, prefixDataset);
+  if (info.size === 0) return quarantine('empty file: it has 0 bytes; drop it again once it holds data', prefixDataset);
   if (ext === 'xls') {
-    return quarantine(`'${name}' is an Excel 97-2003 workbook (.xls), which the lake cannot read: save it as .xlsx or CSV UTF-8 and drop that`, prefixDataset);
+    return quarantine('the file is an Excel 97-2003 workbook (.xls), which the lake cannot read: save it as .xlsx or CSV UTF-8 and drop that', prefixDataset);
   }
   if (format === undefined) {
-    const type = ext === '' ? 'no file extension' : `file type .${ext}`;
-    return quarantine(`'${name}' has ${type}, which the lake cannot read: drop CSV (.csv, .tsv, .txt) or JSON Lines (.jsonl, .ndjson, .json)`, prefixDataset);
+    const type = ext === '' ? 'no file extension' : /^[a-z0-9]{1,10}$/.test(ext) ? `file type .${ext}` : 'an unknown file type';
+    return quarantine(`the file has ${type}, which the lake cannot read: drop CSV (.csv, .tsv, .txt), JSON Lines (.jsonl, .ndjson, .json) or Excel (.xlsx)`, prefixDataset);
   }
   const datasets = await datasetsOf(deps, info, format);
-  if (datasets.length === 0) return quarantine(unknownDatasetReason(name), undefined);
+  if (datasets.length === 0) return quarantine(unknownDatasetReason(), undefined);
 
   const contentHash = await sha256OfObject(store, object.bucket, object.key);
   const landings: Landing[] = [];

@@ -1,17 +1,20 @@
 /**
- * Quarantine: a whole file the lake cannot process is copied, with a reason a
- * user can act on, to `quarantine/<dataset | _unknown>/<contentHash>/` in the
- * rejects bucket. The source is never deleted: a failure must not lose raw data.
+ * Quarantine: a whole file the lake cannot process is copied to
+ * `_quarantine/<dataset | _unknown>/<contentHash>/` in the raw bucket (it is raw
+ * data, so it stays where raw data is restricted), and a reason a user can act
+ * on goes to `quarantine/.../reason.json` in the rejects bucket, which holds no
+ * raw data. The source is never deleted: a failure must not lose raw data.
  */
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../ports';
-import { quarantineKey, quarantineReasonKey } from './keys';
+import { quarantineCopyKey, quarantineReasonKey } from './keys';
 import type { LakeNames } from './names';
 
-/** The reason.json written beside a quarantined copy. */
+/** The reason.json of a quarantined file. No source key: a file name may name a patient. */
 export interface QuarantineReason {
   reason: string;
-  source: { bucket: string; key: string };
+  /** Where the quarantined copy is (raw bucket). */
+  copy: { bucket: string; key: string };
   dataset?: string;
   contentHash?: string;
   /** When the file was quarantined (ISO 8601 UTC). */
@@ -27,8 +30,8 @@ export async function sha256OfObject(store: ObjectStore, bucket: string, key: st
 
 /**
  * Copies `source` into quarantine with a reason.json and returns where the copy is.
- * `reason` must already be free of raw identifiers (it is read by people without
- * access to the raw zone). Without `ids.contentHash` the object is hashed here.
+ * `reason` must already be free of raw identifiers and of the file's name (it is
+ * read by people without access to the raw zone). Without `ids.contentHash` the object is hashed here.
  * Idempotent: quarantining the same content again overwrites the same keys.
  */
 export async function quarantineObject(
@@ -39,17 +42,17 @@ export async function quarantineObject(
   ids: { dataset?: string; contentHash?: string; at?: Date },
 ): Promise<{ bucket: string; key: string }> {
   const contentHash = ids.contentHash ?? (await sha256OfObject(store, source.bucket, source.key));
-  const bucket = names.buckets.rejects;
-  const key = quarantineKey(ids.dataset, contentHash, source.key);
-  // The copy carries no user metadata from the source: only what quarantine itself says.
-  await store.copy(source, { bucket, key }, { metadata: { 'content-sha256': contentHash, ...(ids.dataset !== undefined ? { dataset: ids.dataset } : {}) } });
+  const copy = { bucket: names.buckets.raw, key: quarantineCopyKey(ids.dataset, contentHash, source.key) };
+  // The copy carries none of the source's user metadata, only what quarantine says, and where it came from (S3 metadata is ASCII).
+  const metadata = { 'content-sha256': contentHash, 'original-bucket': source.bucket, 'original-key': encodeURI(source.key), ...(ids.dataset !== undefined ? { dataset: ids.dataset } : {}) };
+  await store.copy(source, copy, { metadata });
   const record: QuarantineReason = {
     reason,
-    source: { bucket: source.bucket, key: source.key },
+    copy,
     ...(ids.dataset !== undefined ? { dataset: ids.dataset } : {}),
     contentHash,
     at: (ids.at ?? new Date()).toISOString(),
   };
-  await store.put(bucket, quarantineReasonKey(ids.dataset, contentHash), `${JSON.stringify(record, null, 2)}\n`, { contentType: 'application/json' });
-  return { bucket, key };
+  await store.put(names.buckets.rejects, quarantineReasonKey(ids.dataset, contentHash), `${JSON.stringify(record, null, 2)}\n`, { contentType: 'application/json' });
+  return copy;
 }

@@ -5,7 +5,7 @@
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { s3ObjectsFromEvent } from '@pulse-lake/shared/adapters/aws/lambda';
-import { isLakeStateKey } from '@pulse-lake/shared/lake/keys';
+import { isLakeRecordKey } from '@pulse-lake/shared/lake/keys';
 import type { PlanOptions } from '@pulse-lake/shared/lake/plan-raw-object';
 import { planOptionsFromEnv, planRawObject } from '@pulse-lake/shared/lake/plan-raw-object';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
@@ -18,7 +18,7 @@ export function createHandler(deps: LakeDeps, options: PlanOptions = planOptions
     const plans: Plan[] = [];
     for (const object of s3ObjectsFromEvent(event)) {
       // The lake's own records in the raw bucket are not raw objects.
-      if (!isLakeStateKey(object.key)) plans.push(await planRawObject(deps, object, options));
+      if (!isLakeRecordKey(object.key)) plans.push(await planRawObject(deps, object, options));
     }
     return plans;
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LocalLake } from '../../../src/adapters/local/index';
 import { buildLocalLake } from '../../../src/adapters/local/index';
-import { rawKey } from '../../../src/lake/keys';
+import { isLakeRecordKey, rawKey } from '../../../src/lake/keys';
 import { landDroppedObject, type LandDroppedObjectResult } from '../../../src/lake/land-dropped-object';
 import { completeIfAllChunksDone, readFileManifest, writeChunkManifest } from '../../../src/lake/manifest';
 import type { NormalizeChunkMessage } from '../../../src/lake/messages';
@@ -38,7 +38,7 @@ describe('landing dropped files and planning raw objects', () => {
 
   async function rawKeys(): Promise<string[]> {
     const keys: string[] = [];
-    for await (const item of lake.store.list(lake.names.buckets.raw, '')) keys.push(item.key);
+    for await (const item of lake.store.list(lake.names.buckets.raw, '')) if (!isLakeRecordKey(item.key)) keys.push(item.key);
     return keys;
   }
 
@@ -123,11 +123,13 @@ describe('landing dropped files and planning raw objects', () => {
     // Assess
     expect(result.outcome).toBe('quarantined');
     if (result.outcome !== 'quarantined') return;
-    expect(result.reason).toMatch(/^cannot tell which dataset 'foo\.csv' holds: put it under a dataset folder \(.*vitals\/.*\) or use headers of a known dataset$/);
-    expect(result.quarantine).toEqual({ bucket: lake.names.buckets.rejects, key: `quarantine/_unknown/${sha256(csv)}/foo.csv` });
+    expect(result.reason).toMatch(/^cannot tell which dataset the file holds: put it under a dataset folder \(.*vitals\/.*\) or use headers of a known dataset$/);
+    // The copy is raw data, kept in the restricted raw bucket; the reason in rejects names neither the file nor its content.
+    expect(result.quarantine).toEqual({ bucket: lake.names.buckets.raw, key: `_quarantine/_unknown/${sha256(csv)}/${sha256(csv)}.csv` });
     expect(await lake.store.head(lake.names.buckets.dropzone, 'inbox/foo.csv')).toBeDefined();
     const reason = JSON.parse(await readFile(lake.store.objectPath(lake.names.buckets.rejects, `quarantine/_unknown/${sha256(csv)}/reason.json`), 'utf8'));
-    expect(reason.reason).toBe(result.reason);
+    expect(reason).toEqual({ reason: result.reason, copy: result.quarantine, contentHash: sha256(csv), at: now.toISOString() });
+    expect(JSON.stringify(reason)).not.toContain('foo.csv');
     expect(await rawKeys()).toEqual([]);
   });
 
@@ -140,8 +142,9 @@ describe('landing dropped files and planning raw objects', () => {
     // Assess
     expect(empty.outcome === 'quarantined' && empty.reason).toMatch(/^empty file/);
     expect(old.outcome === 'quarantined' && old.reason).toMatch(/Excel 97-2003 workbook \(\.xls\), which the lake cannot read: save it as \.xlsx or CSV/);
-    expect(old.outcome === 'quarantined' && old.quarantine.key).toMatch(/^quarantine\/vitals\/[0-9a-f]{64}\/readings\.xls$/);
-    expect(broken.outcome === 'quarantined' && broken.reason).toMatch(/cannot tell which dataset 'readings\.xlsx' holds/);
+    expect(old.outcome === 'quarantined' && old.quarantine.key).toMatch(/^_quarantine\/vitals\/([0-9a-f]{64})\/\1\.xls$/);
+    expect(broken.outcome === 'quarantined' && broken.reason).toMatch(/cannot tell which dataset the file holds/);
+    for (const result of [empty, old, broken]) expect(result.outcome === 'quarantined' && result.reason).not.toMatch(/readings|empty\.csv/);
     expect(await rawKeys()).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import {
   LakeKeyError,
   parseRawKey,
   partitionLocation,
-  quarantineKey,
+  quarantineCopyKey,
   quarantineReasonKey,
   rawKey,
   rejectsKey,
@@ -50,12 +50,13 @@ describe('lake keys', () => {
     expect(chunkManifestKey('vitals', HASH, 3)).toBe(`_manifests/vitals/${HASH}/chunk-3.json`);
     expect(completionMarkerKey('vitals', HASH)).toBe(`_manifests/vitals/${HASH}/complete.json`);
     expect(rejectsKey('vitals', HASH, 12)).toBe('rejects/vitals/ab12cd34ef56ab78-0012.jsonl');
-    expect(quarantineKey(undefined, HASH, 'inbox/2024/foo.csv')).toBe(`quarantine/_unknown/${HASH}/foo.csv`);
+    expect(quarantineCopyKey(undefined, HASH, 'inbox/2024/Tan Mei Ling.csv')).toBe(`_quarantine/_unknown/${HASH}/${HASH}.csv`);
+    expect(quarantineCopyKey('vitals', HASH, 'vitals/no extension')).toBe(`_quarantine/vitals/${HASH}/${HASH}.bin`);
     expect(quarantineReasonKey('vitals', HASH)).toBe(`quarantine/vitals/${HASH}/reason.json`);
   });
 
   it('never lets a quarantined file named reason.json overwrite its reason', () => {
-    expect(quarantineKey('vitals', HASH, 'vitals/reason.json')).not.toBe(quarantineReasonKey('vitals', HASH));
+    expect(quarantineCopyKey('vitals', HASH, 'vitals/reason.json')).not.toBe(quarantineReasonKey('vitals', HASH));
   });
 
   it('gives s3 locations of tables and partitions in the curated bucket', () => {
