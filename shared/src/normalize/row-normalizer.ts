@@ -62,8 +62,12 @@ export type RowResult =
 export interface HeaderMapping {
   /** Source headers used, with the contract column (or unit column) each feeds. */
   mapped: { header: string; column: string }[];
-  /** Source headers the contract does not know: never read. Raw source text, so keep them out of logs. */
-  unknown: string[];
+  /**
+   * Columns (1 = the first) whose headers the contract does not know: never read.
+   * Positions, not the header text: a header is free text from the source (a wide
+   * export may head a column with a patient's name), and manifests are widely read.
+   */
+  unknown: number[];
   /** Required contract columns no header maps to (empty, or the constructor throws). */
   missingRequired: string[];
 }
@@ -141,14 +145,14 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
 
   // Map headers to columns.
   const mapped: HeaderMapping['mapped'] = [];
-  const unknown: string[] = [];
+  const unknown: number[] = [];
   const fieldOf = new Map<ColumnSpec, { field: number; header: string; unit: string | undefined }>();
   const unitFieldOf = new Map<ColumnSpec, number>();
   const duplicates: string[] = [];
   header.forEach((text, field) => {
     const target = resolveHeader(contract, text);
     if (target === undefined) {
-      unknown.push(text);
+      unknown.push(field + 1);
       return;
     }
     if (target.kind === 'unit') {

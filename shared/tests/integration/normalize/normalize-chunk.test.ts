@@ -126,7 +126,9 @@ describe('normalizeChunk on the local lake', () => {
 
     // Assess: manifest and event
     expect(manifest).toMatchObject({ status: 'complete', totals: { rowsIn: 6, rowsWritten: 3, rowsRejected: 2, rowsDuplicate: 1 } });
-    expect(JSON.parse(manifestText)).toMatchObject({ header: { unknown: ['Patient Name'] }, dialect: { delimiter: ',', encoding: 'utf-8' } });
+    // The column the contract does not know, by position: its header is source text.
+    expect(JSON.parse(manifestText)).toMatchObject({ header: { unknown: [11] }, dialect: { delimiter: ',', encoding: 'utf-8' } });
+    expect(manifestText).not.toContain('Patient Name');
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({ source: 'pulse-lake', detailType: PARTITIONS_WRITTEN, detail: { dataset: 'vitals', stage: 'curated', contentHash: message.contentHash } });
     expect((published[0]?.detail as { partitions: unknown[] }).partitions).toHaveLength(3);
