@@ -126,6 +126,8 @@ export interface Catalog {
   /** Adds partitions; ones that already exist are tolerated. Returns how many were new. */
   addPartitions(database: string, table: string, partitions: PartitionInput[]): Promise<{ created: number }>;
   listPartitions(database: string, table: string): Promise<PartitionInput[]>;
+  /** Drops the table and its partitions from the catalog (never the data); a table that is not there is fine. */
+  deleteTable(database: string, table: string): Promise<void>;
 }
 
 export type QueryParameter = string | number | boolean | null;

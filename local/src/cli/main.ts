@@ -12,6 +12,7 @@ import { DEFAULT_REGION, lakeNames } from '@pulse-lake/shared/lake/names';
 import { lakeStatus } from '@pulse-lake/shared/lake/lake-status';
 import { reconcileRawObjects } from '@pulse-lake/shared/lake/reconcile';
 import { catalogReport } from '@pulse-lake/shared/catalog/catalog-report';
+import { promoteDataset, PromoteError } from '@pulse-lake/shared/catalog/promote';
 import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
 import { DEFAULT_CHUNK_BYTES, planOptionsFromEnv } from '@pulse-lake/shared/lake/plan-raw-object';
 import { formatOfExtension } from '@pulse-lake/shared/lake/land-dropped-object';
@@ -76,6 +77,8 @@ const USAGE = `Usage: lake <command>
       Chunks that failed every retry, parked in the normalize queue's dead-letter queue.
   lake dlq redrive
       Sends them back to the normalize queue (after the cause is fixed); lake up then retries them.
+  lake promote <dataset>
+      Moves a staging dataset, once its contract says stage: 'curated', to curated without re-ingesting it.
   lake catalog [--json]
       Databases, tables, columns with types and PII class, partitions, files and sizes: what Athena sees.
   lake sql "<SQL>" [--format table|json|csv]
@@ -156,6 +159,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await partners(rest, io);
       case 'catalog':
         return await catalog(rest, io);
+      case 'promote':
+        return await promote(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -405,6 +410,21 @@ async function catalog(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${formatResult(result, 'table').replace(/^/gm, '  ')}\n`);
   }
   return 0;
+}
+
+async function promote(args: string[], io: CliIo): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {}, strict: true });
+  const [dataset] = positionals;
+  if (dataset === undefined || positionals.length > 1) throw new UsageError('promote needs one dataset, e.g. lake promote gait');
+  try {
+    const done = await withLake(io, (lake) => promoteDataset(lake, dataset));
+    io.stdout(`${done.dataset}: ${done.objects} file(s) in ${done.partitions} partition(s) moved from staging to curated\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof PromoteError)) throw error;
+    io.stderr(`lake promote: ${error.message}\n`);
+    return 1;
+  }
 }
 
 async function dlq(args: string[], io: CliIo): Promise<number> {

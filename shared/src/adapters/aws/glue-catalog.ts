@@ -5,6 +5,7 @@ import {
   BatchCreatePartitionCommand,
   CreateDatabaseCommand,
   CreateTableCommand,
+  DeleteTableCommand,
   GetDatabasesCommand,
   GetPartitionsCommand,
   GetTableCommand,
@@ -95,6 +96,14 @@ export function buildGlueCatalog(client: GlueClient, retry: RetryOptions = DEFAU
       } catch (error) {
         if (errorName(error) !== 'AlreadyExistsException') throw error;
         await call(() => client.send(new UpdateTableCommand({ DatabaseName: database, TableInput: table })));
+      }
+    },
+
+    async deleteTable(database: string, name: string) {
+      try {
+        await call(() => client.send(new DeleteTableCommand({ DatabaseName: database, Name: name })));
+      } catch (error) {
+        if (errorName(error) !== 'EntityNotFoundException') throw error;
       }
     },
 

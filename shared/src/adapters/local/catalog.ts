@@ -5,7 +5,7 @@
  * lower-cased as Glue does. Updates of one table are serialized across
  * processes (lock file) and written atomically.
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog, CatalogTable, PartitionInput } from '../../ports';
 import { errorCode, readJsonIfExists, withFileLock, writeFileAtomic } from './files';
@@ -89,6 +89,9 @@ export function buildLocalCatalog(home: string, options: { now?: () => Date } = 
     },
     async getTable(database, name) {
       return (await readTable(database, name))?.Table;
+    },
+    async deleteTable(database, name) {
+      await withFileLock(lockPath(database, name), async () => rm(tablePath(database, name), { force: true }));
     },
     async listTables(database) {
       const dir = join(root, checked('database', database));

@@ -2,6 +2,7 @@ import {
   BatchCreatePartitionCommand,
   CreateDatabaseCommand,
   CreateTableCommand,
+  DeleteTableCommand,
   GetPartitionsCommand,
   GetTableCommand,
   GlueClient,
@@ -60,6 +61,19 @@ describe('Glue catalog', () => {
     await catalog.upsertTable('db', table);
 
     expect(glue.commandCalls(UpdateTableCommand)[0]?.args[0].input).toEqual({ DatabaseName: 'db', TableInput: table });
+  });
+
+  it('drops a table by name, and takes one that is already gone as dropped', async () => {
+    glue.on(DeleteTableCommand).rejectsOnce(glueError('EntityNotFoundException')).resolves({});
+    const catalog = buildGlueCatalog(new GlueClient({ region: 'ap-southeast-1' }), retry);
+
+    await expect(catalog.deleteTable('pulse_lake_dev_staging', 'gait')).resolves.toBeUndefined();
+    await catalog.deleteTable('pulse_lake_dev_staging', 'gait');
+
+    expect(glue.commandCalls(DeleteTableCommand).map((c) => c.args[0].input)).toEqual([
+      { DatabaseName: 'pulse_lake_dev_staging', Name: 'gait' },
+      { DatabaseName: 'pulse_lake_dev_staging', Name: 'gait' },
+    ]);
   });
 
   it('returns undefined for a table Glue does not know', async () => {
