@@ -275,7 +275,7 @@ describe('the partner query API, signed, on lake up', () => {
     await finished(us, id);
     await sdk(us, 'GET', `/v1/executions/${id}/results`);
     await sdk({ ...us, secretAccessKey: 'wrong' }, 'GET', '/v1/queries');
-    const audit = await lake(home, ['sql', `SELECT partner_id, access_key_id, method, route, status, outcome, query, parameters, rows_returned FROM pulse_lake_local_audit.api_requests WHERE access_key_id = '${us.accessKeyId}' AND requested_at >= '${since}' AND (execution_id = '${id}' OR outcome <> 'ok') ORDER BY requested_at`, '--format', 'json']);
+    const audit = await lake(home, ['sql', `SELECT partner_id, access_key_id, method, route, status, outcome, query, parameters, rows_returned FROM pulse_lake_local_audit.api_requests WHERE access_key_id = '${us.accessKeyId}' AND requested_at >= '${since}' AND (subject_id = '${id}' OR outcome <> 'ok') ORDER BY requested_at`, '--format', 'json']);
     // Assess
     expect(audit.stderr).toBe('');
     const rows = JSON.parse(audit.stdout) as Record<string, unknown>[];

@@ -19,7 +19,8 @@ export interface AuditNote {
   query?: string;
   dataset?: string;
   version?: number;
-  executionId?: string;
+  /** The query execution, or pushed batch, the request started or read. */
+  subjectId?: string;
   parameters?: Record<string, QueryParameter>;
   rows?: number;
 }
@@ -87,7 +88,7 @@ export function auditRequests(deps: Pick<LakeDeps, 'store' | 'catalog' | 'names'
       ...(({ status, outcome }) => ({ status, outcome }))(outcomeOf(response)),
       query: note.query ?? null,
       query_version: note.version ?? null,
-      execution_id: note.executionId ?? null,
+      subject_id: note.subjectId ?? null,
       dataset: note.dataset ?? null,
       parameters: note.parameters !== undefined ? JSON.stringify(note.parameters) : null,
       rows_returned: note.rows ?? null,

@@ -24,7 +24,7 @@ export const AUDIT_COLUMNS: readonly CatalogColumn[] = [
   { Name: 'outcome', Type: 'string', Comment: 'ok, or the error code answered (signature_mismatch, invalid_parameters, ...)' },
   { Name: 'query', Type: 'string', Comment: 'Named query, when the request ran or read one' },
   { Name: 'query_version', Type: 'int', Comment: 'Its version' },
-  { Name: 'execution_id', Type: 'string', Comment: 'Query execution, or pushed batch, started or read' },
+  { Name: 'subject_id', Type: 'string', Comment: 'What the request started or read: a query execution id, or a pushed batch id' },
   { Name: 'dataset', Type: 'string', Comment: 'Dataset a batch was pushed to' },
   { Name: 'parameters', Type: 'string', Comment: 'The validated parameters as JSON (never the raw request)' },
   { Name: 'rows_returned', Type: 'int', Comment: 'Result rows sent in the response, or records received in a push' },

@@ -9,7 +9,7 @@ import type { LakeDeps } from '@pulse-lake/shared/ports';
 export function createHandler(deps: LakeDeps) {
   return signedApi(deps).handler(async (event, context) => {
     const outcome = await batchOutcome(deps, partnerOf(context).partnerId, event.pathParameters?.['id'] ?? '');
-    noteAudit(context, { executionId: outcome.batchId, dataset: outcome.dataset });
+    noteAudit(context, { subjectId: outcome.batchId, dataset: outcome.dataset });
     return jsonResponse(200, outcome);
   });
 }

@@ -41,7 +41,7 @@ export function createHandler(deps: LakeDeps) {
     const { replayed } = idempotencyKey !== undefined ? await claimIdempotencyKey(deps, partner.partnerId, idempotencyKey, batch) : { replayed: false };
     const landed = await landPreparedBatch(deps, batch);
     await recordPushedBatch(deps, partner.partnerId, landed);
-    noteAudit(context, { executionId: landed.batchId, dataset: landed.dataset, rows: landed.records });
+    noteAudit(context, { subjectId: landed.batchId, dataset: landed.dataset, rows: landed.records });
     return jsonResponse(202, { batchId: landed.batchId, dataset: landed.dataset, records: landed.records, duplicate: landed.duplicate, replayed, links: { status: `/v1/ingest/batches/${landed.batchId}` } });
   });
 }

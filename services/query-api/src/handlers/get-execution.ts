@@ -9,7 +9,7 @@ import { signedApi } from '@pulse-lake/shared/api/signed-api';
 export function createHandler(deps: LakeDeps) {
   return signedApi(deps).handler(async (event, context) => {
     const record = await findExecution(deps, partnerOf(context).partnerId, event.pathParameters?.['id'] ?? '');
-    noteAudit(context, { query: record.query, version: record.version, executionId: record.executionId });
+    noteAudit(context, { query: record.query, version: record.version, subjectId: record.executionId });
     return jsonResponse(200, await executionStatus(deps, record));
   });
 }

@@ -15,7 +15,7 @@ import { signedApi } from '@pulse-lake/shared/api/signed-api';
 export function createHandler(deps: LakeDeps, options: ExecutionOptions = executionOptionsFromEnv(process.env)) {
   return signedApi(deps).handler(async (event, context) => {
     const record = await findExecution(deps, partnerOf(context).partnerId, event.pathParameters?.['id'] ?? '');
-    noteAudit(context, { query: record.query, version: record.version, executionId: record.executionId, parameters: record.parameters });
+    noteAudit(context, { query: record.query, version: record.version, subjectId: record.executionId, parameters: record.parameters });
     const query = event.queryStringParameters ?? {};
     const format = query['format'] ?? 'json';
     if (format === 'csv' || format === 'xlsx') {

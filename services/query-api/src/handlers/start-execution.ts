@@ -16,7 +16,7 @@ export function createHandler(deps: LakeDeps, options: ExecutionOptions = execut
     const body = event.body !== null && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
     const request = parseExecutionRequest(body);
     const record = await startExecution(deps, partnerId, { query: event.pathParameters?.['name'] ?? '', ...request }, options);
-    noteAudit(context, { query: record.query, version: record.version, executionId: record.executionId, parameters: record.parameters });
+    noteAudit(context, { query: record.query, version: record.version, subjectId: record.executionId, parameters: record.parameters });
     return jsonResponse(202, {
       executionId: record.executionId,
       query: record.query,
