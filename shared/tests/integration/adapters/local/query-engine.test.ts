@@ -96,6 +96,23 @@ describe('local Athena on DuckDB', () => {
     await expect(lake.engine.results(id, { pageSize: 1001 })).rejects.toThrow(/from 1 to 1000/);
   });
 
+  it('pages a result the same from another process, which reads it back from its CSV (NULL and empty text kept apart)', async () => {
+    // Prepare: a result with a NULL, an empty string and a value needing quotes
+    const id = await lake.engine.start("SELECT * FROM (VALUES (1, NULL, 'a,\"b\"'), (2, '', 'plain')) t(n, maybe, quoted) ORDER BY n");
+    await settle(lake.engine, id);
+    const here = await lake.engine.results(id);
+    // Act: another process's engine over the same lake
+    const other = buildLocalLake(home);
+    try {
+      const there = await other.engine.results(id);
+      // Assess
+      expect(there).toEqual(here);
+      expect(there.rows).toEqual([['n', 'maybe', 'quoted'], ['1', null, 'a,"b"'], ['2', '', 'plain']]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('binds parameters as data: a hostile string matches nothing and drops nothing', async () => {
     await writePartition('SG', '2024-01-01', 10);
     const hostile = "tok-1' OR '1'='1'; DROP VIEW vitals; --";
