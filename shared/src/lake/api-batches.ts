@@ -8,6 +8,7 @@
  * wrote: its file manifest, quarantine reason and reject lines.
  */
 import { createHash } from 'node:crypto';
+import { RequestError } from '../api/request-error';
 import type { LakeDeps } from '../ports';
 import { PreconditionFailedError } from '../ports';
 import type { ApiBatchLanded, PreparedApiBatch } from './land-api-batch';
@@ -29,17 +30,9 @@ interface PushedBatch {
   receivedAt: string;
 }
 
-/** A push the caller can fix: 4xx with a code. */
-export class ApiBatchRequestError extends Error {
+/** A push the caller can fix. */
+export class ApiBatchRequestError extends RequestError {
   override name = 'ApiBatchRequestError';
-  readonly expose = true as const;
-  constructor(
-    readonly statusCode: 400 | 404 | 422,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const batchKey = (partnerId: string, batchId: string) => `${LAKE_STATE_PREFIX}api-batches/${partnerId}/${batchId}.json`;

@@ -10,6 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { LakeDeps, QueryParameter, QueryResultPage } from '../ports';
+import { RequestError } from '../api/request-error';
 import { readJsonIfPresent } from '../lake/objects';
 import type { NamedQuery, ResultColumn } from './named-query';
 import { getNamedQuery } from './named-queries';
@@ -78,17 +79,9 @@ export interface ResultsPage {
   nextPageToken?: string;
 }
 
-/** A request a partner can fix: 4xx with a code and a message written for them. */
-export class ExecutionRequestError extends Error {
+/** A request about executions a partner can fix. */
+export class ExecutionRequestError extends RequestError {
   override name = 'ExecutionRequestError';
-  readonly expose = true as const;
-  constructor(
-    readonly statusCode: 400 | 404 | 409,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

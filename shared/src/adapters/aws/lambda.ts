@@ -4,6 +4,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult, S3Event } from 'aws-lambda';
+import { RequestError } from '../../api/request-error';
 
 /**
  * The objects an S3 notification names. S3 URL-encodes keys in events, with
@@ -27,19 +28,9 @@ export interface ExposedError {
   details?: unknown;
 }
 
-/** An error meant to reach the caller with `statusCode` (4xx) and its message. */
-export class HttpError extends Error implements ExposedError {
+/** An error meant to reach the caller with `statusCode` (4xx), its code and its message. */
+export class HttpError extends RequestError implements ExposedError {
   override name = 'HttpError';
-  readonly expose = true as const;
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 function isExposed(error: unknown): error is Error & ExposedError {

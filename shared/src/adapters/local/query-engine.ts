@@ -125,8 +125,9 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
 
   const statusPath = (id: string) => join(statusDir, `${id}.json`);
   async function save(status: QueryStatus): Promise<void> {
-    statuses.set(status.id, status);
+    // On disk first: a status this process shows must be one other processes can read too.
     await writeFileAtomic(tmpDir, statusPath(status.id), JSON.stringify(status));
+    statuses.set(status.id, status);
   }
 
   /** `s3://bucket/prefix/` of a registered partition as its local folder. */
