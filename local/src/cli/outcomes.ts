@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
 import type { ObjectStore } from '@pulse-lake/shared/ports';
 import type { LakeNames } from '@pulse-lake/shared/lake/names';
+import { readJsonIfPresent } from '@pulse-lake/shared/lake/objects';
 
 export interface FileTotals {
   rowsIn: number;
@@ -47,13 +47,6 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function readJson(store: ObjectStore, bucket: string, key: string): Promise<unknown> {
-  const body: Readable = await store.get(bucket, key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-}
-
 type Json = Record<string, unknown>;
 const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -88,7 +81,7 @@ async function findQuarantines(store: ObjectStore, names: LakeNames, contentHash
   const found: QuarantineRecord[] = [];
   for await (const object of store.list(names.buckets.rejects, 'quarantine/')) {
     if (!object.key.endsWith(`/${contentHash}/reason.json`)) continue;
-    const record = await readJson(store, names.buckets.rejects, object.key);
+    const record = await readJsonIfPresent<unknown>(store, names.buckets.rejects, object.key);
     if (!isJson(record)) continue;
     const copy = isJson(record.copy) && typeof record.copy.bucket === 'string' && typeof record.copy.key === 'string' ? { bucket: record.copy.bucket, key: record.copy.key } : undefined;
     found.push({
@@ -109,8 +102,7 @@ async function findManifests(store: ObjectStore, names: LakeNames, contentHash: 
   else for await (const object of store.list(names.buckets.curated, '_manifests/')) if (object.key.endsWith(`/${contentHash}.json`) && object.key.split('/').length === 3) candidates.push(object.key);
   const found: { key: string; manifest: Json }[] = [];
   for (const key of candidates) {
-    if ((await store.head(names.buckets.curated, key)) === undefined) continue;
-    const manifest = await readJson(store, names.buckets.curated, key);
+    const manifest = await readJsonIfPresent<unknown>(store, names.buckets.curated, key);
     if (isJson(manifest)) found.push({ key, manifest });
   }
   return found;

@@ -64,7 +64,7 @@ export function auditRequests(deps: Pick<LakeDeps, 'store' | 'catalog' | 'names'
       const database = auditDatabase(deps.names);
       const desired = auditTableInput(deps.names);
       // Only when missing or drifted: Glue keeps a version per update, and every catalog change rebuilds the local engine's views.
-      if (!tableDiffers(await deps.catalog.getTable(database, desired.Name).catch(() => undefined), desired)) return;
+      if (!tableDiffers(await deps.catalog.getTable(database, desired.Name), desired)) return;
       await deps.catalog.ensureDatabase(database, 'Pulse Lake audit trails (internal)');
       await deps.catalog.upsertTable(database, desired);
     })().catch((error: unknown) => {
@@ -85,7 +85,7 @@ export function auditRequests(deps: Pick<LakeDeps, 'store' | 'catalog' | 'names'
       access_key_id: context.partner?.accessKeyId ?? claimedKeyId(event),
       method: event.httpMethod,
       route: event.resource,
-      ...(({ status, outcome }) => ({ status, outcome }))(outcomeOf(response)),
+      ...outcomeOf(response),
       query: note.query ?? null,
       query_version: note.version ?? null,
       subject_id: note.subjectId ?? null,

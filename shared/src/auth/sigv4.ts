@@ -11,6 +11,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
+import { RequestError } from '../api/request-error';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** How far a request's x-amz-date may be from the server's clock, either way. */
@@ -41,16 +42,14 @@ export type SignatureCheck =
   | 'payload_hash'
   | 'signature_mismatch';
 
-export class SignatureError extends Error {
+export class SignatureError extends RequestError {
   override name = 'SignatureError';
-  readonly statusCode = 403;
-  readonly expose = true as const;
   constructor(
     /** The check that failed. */
-    readonly code: SignatureCheck,
+    override readonly code: SignatureCheck,
     message: string,
   ) {
-    super(message);
+    super(403, code, message);
   }
 }
 
@@ -100,22 +99,28 @@ function headerValues(headers: SignedRequest['headers']): Map<string, string[]> 
 
 const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
+const bytesOf = (data: SourceData): Uint8Array | string =>
+  typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
 /** SHA-256 (HMAC-SHA256 with a secret) on node:crypto, in the shape the smithy signer takes. */
 class NodeSha256 {
+  private readonly secret: Uint8Array | string | undefined;
   private hash;
-  private readonly secret: Buffer | string | undefined;
   constructor(secret?: SourceData) {
-    this.secret = secret === undefined || typeof secret === 'string' ? secret : Buffer.from(secret instanceof ArrayBuffer ? new Uint8Array(secret) : new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength));
-    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+    this.secret = secret === undefined ? undefined : bytesOf(secret);
+    this.hash = this.fresh();
+  }
+  private fresh() {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
   }
   update(data: SourceData): void {
-    this.hash.update(typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    this.hash.update(bytesOf(data));
   }
   async digest(): Promise<Uint8Array> {
     return this.hash.digest();
   }
   reset(): void {
-    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+    this.hash = this.fresh();
   }
 }
 
@@ -163,9 +168,9 @@ export async function verifySignature(request: SignedRequest, options: VerifyOpt
   for (const name of auth.signedHeaders) {
     if (name !== name.toLowerCase() || !headers.has(name)) throw new SignatureError('unsigned_header', `signed header ${/^[a-z0-9-]{1,64}$/i.test(name) ? name : ''} is not in the request (names must be lower case)`);
   }
-  const payloadHash = sha256Hex(request.body);
+  // The signer hashes the body for the signature; a declared hash is checked here only to name the failure.
   const declared = headers.get('x-amz-content-sha256')?.[0]?.trim();
-  if (declared !== undefined && declared !== payloadHash) {
+  if (declared !== undefined && declared !== sha256Hex(request.body)) {
     throw new SignatureError('payload_hash', 'x-amz-content-sha256 is not the SHA-256 of the body received: sign the exact bytes sent (unsigned payloads are not accepted)');
   }
 

@@ -4,6 +4,7 @@
  * and bytes under them. `lake catalog` prints it; data scientists see exactly
  * what Athena sees.
  */
+import { parseS3Uri } from '../lake/keys';
 import type { LakeDeps } from '../ports';
 
 export interface CatalogColumnReport {
@@ -28,12 +29,6 @@ export interface CatalogTableReport {
   bytes: number;
 }
 
-/** `s3://bucket/prefix/` as bucket and prefix. */
-function splitLocation(location: string): { bucket: string; prefix: string } | undefined {
-  const match = /^s3a?:\/\/([^/]+)\/(.*)$/.exec(location);
-  return match === null ? undefined : { bucket: match[1] ?? '', prefix: match[2] ?? '' };
-}
-
 export async function catalogReport(deps: Pick<LakeDeps, 'catalog' | 'store'>): Promise<CatalogTableReport[]> {
   const tables: CatalogTableReport[] = [];
   for (const database of await deps.catalog.listDatabases()) {
@@ -41,9 +36,9 @@ export async function catalogReport(deps: Pick<LakeDeps, 'catalog' | 'store'>): 
       const partitions = await deps.catalog.listPartitions(database, table.Name);
       let files = 0;
       let bytes = 0;
-      const where = splitLocation(table.StorageDescriptor.Location);
+      const where = parseS3Uri(table.StorageDescriptor.Location);
       if (where !== undefined) {
-        for await (const object of deps.store.list(where.bucket, where.prefix)) {
+        for await (const object of deps.store.list(where.bucket, where.key)) {
           files++;
           bytes += object.size;
         }

@@ -35,6 +35,7 @@ export class ApiBatchRequestError extends RequestError {
   override name = 'ApiBatchRequestError';
 }
 
+const pushedBatch = (batch: Pick<PushedBatch, 'batchId' | 'dataset' | 'records'>, at: Date): PushedBatch => ({ batchId: batch.batchId, dataset: batch.dataset, records: batch.records, receivedAt: at.toISOString() });
 const batchKey = (partnerId: string, batchId: string) => `${LAKE_STATE_PREFIX}api-batches/${partnerId}/${batchId}.json`;
 const idempotencyKeyOf = (partnerId: string, key: string) => `${LAKE_STATE_PREFIX}idempotency/${partnerId}/${createHash('sha256').update(key).digest('hex')}.json`;
 
@@ -53,9 +54,8 @@ export function checkIdempotencyKey(key: string | undefined): void {
 export async function claimIdempotencyKey(deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>, partnerId: string, idempotencyKey: string, batch: PreparedApiBatch): Promise<{ replayed: boolean }> {
   const bucket = deps.names.buckets.raw;
   const key = idempotencyKeyOf(partnerId, idempotencyKey);
-  const claim: PushedBatch = { batchId: batch.batchId, dataset: batch.dataset, records: batch.records, receivedAt: deps.clock.now().toISOString() };
   try {
-    await deps.store.put(bucket, key, JSON.stringify(claim), { contentType: 'application/json', ifNoneMatch: '*' });
+    await deps.store.put(bucket, key, JSON.stringify(pushedBatch(batch, deps.clock.now())), { contentType: 'application/json', ifNoneMatch: '*' });
     return { replayed: false };
   } catch (error) {
     if (!(error instanceof PreconditionFailedError)) throw error;
@@ -69,8 +69,7 @@ export async function claimIdempotencyKey(deps: Pick<LakeDeps, 'store' | 'names'
 
 /** Records a landed batch as `partnerId`'s, so the partner can ask what became of it. */
 export async function recordPushedBatch(deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>, partnerId: string, landed: ApiBatchLanded): Promise<void> {
-  const pushed: PushedBatch = { batchId: landed.batchId, dataset: landed.dataset, records: landed.records, receivedAt: deps.clock.now().toISOString() };
-  await deps.store.put(deps.names.buckets.raw, batchKey(partnerId, landed.batchId), JSON.stringify(pushed), { contentType: 'application/json' });
+  await deps.store.put(deps.names.buckets.raw, batchKey(partnerId, landed.batchId), JSON.stringify(pushedBatch(landed, deps.clock.now())), { contentType: 'application/json' });
 }
 
 export interface BatchOutcome {

@@ -75,6 +75,12 @@ export function s3Uri(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
 }
 
+/** `s3://bucket/prefix` (or `s3a://`) as bucket and key prefix; undefined when it is not an S3 URI. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
+  const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  return match === null ? undefined : { bucket: match[1] ?? '', key: match[2] ?? '' };
+}
+
 /** The first 16 hex digits of a content hash: enough to keep part and rejects names unique and short. */
 export function shortHash(contentHash: string): string {
   assertHash(contentHash);

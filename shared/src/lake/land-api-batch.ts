@@ -4,6 +4,7 @@
  * The raw bucket's ObjectCreated event then plans it like any landed file.
  */
 import { createHash } from 'node:crypto';
+import { RequestError } from '../api/request-error';
 import { gunzipSync } from 'node:zlib';
 import type { DatasetContract } from '../datasets/contract';
 import { findContract } from '../datasets/registry';
@@ -46,17 +47,10 @@ export interface ApiBatchLanded {
  * The batch was refused; the message is written for the API caller and never
  * echoes the body's values (they may be patient data).
  */
-export class ApiBatchRejectedError extends Error {
+export class ApiBatchRejectedError extends RequestError {
   override name = 'ApiBatchRejectedError';
-  readonly expose = true as const;
-  readonly code: string;
-  constructor(
-    readonly statusCode: 400 | 404 | 413 | 415,
-    message: string,
-    readonly details?: { problems: string[] },
-  ) {
-    super(message);
-    this.code = { 400: 'malformed_batch', 404: 'unknown_dataset', 413: 'batch_too_large', 415: 'unsupported_media_type' }[statusCode];
+  constructor(statusCode: 400 | 404 | 413 | 415, message: string, details?: { problems: string[] }) {
+    super(statusCode, { 400: 'malformed_batch', 404: 'unknown_dataset', 413: 'batch_too_large', 415: 'unsupported_media_type' }[statusCode], message, details);
   }
 }
 

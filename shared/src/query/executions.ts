@@ -15,6 +15,7 @@ import { readJsonIfPresent } from '../lake/objects';
 import type { NamedQuery, ResultColumn } from './named-query';
 import { getNamedQuery } from './named-queries';
 import { renderNamedQuery } from './render';
+import { dataRowsOfFirstPage } from './run';
 
 /** Cells counting fewer patients than this are suppressed unless configured otherwise. */
 export const DEFAULT_SMALL_CELL_THRESHOLD = 11;
@@ -89,8 +90,6 @@ const recordKey = (executionId: string) => `executions/${executionId}.json`;
 /** The latest execution of one (partner, query, version, parameters): what reuse looks up. */
 const reuseKey = (fingerprint: string) => `executions/by-request/${fingerprint}.json`;
 
-const readJson = <T>(deps: Pick<LakeDeps, 'store'>, bucket: string, key: string) => readJsonIfPresent<T>(deps.store, bucket, key);
-
 /** The request body's parameters as text, as the validator takes them; anything but scalars is refused. */
 function parameterTexts(raw: unknown): Record<string, string> {
   if (raw === undefined || raw === null) return {};
@@ -140,7 +139,7 @@ export async function startExecution(
   const values = rendered.values;
   const fingerprint = createHash('sha256').update(JSON.stringify([partnerId, named.name, named.version, values])).digest('hex');
 
-  const previous = options.reuseMinutes > 0 ? await readJson<ExecutionRecord>(deps, bucket, reuseKey(fingerprint)) : undefined;
+  const previous = options.reuseMinutes > 0 ? await readJsonIfPresent<ExecutionRecord>(deps.store, bucket, reuseKey(fingerprint)) : undefined;
   const fresh = previous !== undefined && now.getTime() - Date.parse(previous.submittedAt) < options.reuseMinutes * 60_000;
   const reusable = fresh && ['QUEUED', 'RUNNING', 'SUCCEEDED'].includes((await deps.engine.status(previous.engineQueryId).catch(() => undefined))?.state ?? '');
   const engineQueryId = reusable ? previous.engineQueryId : await deps.engine.start(rendered.sql, { database: deps.names.databases.curated, parameters: rendered.parameters });
@@ -161,7 +160,7 @@ export async function startExecution(
 
 /** The partner's own execution `executionId`; another partner's is as unknown as one that never existed. */
 export async function findExecution(deps: Pick<LakeDeps, 'store' | 'names'>, partnerId: string, executionId: string): Promise<ExecutionRecord> {
-  const record = EXECUTION_ID.test(executionId) ? await readJson<ExecutionRecord>(deps, deps.names.buckets['query-results'], recordKey(executionId)) : undefined;
+  const record = EXECUTION_ID.test(executionId) ? await readJsonIfPresent<ExecutionRecord>(deps.store, deps.names.buckets['query-results'], recordKey(executionId)) : undefined;
   if (record === undefined || record.partnerId !== partnerId) throw new ExecutionRequestError(404, 'unknown_execution', 'there is no execution with this id for your key');
   return record;
 }
@@ -256,9 +255,7 @@ export async function resultsPage(deps: Pick<LakeDeps, 'engine'>, record: Execut
     ...(token.engine !== undefined ? { nextToken: token.engine } : {}),
   });
   const named = getNamedQuery(record.query, record.version);
-  const head = page.rows[0];
-  const isHeader = first && head !== undefined && head.every((v, i) => v === page.columns[i]?.name);
-  const rawRows = isHeader ? page.rows.slice(1) : page.rows;
+  const rawRows = first ? dataRowsOfFirstPage(page) : page.rows;
   const rows = rawRows.map((row) => named.columns.map((column, i) => typedCell(row[i] ?? null, column)));
   const suppressed = suppress(named, rows, token.offset, options.smallCellThreshold);
   return {

@@ -4,6 +4,7 @@
  */
 import { abnormalHeartRateEpisodes } from './abnormal-heart-rate-episodes';
 import { cohortSummary } from './cohort-summary';
+import { RequestError } from '../api/request-error';
 import { dailyVitals } from './daily-vitals';
 import { dosageAdherence } from './dosage-adherence';
 import { gaitFallRisk } from './gait-fall-risk';
@@ -16,14 +17,11 @@ export type { NamedQuery, ParameterSpec, ResultColumn } from './named-query';
 export const NAMED_QUERIES: readonly Readonly<NamedQuery>[] = [dailyVitals, abnormalHeartRateEpisodes, qtcProlongation, gaitFallRisk, dosageAdherence, cohortSummary];
 
 /** No named query by that name (and version). */
-export class UnknownQueryError extends Error {
+export class UnknownQueryError extends RequestError {
   override name = 'UnknownQueryError';
   /** Safe to show: it names only the basket's queries. */
-  readonly expose = true as const;
-  readonly statusCode = 404;
-  readonly code = 'unknown_query';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(404, 'unknown_query', message, undefined, options);
   }
 }
 

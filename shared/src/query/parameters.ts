@@ -4,24 +4,20 @@
  * listed in words a partner can act on, without echoing the value (a partner
  * might paste a raw patient identifier where a token belongs).
  */
+import { RequestError } from '../api/request-error';
 import type { QueryParameter } from '../ports';
 import type { DateSpanRule, NamedQuery, ParameterSpec } from './named-query';
 
 /** Parameters that do not fit the named query; `problems` lists each one. */
-export class ParameterError extends Error {
+export class ParameterError extends RequestError {
   override name = 'ParameterError';
   /** Safe to show to the partner who sent the request. */
-  readonly expose = true as const;
-  readonly statusCode = 400;
-  readonly code = 'invalid_parameters';
-  readonly details: { problems: string[] };
   constructor(
     readonly query: string,
     readonly problems: string[],
     options?: { cause?: unknown },
   ) {
-    super(`parameters for ${query} are not valid: ${problems.join('; ')}`, options);
-    this.details = { problems };
+    super(400, 'invalid_parameters', `parameters for ${query} are not valid: ${problems.join('; ')}`, { problems }, options);
   }
 }
 

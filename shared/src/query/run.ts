@@ -37,6 +37,13 @@ export interface QueryResult {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A first result page's rows without the header row Athena (and the local engine, like it) puts first. */
+export function dataRowsOfFirstPage(page: QueryResultPage): QueryResultPage['rows'] {
+  const head = page.rows[0];
+  const isHeader = head !== undefined && head.length === page.columns.length && head.every((v, i) => v === page.columns[i]?.name);
+  return isHeader ? page.rows.slice(1) : page.rows;
+}
+
 /**
  * Starts `sql`, waits for it to succeed and returns all its rows.
  * Throws QueryFailedError with the engine's reason when it fails or times out.
@@ -64,10 +71,7 @@ export async function runToCompletion(engine: QueryEngine, sql: string, options:
     const page = await engine.results(id, { ...(pageSize !== undefined ? { pageSize } : {}), ...(nextToken !== undefined ? { nextToken } : {}) });
     if (first) {
       columns = page.columns;
-      // Athena (and the local engine, like it) repeats the column names as the first row of the first page.
-      const head = page.rows[0];
-      const isHeader = head !== undefined && head.length === columns.length && head.every((v, i) => v === columns[i]?.name);
-      rows.push(...(isHeader ? page.rows.slice(1) : page.rows));
+      rows.push(...dataRowsOfFirstPage(page));
       first = false;
     } else {
       rows.push(...page.rows);

@@ -19,6 +19,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog, CatalogTable, PartitionInput, QueryEngine, QueryParameter, QueryResultPage, QueryStatus, StartQueryOptions } from '../../ports';
 import type { LakeNames } from '../../lake/names';
+import { parseS3Uri } from '../../lake/keys';
+import { readObjectText } from '../../lake/objects';
 import { errorCode, errorMessage, readJsonIfExists, writeFileAtomic } from './files';
 import type { LocalObjectStore } from './object-store';
 
@@ -132,10 +134,10 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
 
   /** `s3://bucket/prefix/` of a registered partition as its local folder. */
   function localFolder(location: string): string | undefined {
-    const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(location);
-    if (match === null) return undefined;
-    const bucket = match[1] ?? '';
-    const segments = (match[2] ?? '').split('/').filter((s) => s !== '');
+    const uri = parseS3Uri(location);
+    if (uri === undefined) return undefined;
+    const { bucket } = uri;
+    const segments = uri.key.split('/').filter((s) => s !== '');
     if (segments.some((s) => s === '.' || s === '..')) return undefined;
     return join(deps.store.bucketPath(bucket), ...segments);
   }
@@ -355,11 +357,7 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
         offset = Number(tokenOffset);
         if (tokenId !== id || !Number.isInteger(offset) || offset < 0) throw new QueryResultsUnavailableError(`nextToken does not belong to query ${id}`);
       }
-      const readText = async (key: string) => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of await deps.store.get(resultsBucket, key)) chunks.push(Buffer.from(chunk as Uint8Array));
-        return Buffer.concat(chunks).toString('utf8');
-      };
+      const readText = (key: string) => readObjectText(deps.store, resultsBucket, key);
       let result = recentResults.get(id);
       if (result === undefined) {
         const metadata = JSON.parse(await readText(`${id}.csv.metadata`)) as ResultMetadata;
