@@ -4,7 +4,7 @@
  * (S3 notifications, SQS consumers, EventBridge rules, schedules, HTTP routes).
  * Like serverless-offline, for every event source the lake uses.
  */
-import type { Context, S3Event, S3EventRecord, SQSBatchResponse } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, S3Event, S3EventRecord, SQSBatchResponse } from 'aws-lambda';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,6 +54,11 @@ export interface StartLakeOptions {
    * still running). Receive counts and the DLQ still apply.
    */
   retryAfterSeconds?: number;
+  /**
+   * Overrides every stream mapping's batching window (seconds): one-shot runs and
+   * tests need not wait out a window sized for cost on AWS.
+   */
+  streamBatchWindowSeconds?: number;
   /** Where background failures go (default: one line each on stderr). */
   onError?: (component: string, error: unknown) => void;
   /** Repository root holding services/ (default: this checkout). */
@@ -241,7 +246,22 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
           break;
         }
         case 'stream': {
-          unserved.push({ function: id, kind: 'stream', reason: `DynamoDB stream of table ${source.table}: not served locally yet (no DynamoDB stand-in)` });
+          // Starting the lake creates the table, as a deploy does, so `lake telemetry put` can write before any reading exists.
+          await lake.tables.define({ name: source.table, keySchema: source.keySchema });
+          const onFailureQueue = source.onFailureQueue;
+          const consumer = lake.tables.consume(source.table, async (event) => (await invoke(event)) as DynamoDBBatchResponse | undefined, {
+            batchSize: source.batchSize,
+            batchWindowSeconds: options.streamBatchWindowSeconds ?? source.batchWindowSeconds,
+            bisectBatchOnFunctionError: source.bisectBatchOnFunctionError,
+            maximumRetryAttempts: source.maximumRetryAttempts,
+            reportBatchItemFailures: source.reportBatchItemFailures,
+            functionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.functionName}`,
+            ...(onFailureQueue !== undefined ? { onFailure: (record) => lake.queue.send(onFailureQueue, [{ id: record.requestContext.requestId, body: JSON.stringify(record) }]) } : {}),
+          });
+          unsubscribes.push(() => void consumer.stop());
+          served.push(
+            `${id} <- dynamodb stream ${source.table} (batch ${source.batchSize}, window ${options.streamBatchWindowSeconds ?? source.batchWindowSeconds}s${source.bisectBatchOnFunctionError ? ', bisect' : ''}${onFailureQueue !== undefined ? `, on failure -> ${onFailureQueue} after ${source.maximumRetryAttempts} retries` : ''})`,
+          );
           break;
         }
       }

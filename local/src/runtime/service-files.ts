@@ -70,8 +70,16 @@ export interface StreamSource {
   kind: 'stream';
   /** The DynamoDB table whose stream feeds the function. */
   table: string;
+  /** From the table resource's KeySchema. */
+  keySchema: { partitionKey: string; sortKey?: string };
   batchSize: number;
+  batchWindowSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  /** -1: retried until it succeeds (Lambda's default). */
+  maximumRetryAttempts: number;
   reportBatchItemFailures: boolean;
+  /** The SQS queue named by `destinations.onFailure`, when there is one. */
+  onFailureQueue?: string;
 }
 
 export type EventSource = S3Source | SqsSource | EventBridgeSource | ScheduleSource | HttpSource | StreamSource;
@@ -371,6 +379,19 @@ function resourceProperties(value: YamlValue | undefined, resources: YamlObject)
   return isObject(resource) && isObject(resource.Properties) ? resource.Properties : undefined;
 }
 
+/** A DynamoDB table resource's HASH and RANGE key attribute names. */
+function tableKeySchema(props: YamlObject | undefined): StreamSource['keySchema'] | undefined {
+  const schema = props?.KeySchema;
+  if (!Array.isArray(schema)) return undefined;
+  const named = (type: string) => {
+    const entry = schema.find((k) => isObject(k) && k.KeyType === type);
+    return isObject(entry) ? str(entry.AttributeName) : undefined;
+  };
+  const partitionKey = named('HASH');
+  const sortKey = named('RANGE');
+  return partitionKey === undefined ? undefined : { partitionKey, ...(sortKey !== undefined ? { sortKey } : {}) };
+}
+
 /** Finds the queue resource whose QueueName is `name` (for its redrive policy and visibility timeout). */
 function queueResourceNamed(name: string, resources: YamlObject): YamlObject | undefined {
   for (const resource of Object.values(resources)) {
@@ -510,7 +531,27 @@ function wireFunction(service: string, serviceDir: string, stage: string, name: 
           problems.push(`${where}: stream event ${index + 1} is not a DynamoDB stream the local lake can resolve`);
           return;
         }
-        events.push({ kind: 'stream', table, batchSize: num(spec.batchSize) ?? 100, reportBatchItemFailures: spec.functionResponseType === 'ReportBatchItemFailures' });
+        const keySchema = tableKeySchema(resourceProperties(spec.arn, resources));
+        if (keySchema === undefined) {
+          problems.push(`${where}: the key schema of table ${table} cannot be read from its resource`);
+          return;
+        }
+        const destinations = isObject(spec.destinations) ? spec.destinations : undefined;
+        const onFailure = isObject(destinations?.onFailure) ? destinations.onFailure : destinations?.onFailure;
+        const onFailureArn = isObject(onFailure) ? onFailure.arn : onFailure;
+        const onFailureQueue = onFailureArn === undefined ? undefined : referencedName(onFailureArn, resources, 'QueueName');
+        if (onFailureArn !== undefined && onFailureQueue === undefined) problems.push(`${where}: the on-failure destination of stream event ${index + 1} is not a queue the local lake can resolve`);
+        events.push({
+          kind: 'stream',
+          table,
+          keySchema,
+          batchSize: num(spec.batchSize) ?? 100,
+          batchWindowSeconds: num(spec.batchWindow) ?? 0,
+          bisectBatchOnFunctionError: spec.bisectBatchOnFunctionError === true,
+          maximumRetryAttempts: num(spec.maximumRetryAttempts) ?? -1,
+          reportBatchItemFailures: spec.functionResponseType === 'ReportBatchItemFailures',
+          ...(onFailureQueue !== undefined ? { onFailureQueue } : {}),
+        });
         return;
       }
       default:

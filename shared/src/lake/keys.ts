@@ -7,6 +7,7 @@
  * - manifests:  `_manifests/<dataset>/<contentHash>.json` (the file) and
  *               `_manifests/<dataset>/<contentHash>/{chunk-<index>.json, complete.json, drops/<id>.json}`
  * - rejects:    `rejects/<dataset>/<hash16>-<chunk4>.jsonl`
+ * - deletions:  `_stream_deletes/<dataset | _unknown>/<contentHash>.jsonl` (raw bucket): telemetry items removed from the table
  * - quarantine: the copy `_quarantine/<dataset | _unknown>/<contentHash>/<file name>` (raw bucket) and
  *               `quarantine/<dataset | _unknown>/<contentHash>/reason.json` (rejects bucket)
  */
@@ -16,15 +17,21 @@ import type { LakeNames } from './names';
 
 /**
  * The raw bucket also keeps the lake's own records: small state (who pushed
- * which batch, Idempotency-Keys) under `_state/`, and quarantined files under
- * `_quarantine/` (raw data, so in the restricted bucket). Neither is a raw
- * object to plan.
+ * which batch, Idempotency-Keys) under `_state/`, quarantined files under
+ * `_quarantine/`, and the telemetry table's deletions under `_stream_deletes/`
+ * (raw data, so in the restricted bucket). None is a raw object to plan.
  */
 export const LAKE_STATE_PREFIX = '_state/';
 export const QUARANTINE_PREFIX = '_quarantine/';
+export const STREAM_DELETES_PREFIX = '_stream_deletes/';
 
 export function isLakeRecordKey(key: string): boolean {
-  return key.startsWith(LAKE_STATE_PREFIX) || key.startsWith(QUARANTINE_PREFIX);
+  return key.startsWith(LAKE_STATE_PREFIX) || key.startsWith(QUARANTINE_PREFIX) || key.startsWith(STREAM_DELETES_PREFIX);
+}
+
+/** `_stream_deletes/<dataset | _unknown>/<contentHash>.jsonl`: one stream batch's deletions of one dataset. */
+export function streamDeletesKey(dataset: string, contentHash: string): string {
+  return `${STREAM_DELETES_PREFIX}${dataset}/${contentHash}.jsonl`;
 }
 
 /** How an object reached the raw zone. */

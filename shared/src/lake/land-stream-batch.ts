@@ -1,31 +1,35 @@
 /**
  * The DynamoDB Streams path: a batch of telemetry-table changes becomes one
  * immutable raw JSONL object per dataset, `<dataset>/stream/<sha256>.jsonl`,
- * which the raw bucket's ObjectCreated event then plans like any landed file.
+ * which the raw bucket's ObjectCreated event then plans like any landed file,
+ * with the same contract validation as files.
+ *
+ * What each change means:
+ * - INSERT and MODIFY land the new image. A MODIFY is a correction: it carries
+ *   the same dedupe key as the reading it corrects and lands later, so the
+ *   curated views keep it instead (later ingests win; within one object, later lines).
+ * - REMOVE (an app's delete, or TTL expiring a hot item) is recorded under
+ *   `_stream_deletes/<dataset>/`, with the keys, when, and whether TTL did it.
+ *   The lake keeps the reading: the table is the devices' hot store, the lake
+ *   their history.
  */
+import type { DynamoDBRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { findContract } from '../datasets/registry';
-import { rawKey } from './keys';
+import { rawKey, streamDeletesKey } from './keys';
+import { TELEMETRY_TYPE, telemetryDataset } from './telemetry-items';
 import type { LakeDeps } from '../ports';
 import { PreconditionFailedError } from '../ports';
 
-/** Items whose `dataset` attribute names no contract land here, so the planner quarantines them and nothing is lost. */
+/** Items whose `type` names no contract land here, so the planner quarantines them and nothing is lost. */
 export const UNKNOWN_STREAM_DATASET = '_unknown';
 
 /** The part of a DynamoDB stream record this needs (the Lambda event's `Records[]` entries fit it). */
-export interface StreamRecordInput {
-  eventName?: string;
-  dynamodb?: {
-    /** Marshalled AttributeValues, as the stream delivers them. */
-    NewImage?: Record<string, unknown>;
-    SequenceNumber?: string;
-  };
-}
+export type StreamRecordInput = Pick<DynamoDBRecord, 'eventName' | 'dynamodb' | 'userIdentity'>;
 
 export interface StreamBatchOutcome {
-  landed: { dataset: string; key: string; records: number; duplicate: boolean }[];
-  /** REMOVE events and records without a new image: nothing to land. */
+  landed: { dataset: string; kind: 'readings' | 'deletes'; key: string; records: number; duplicate: boolean }[];
+  /** Records with neither a new image nor keys: nothing to land. */
   skipped: number;
   /**
    * The sequence number of the first record that could not be persisted; Lambda
@@ -55,54 +59,74 @@ function toJson(value: unknown): Json {
   return null;
 }
 
-function datasetOf(item: Record<string, Json>): string {
-  const name = item['dataset'];
-  if (typeof name !== 'string') return UNKNOWN_STREAM_DATASET;
-  return findContract(name)?.name ?? UNKNOWN_STREAM_DATASET;
-}
+const fromAttributeValues = (image: unknown): Record<string, Json> => toJson(unmarshall(image as Parameters<typeof unmarshall>[0])) as Record<string, Json>;
+
+/** TTL deletions come from the DynamoDB service principal, as AWS documents. */
+const isTtlDeletion = (record: StreamRecordInput): boolean => record.userIdentity?.type === 'Service' && record.userIdentity.principalId === 'dynamodb.amazonaws.com';
 
 interface Group {
   dataset: string;
+  kind: 'readings' | 'deletes';
   lines: string[];
   /** Sequence number of the group's first record in the batch. */
   firstSequence: string | undefined;
   firstIndex: number;
 }
 
+/** The reading a record carries: its new image without the table's key attributes and the routing `type`. */
+function readingOf(record: StreamRecordInput, image: Record<string, Json>): Record<string, Json> {
+  const envelope = new Set([...Object.keys(record.dynamodb?.Keys ?? {}), TELEMETRY_TYPE]);
+  return Object.fromEntries(Object.entries(image).filter(([name]) => !envelope.has(name)));
+}
+
 /**
- * Unmarshalls the new images, groups them by their `dataset` attribute and lands
- * one raw JSONL object per dataset. Groups are written in the order of their first
+ * Unmarshalls the batch and lands one raw JSONL object per dataset, and one
+ * deletion record per dataset. Groups are written in the order of their first
  * record; on the first write that fails it stops and reports that group's first
  * sequence number, as AWS documents for stream batch item failures (Lambda retries
  * from there; records landed twice dedupe downstream on the dataset's key).
  * A record that cannot be unmarshalled is reported the same way, so it reaches
- * the stream's on-failure destination after the retries instead of being dropped.
+ * the stream's on-failure destination after the retries instead of being
+ * dropped, and the device's later readings wait behind it.
  */
 export async function landStreamBatch(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, records: readonly StreamRecordInput[]): Promise<StreamBatchOutcome> {
   const groups = new Map<string, Group>();
   let skipped = 0;
   let poison: { index: number; sequence: string | undefined } | undefined;
   for (const [index, record] of records.entries()) {
-    const image = record.dynamodb?.NewImage;
-    if (record.eventName === 'REMOVE' || image === undefined) {
+    const change = record.dynamodb;
+    const image = change?.NewImage;
+    const removed = record.eventName === 'REMOVE';
+    if ((removed ? change?.Keys : image) === undefined) {
       skipped += 1;
       continue;
     }
-    let item: Record<string, Json>;
+    let line: Record<string, Json>;
+    let dataset: string;
     try {
-      item = toJson(unmarshall(image as Parameters<typeof unmarshall>[0])) as Record<string, Json>;
+      if (removed) {
+        const keys = fromAttributeValues(change?.Keys);
+        dataset = telemetryDataset(keys)?.name ?? UNKNOWN_STREAM_DATASET;
+        const at = change?.ApproximateCreationDateTime;
+        line = { keys, removed_at: at === undefined ? null : new Date(at * 1000).toISOString(), cause: isTtlDeletion(record) ? 'ttl' : 'delete', sequence_number: change?.SequenceNumber ?? null };
+      } else {
+        const item = fromAttributeValues(image);
+        dataset = telemetryDataset(item)?.name ?? UNKNOWN_STREAM_DATASET;
+        // An unknown type keeps the whole item, so whoever reads the quarantine sees what came.
+        line = dataset === UNKNOWN_STREAM_DATASET ? item : readingOf(record, item);
+      }
     } catch {
       // Landing stops at this record: everything before it is still landed below.
-      poison = { index, sequence: record.dynamodb?.SequenceNumber };
+      poison = { index, sequence: change?.SequenceNumber };
       break;
     }
-    const dataset = datasetOf(item);
-    let group = groups.get(dataset);
+    const kind = removed ? 'deletes' : 'readings';
+    let group = groups.get(`${kind}/${dataset}`);
     if (group === undefined) {
-      group = { dataset, lines: [], firstSequence: record.dynamodb?.SequenceNumber, firstIndex: index };
-      groups.set(dataset, group);
+      group = { dataset, kind, lines: [], firstSequence: change?.SequenceNumber, firstIndex: index };
+      groups.set(`${kind}/${dataset}`, group);
     }
-    group.lines.push(JSON.stringify(item));
+    group.lines.push(JSON.stringify(line));
   }
 
   const landed: StreamBatchOutcome['landed'] = [];
@@ -110,8 +134,13 @@ export async function landStreamBatch(deps: Pick<LakeDeps, 'store' | 'clock' | '
   for (const group of [...groups.values()].sort((a, b) => a.firstIndex - b.firstIndex)) {
     const body = Buffer.from(group.lines.map((line) => `${line}\n`).join(''), 'utf8');
     const hash = createHash('sha256').update(body).digest('hex');
-    // Records naming no known dataset are kept raw beside the datasets, never dropped (`_unknown` is not a dataset name).
-    const key = group.dataset === UNKNOWN_STREAM_DATASET ? `${UNKNOWN_STREAM_DATASET}/stream/${hash}.jsonl` : rawKey(group.dataset, 'stream', hash, 'jsonl');
+    const key =
+      group.kind === 'deletes'
+        ? streamDeletesKey(group.dataset, hash)
+        : // Records naming no known dataset are kept raw beside the datasets, never dropped (`_unknown` is not a dataset name).
+          group.dataset === UNKNOWN_STREAM_DATASET
+          ? `${UNKNOWN_STREAM_DATASET}/stream/${hash}.jsonl`
+          : rawKey(group.dataset, 'stream', hash, 'jsonl');
     let duplicate = false;
     try {
       await deps.store.put(deps.names.buckets.raw, key, body, {
@@ -134,13 +163,13 @@ export async function landStreamBatch(deps: Pick<LakeDeps, 'store' | 'clock' | '
         return { landed, skipped, failureReason, ...(failedAt !== undefined ? { failedSequenceNumber: failedAt } : {}) };
       }
     }
-    landed.push({ dataset: group.dataset, key, records: group.lines.length, duplicate });
+    landed.push({ dataset: group.dataset, kind: group.kind, key, records: group.lines.length, duplicate });
   }
   if (poison === undefined) return { landed, skipped };
   return {
     landed,
     skipped,
-    failureReason: 'a record has a NewImage that is not valid DynamoDB AttributeValue JSON',
+    failureReason: 'a record has an image that is not valid DynamoDB AttributeValue JSON',
     ...(poison.sequence !== undefined ? { failedSequenceNumber: poison.sequence } : {}),
   };
 }

@@ -28,6 +28,8 @@ import type { LocalQueue } from './queue';
 import { buildLocalQueue } from './queue';
 import type { LocalScheduler } from './scheduler';
 import { buildLocalScheduler } from './scheduler';
+import type { LocalStreamTables } from './stream-table';
+import { buildLocalStreamTables } from './stream-table';
 
 export type { LocalCatalog } from './catalog';
 export type { BusEvent, BusRule, EventPattern, LocalEventBus } from './event-bus';
@@ -39,6 +41,7 @@ export type { LocalQueryEngine } from './query-engine';
 export type { ConsumeOptions, ListedMessage, LocalQueue, QueueConsumer, QueueDepth, SqsBatchHandler } from './queue';
 export type { LocalScheduler, ScheduleOptions } from './scheduler';
 export { nextFireTime } from './scheduler';
+export type { KeySchema, LocalStreamTables, PlainItem, StreamFailureRecord, StreamMappingOptions, TableDefinition } from './stream-table';
 
 export interface LocalLakeOptions {
   stage?: string;
@@ -61,6 +64,8 @@ export interface LocalLake extends LakeDeps {
   clock: Clock;
   names: LakeNames;
   scheduler: LocalScheduler;
+  /** DynamoDB tables with streams (the device telemetry table). */
+  tables: LocalStreamTables;
   /** Starts announcing files dropped by hand into `bucket`'s folder; stopped by close(). */
   watchBucket(bucket: string, options?: FolderWatcherOptions): FolderWatcher;
   /**
@@ -112,10 +117,11 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
   const engine = buildLocalQueryEngine({ home, store, catalog, names, now });
   const keys = buildLocalKeyStore(home);
   const partners = buildLocalPartnerRegistry(home);
+  const tables = buildLocalStreamTables(home, { region, account, now, onError: (component, error) => report(component)(error) });
   const watchers = new Set<FolderWatcher>();
 
   async function settleOnce(timeoutMs: number): Promise<void> {
-    await Promise.all([store.idle(), bus.idle(), scheduler.idle(), engine.idle()]);
+    await Promise.all([store.idle(), bus.idle(), scheduler.idle(), engine.idle(), tables.idle({ timeoutMs })]);
     for (const name of consumedQueues) await queue.idle(name, { timeoutMs });
   }
 
@@ -132,6 +138,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
     names,
     region,
     scheduler,
+    tables,
     watchBucket(bucket, watchOptions = {}) {
       const watcher = watchBucketFolder(store, bucket, { onError: report(`watch ${bucket}`), ...watchOptions });
       watchers.add(watcher);
@@ -145,7 +152,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
         if (remaining <= 0) throw new LakeIdleTimeoutError('the local lake still had work in flight when the idle timeout ran out');
         await settleOnce(remaining);
         const depths = await Promise.all([...consumedQueues].map((name) => queue.depth(name)));
-        const busy = store.inFlight() + bus.inFlight() + scheduler.inFlight() + engine.inFlight() > 0 || depths.some((d) => d.visible + d.inFlight > 0);
+        const busy = store.inFlight() + bus.inFlight() + scheduler.inFlight() + engine.inFlight() + tables.inFlight() > 0 || depths.some((d) => d.visible + d.inFlight > 0);
         // Two quiet passes in a row, a poll apart, so work started by the last handler is seen too.
         quietPasses = busy ? 0 : quietPasses + 1;
         if (quietPasses < 2) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -153,6 +160,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
     },
     async close() {
       await Promise.all([...watchers].map((w) => w.stop()));
+      await tables.close();
       await queue.close();
       await scheduler.stop();
       await Promise.all([store.idle(), bus.idle(), engine.idle()]);
