@@ -23,6 +23,8 @@ import { renderNamedQuery } from '@pulse-lake/shared/query/render';
 import { runToCompletion } from '@pulse-lake/shared/query/run';
 import { generateFleet } from '../demo/fleet';
 import { addPartnerKey, curlCommand, demoCredentials } from './partners';
+import { putTelemetryItems, readTelemetryItems } from './telemetry';
+import { TELEMETRY_KEY } from '@pulse-lake/shared/lake/telemetry-items';
 import { buildLocalPartnerRegistry } from '@pulse-lake/shared/adapters/local/partner-registry';
 import { PARTNER_ID } from '@pulse-lake/shared/auth/partners';
 import { SIGNING_SERVICE } from '@pulse-lake/shared/auth/signed-requests';
@@ -89,6 +91,9 @@ const USAGE = `Usage: lake <command>
       Make a key pair for a partner or gateway; prints it once (JSON). Requests to the API are signed with it.
   lake partners list [--json]
       Partners and their access key ids (never the secrets).
+  lake telemetry put <file.jsonl>
+      Write device readings into the telemetry table, as devices do; its stream feeds the lake
+      (lake up must run for them to land). A line is a table item (pk, sk) or a reading with its type.
 
 --workers N: normalizer processes running chunks in parallel (0 = in the CLI's own process).
   Default for up: the number of cores; for ingest: as many as the files have 64 MiB chunks, up to
@@ -161,6 +166,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await catalog(rest, io);
       case 'promote':
         return await promote(rest, io);
+      case 'telemetry':
+        return await telemetry(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -515,5 +522,22 @@ async function query(args: string[], io: CliIo): Promise<number> {
   const named = getNamedQuery(name);
   const rendered = renderNamedQuery(named, params, { partnerId: values.partner }, { curatedDatabase: lakeNames(LOCAL_STAGE).databases.curated, dialect: 'duckdb' });
   print(io, await runSql(io, rendered.sql, rendered.parameters), format);
+  return 0;
+}
+
+async function telemetry(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== 'put') throw new UsageError('telemetry needs an action: lake telemetry put <file.jsonl>');
+  const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {}, strict: true });
+  const [file] = positionals;
+  if (file === undefined || positionals.length > 1) throw new UsageError('telemetry put needs one JSON Lines file, e.g. lake telemetry put readings.jsonl');
+  const items = await readTelemetryItems(file);
+  const table = lakeNames(LOCAL_STAGE).tables.telemetry;
+  const written = await withLake(io, async (lake) => {
+    // The table exists once the lake has started; before that, this makes it as lake up would.
+    await lake.tables.define({ name: table, keySchema: TELEMETRY_KEY });
+    return putTelemetryItems((batch) => lake.tables.putItems(table, batch), items);
+  });
+  io.stdout(`put ${written} item(s) into ${table}; lake up streams them into the lake\n`);
   return 0;
 }

@@ -293,6 +293,11 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
     private checkpoint = '';
     private leased = false;
     private loading: Promise<void> | undefined;
+    private markReady: () => void = () => undefined;
+    /** Resolves once the first lease attempt is over: before it, this poller's backlog is not known. */
+    readonly ready = new Promise<void>((resolve) => {
+      this.markReady = resolve;
+    });
     busy = false;
 
     constructor(
@@ -321,6 +326,14 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
       if (!this.leased) return 0;
       await this.load();
       return this.pending.length;
+    }
+
+    /** Takes the lease and reads the checkpoint before this poller reports a backlog. */
+    private async claim(): Promise<boolean> {
+      if (!(await this.takeLease())) return false;
+      this.checkpoint = (await readFile(join(this.dir, 'checkpoint'), 'utf8').catch(() => '')).trim();
+      this.leased = true;
+      return true;
     }
 
     private async takeLease(): Promise<boolean> {
@@ -385,11 +398,15 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
     }
 
     private async run(): Promise<void> {
-      while (!this.stopped && !this.leased) {
-        this.leased = await this.takeLease();
-        if (!this.leased) await sleep(1000);
+      try {
+        // Another process consuming this shard: this one waits to take over if that one stops.
+        while (!this.stopped && !(await this.claim())) {
+          this.markReady();
+          await sleep(1000);
+        }
+      } finally {
+        this.markReady();
       }
-      this.checkpoint = (await readFile(join(this.dir, 'checkpoint'), 'utf8').catch(() => '')).trim();
       let lastHeartbeat = 0;
       let retry: { batch: StoredRecord[]; attempts: number } | undefined;
       while (!this.stopped) {
@@ -534,6 +551,7 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
     inFlight: () => [...consumers].filter((p) => p.busy).length,
     async idle(idleOptions = {}) {
       const deadline = Date.now() + (idleOptions.timeoutMs ?? 120_000);
+      await Promise.all([...consumers].map((p) => p.ready));
       for (;;) {
         const left = await Promise.all([...consumers].map((p) => p.backlog()));
         if (left.every((n) => n === 0) && [...consumers].every((p) => !p.busy)) return;
