@@ -25,6 +25,7 @@ import { generateFleet } from '../demo/fleet';
 import { addPartnerKey, curlCommand, demoCredentials } from './partners';
 import { putTelemetryItems, readTelemetryItems } from './telemetry';
 import { TELEMETRY_KEY } from '@pulse-lake/shared/lake/telemetry-items';
+import { datasetFreshness } from '@pulse-lake/shared/lake/freshness';
 import { buildLocalPartnerRegistry } from '@pulse-lake/shared/adapters/local/partner-registry';
 import { PARTNER_ID } from '@pulse-lake/shared/auth/partners';
 import { SIGNING_SERVICE } from '@pulse-lake/shared/auth/signed-requests';
@@ -74,7 +75,8 @@ const USAGE = `Usage: lake <command>
   lake ingest <file>... [--dataset NAME] [--json] [--workers N]
       Push files through the lake once and report rows in / written / rejected per file.
   lake status [--json]
-      Per dataset: files, rows in / written / rejected, reject rate, partitions, last ingest, quarantined files.
+      Per dataset: files, rows in / written / rejected, reject rate, partitions, last ingest, quarantined files,
+      and freshness: the newest queryable reading and its age.
   lake dlq list [--json]
       Chunks that failed every retry, parked in the normalize queue's dead-letter queue.
   lake dlq redrive
@@ -382,16 +384,32 @@ async function withLake<T>(io: CliIo, use: (lake: ReturnType<typeof buildLocalLa
 
 const column = (name: string, type = 'VARCHAR') => ({ name, type });
 
+/** `42 s`, `12 min`, `5.2 h`, `3.0 d`: how old the newest queryable reading is. */
+function formatAge(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} d`;
+}
+
 async function status(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true });
-  const report = await withLake(io, (lake) => lakeStatus(lake));
+  const { report, freshness } = await withLake(io, async (lake) => ({ report: await lakeStatus(lake), freshness: await datasetFreshness(lake) }));
+  const freshnessOf = (dataset: string) => freshness.find((f) => f.dataset === dataset);
   if (values.json) {
-    io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    const datasets = report.datasets.map((d) => {
+      const fresh = freshnessOf(d.dataset);
+      return { ...d, ...(fresh?.newestReadingAt !== undefined ? { newestReadingAt: fresh.newestReadingAt, newestReadingAgeSeconds: fresh.ageSeconds } : {}) };
+    });
+    io.stdout(`${JSON.stringify({ ...report, datasets }, null, 2)}\n`);
     return 0;
   }
   const result: ResultSet = {
-    columns: [column('dataset'), column('files', 'BIGINT'), column('in_progress', 'BIGINT'), column('rows_in', 'BIGINT'), column('rows_written', 'BIGINT'), column('rejected', 'BIGINT'), column('reject_rate'), column('partitions', 'BIGINT'), column('last_ingest'), column('quarantined', 'BIGINT')],
-    rows: report.datasets.map((d) => [d.dataset, String(d.files), String(d.filesInProgress), String(d.rowsIn), String(d.rowsWritten), String(d.rowsRejected), `${(d.rejectRate * 100).toFixed(1)} %`, String(d.partitions), d.lastIngestAt ?? '-', String(d.quarantinedFiles)]),
+    columns: [column('dataset'), column('files', 'BIGINT'), column('in_progress', 'BIGINT'), column('rows_in', 'BIGINT'), column('rows_written', 'BIGINT'), column('rejected', 'BIGINT'), column('reject_rate'), column('partitions', 'BIGINT'), column('last_ingest'), column('quarantined', 'BIGINT'), column('newest_reading'), column('freshness')],
+    rows: report.datasets.map((d) => {
+      const fresh = freshnessOf(d.dataset);
+      return [d.dataset, String(d.files), String(d.filesInProgress), String(d.rowsIn), String(d.rowsWritten), String(d.rowsRejected), `${(d.rejectRate * 100).toFixed(1)} %`, String(d.partitions), d.lastIngestAt ?? '-', String(d.quarantinedFiles), fresh?.newestReadingAt ?? '-', fresh?.ageSeconds === undefined ? '-' : formatAge(fresh.ageSeconds)];
+    }),
   };
   io.stdout(formatResult(result, 'table'));
   if (report.quarantinedUnknown > 0) io.stdout(`${report.quarantinedUnknown} file(s) quarantined before their dataset was known: reasons in ${lakeHome(io)}/s3/${lakeNames(LOCAL_STAGE).buckets.rejects}/quarantine/_unknown/, the files in ${lakeHome(io)}/s3/${lakeNames(LOCAL_STAGE).buckets.raw}/_quarantine/_unknown/\n`);

@@ -77,6 +77,14 @@ function deduped(dialect: Dialect, database: string, contract: DatasetContract, 
   };
 }
 
+/**
+ * The latest version of every record of a curated table, as named queries read
+ * it: for analysts and tests that want each reading once however often it landed.
+ */
+export function latestVersionsSql(dialectName: DialectName, database: string, contract: DatasetContract): string {
+  return deduped(DIALECTS[dialectName], database, contract, columnsOf(contract), undefined, { sql: 'TRUE', parameters: [] }).sql;
+}
+
 /** The partner-scoped, deduplicated subquery standing for one logical table. */
 function logicalTable(
   name: string,
