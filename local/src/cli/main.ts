@@ -22,6 +22,7 @@ import { getNamedQuery } from '@pulse-lake/shared/query/named-queries';
 import { renderNamedQuery } from '@pulse-lake/shared/query/render';
 import { runToCompletion } from '@pulse-lake/shared/query/run';
 import { generateFleet } from '../demo/fleet';
+import { startDeviceSimulator } from '../demo/device-simulator';
 import { addPartnerKey, curlCommand, demoCredentials } from './partners';
 import { putTelemetryItems, readTelemetryItems } from './telemetry';
 import { TELEMETRY_KEY } from '@pulse-lake/shared/lake/telemetry-items';
@@ -70,8 +71,9 @@ const processIo: CliIo = {
 
 const USAGE = `Usage: lake <command>
 
-  lake up [--demo] [--patients N] [--days N] [--workers N]
-      Run the whole lake on this machine. --demo generates a synthetic fleet and drops it in.
+  lake up [--demo] [--patients N] [--days N] [--workers N] [--readings-per-second N]
+      Run the whole lake on this machine. --demo generates a synthetic fleet, drops its files in,
+      then keeps its wearables writing readings into the telemetry table (default one per device per 10 s).
   lake ingest <file>... [--dataset NAME] [--json] [--workers N]
       Push files through the lake once and report rows in / written / rejected per file.
   lake status [--json]
@@ -226,7 +228,11 @@ function describeWiring(running: RunningLake, io: CliIo): void {
 }
 
 async function up(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args, options: { demo: { type: 'boolean' }, patients: { type: 'string' }, days: { type: 'string' }, workers: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { demo: { type: 'boolean' }, patients: { type: 'string' }, days: { type: 'string' }, workers: { type: 'string' }, 'readings-per-second': { type: 'string' } },
+    strict: true,
+  });
   const home = lakeHome(io);
   const port = lakePort(io);
   const workers = workerCount(io, values.workers, availableParallelism());
@@ -238,6 +244,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
   });
   io.stdout(`Pulse Lake (local) at ${home}\n`);
   const running = await startLake({ home, stage: LOCAL_STAGE, httpPort: port, watchDropzone: true, workers });
+  let simulator: { devices: number; rate: number; stop(): Promise<unknown> } | undefined;
   try {
     describeWiring(running, io);
     if (running.http) io.stdout(`HTTP API on ${running.http.url}\n`);
@@ -248,6 +255,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     if (swept.stuck.length > 0) io.stdout(`${swept.stuck.length} file(s) planned over 6 hours ago are not complete: see lake status and lake dlq list\n`);
     if (values.demo && !stopRequested) {
       const patients = positiveInt('patients', values.patients);
+      const readingsPerSecond = positiveInt('readings-per-second', values['readings-per-second']);
       const days = positiveInt('days', values.days);
       const fleet = await generateFleet(join(home, 'demo'), { ...(patients !== undefined ? { patients } : {}), ...(days !== undefined ? { days } : {}) });
       io.stdout(`demo: ${fleet.patients} patients, ${fleet.days} days, ${fleet.files.length} files; dropping them into s3://${running.lake.names.buckets.dropzone}/\n`);
@@ -291,13 +299,20 @@ async function up(args: string[], io: CliIo): Promise<number> {
           io.stdout(`  then GET /v1/executions/<executionId> and /v1/executions/<executionId>/results (?format=csv or xlsx) the same way\n`);
         }
       }
+      // The fleet's wearables go live: a reading every 10 s per device unless told otherwise.
+      const rate = readingsPerSecond ?? Math.max(1, Math.round(fleet.wearers.length / 10));
+      const table = running.lake.names.tables.telemetry;
+      const live = startDeviceSimulator(fleet.wearers, (items) => running.lake.tables.putItems(table, items), { readingsPerSecond: rate, onError: (error) => io.stderr(`[demo fleet] ${errorText(error)}\n`) });
+      simulator = { devices: fleet.wearers.length, rate, stop: () => live.stop() };
     }
+    if (simulator !== undefined) io.stdout(`device fleet: ${simulator.devices} wearables writing ${simulator.rate} readings/s into ${running.lake.names.tables.telemetry} (lake status shows freshness)\n`);
     // A stop asked for during the demo has been honoured by now: no promise to watch.
     if (!stopRequested) io.stdout(`watching ${running.lake.store.bucketPath(running.lake.names.buckets.dropzone)} for dropped files (put them under <dataset>/ folders); Ctrl-C to stop\n`);
     await stopped;
     io.stdout('stopping...\n');
     return 0;
   } finally {
+    await simulator?.stop();
     await running.stop();
   }
 }

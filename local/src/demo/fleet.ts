@@ -43,10 +43,22 @@ export interface Fleet {
   days: number;
   /** The dirty rows planted on purpose, by kind, so a demo can explain its rejects. */
   planted: { outOfRange: number; unknownUnit: number; duplicates: number; missingOffset: number };
+  /** Each patient's wearable and baselines, for the live device simulator. */
+  wearers: Wearer[];
+}
+
+/** A patient wearing a device, as the live simulator needs them. */
+export interface Wearer {
+  patientId: string;
+  site: 'SG' | 'US';
+  deviceSerial: string;
+  restingHr: number;
+  spo2: number;
+  medications: { name: string; dose: number; unit: 'mg' | 'mcg'; maxMg: number; route: string }[];
 }
 
 /** mulberry32: small, fast, and good enough for synthetic data. */
-function createRandom(seed: number): () => number {
+export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -351,5 +363,6 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
     'mg and mcg doses mixed, one dose in an unknown unit',
   );
 
-  return { dir, files, patients: patientCount, days, planted };
+  const wearers = patients.map((p) => ({ patientId: p.id, site: p.site, deviceSerial: p.device, restingHr: p.restingHr, spo2: p.spo2, medications: p.medications }));
+  return { dir, files, patients: patientCount, days, planted, wearers };
 }

@@ -429,6 +429,10 @@ describe('lake up --demo', () => {
       const curlLine = up.out.stdout.split('\n').find((line) => line.trim().startsWith('curl --aws-sigv4') && line.trim().endsWith('/v1/queries'));
       const listed = await promisify(execFile)('sh', ['-c', curlLine ?? 'false']);
       const credentialsMode = (await stat(join(home, 'demo-credentials.json'))).mode & 0o777;
+      // The wearables are live: their readings become queryable within seconds.
+      const wentLive = new Date(Date.now() - 1000).toISOString().slice(0, 19).replace('T', ' ');
+      const liveReadings = async () => json<{ n: number }[]>(await lake(home, ['sql', `SELECT count(*)::INTEGER AS n FROM vitals WHERE recorded_at >= TIMESTAMP '${wentLive}'`, '--format', 'json']))[0]?.n ?? 0;
+      await until(async () => (await liveReadings()) > 0, 30_000);
       const exit = await up.stop();
       // Assess
       expect(up.out.stdout).toMatch(/landed:\n\s+patients\s+1 file\(s\)\s+6 rows in\s+6 written/);
@@ -436,6 +440,7 @@ describe('lake up --demo', () => {
       expect(up.out.stdout).toContain('npm run lake -- query daily_vitals --partner clinic-sg');
       expect(JSON.parse(listed.stdout)).toMatchObject({ queries: expect.arrayContaining([expect.objectContaining({ name: 'daily_vitals' })]) });
       expect(credentialsMode).toBe(0o600);
+      expect(up.out.stdout).toContain('device fleet: 6 wearables writing 1 readings/s into pulse-lake-local-telemetry');
       expect({ ...exit, stderr: up.out.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     } finally {
       await cleanup(home);
