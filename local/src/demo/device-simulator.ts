@@ -88,6 +88,7 @@ export function startDeviceSimulator(wearers: readonly Wearer[], put: (items: Pl
   const started = Date.now();
   let next = 0;
   let attempted = 0;
+  let lastWrite = started;
   let writing: Promise<void> | undefined;
 
   const tick = () => {
@@ -97,10 +98,14 @@ export function startDeviceSimulator(wearers: readonly Wearer[], put: (items: Pl
     if (due <= 0) return;
     attempted += due;
     const items: PlainItem[] = [];
+    // Readings due since the last write were taken over that time, not all at once.
+    const since = lastWrite;
+    lastWrite = now;
     for (let i = 0; i < due; i++) {
       const wearer = wearers[next++ % wearers.length] as Wearer;
       const fault = faults.get(wearer.deviceSerial);
-      const item = takeReading(wearer, fault === 'clock_ahead' ? now + 3 * 3_600_000 : now, random, fault);
+      const takenAt = Math.round(since + ((i + 1) * (now - since)) / due);
+      const item = takeReading(wearer, fault === 'clock_ahead' ? takenAt + 3 * 3_600_000 : takenAt, random, fault);
       items.push(item);
       if (fault === 'double_send') items.push({ ...item });
     }

@@ -237,14 +237,15 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
       const perShard = new Map<number, { records: StoredRecord[]; keyLines: string[] }>();
       const seen = new Map<string, boolean>();
       const arrivedAtMs = now().getTime();
+      // Each shard's key index is brought up to date once per call, not per item.
+      const indexes = await Promise.all(shards.map((shard) => keyIndex(table, shard)));
       let written = 0;
       let next = last;
       for (const change of changes) {
         next += 1n;
         const shard = shardOf(change.key, file.keySchema);
         const hash = keyHash(change.key);
-        const index = await keyIndex(table, shards[shard] ?? '');
-        const existed = seen.get(hash) ?? index.keys.has(hash);
+        const existed = seen.get(hash) ?? indexes[shard]?.keys.has(hash) ?? false;
         if (change.kind === 'delete' && !existed) continue;
         const eventName = change.kind === 'delete' ? 'REMOVE' : existed ? 'MODIFY' : 'INSERT';
         seen.set(hash, change.kind === 'put');

@@ -1,0 +1,151 @@
+/**
+ * Freshness under load: the device simulator writes readings into the local
+ * telemetry table at a fixed rate while the whole lake runs (stream consumer,
+ * planner, normalizers in worker processes, catalog), and a poller asks the
+ * query engine every 250 ms how many readings of each write are queryable.
+ * A reading's delay is from its table write to the first poll that counts it.
+ * Rates run in turn; the throughput ceiling is the highest rate whose backlog
+ * (stream records plus normalize messages) did not grow during its run.
+ *
+ *   node --import tsx src/stream-freshness.ts [--rates 2000,4000] [--seconds 60]
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { PlainItem } from '@pulse-lake/shared/adapters/local/index';
+import { databaseFor } from '@pulse-lake/shared/catalog/table-definition';
+import { vitals } from '@pulse-lake/shared/datasets/vitals';
+import { runToCompletion } from '@pulse-lake/shared/query/run';
+import { parseEngineTimestamp } from '@pulse-lake/shared/lake/freshness';
+import { generateFleet } from '@pulse-lake/local/demo/fleet';
+import { startDeviceSimulator } from '@pulse-lake/local/demo/device-simulator';
+import { startLake } from '@pulse-lake/local/runtime/runtime';
+import { peakRssMib } from './child';
+
+const SCRATCH = fileURLToPath(new URL('../scratch/stream-freshness', import.meta.url));
+const POLL_MS = 250;
+/** Backlog growth allowed over a run before a rate counts as not sustained: two seconds of readings. */
+const SUSTAINED_BACKLOG_SECONDS = 2;
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+interface SecondGroup {
+  /** When each expected reading's table write returned, in write order. */
+  writtenAt: number[];
+  keys: Set<string>;
+}
+
+/** Records a vitals reading the lake should make queryable: in range, stamped at write time, counted once per key. */
+function expectVitals(item: PlainItem, writtenAt: number, expected: Map<string, SecondGroup>): void {
+  if (item['type'] !== 'vitals') return;
+  const heartRate = Number(item['heart_rate_bpm']);
+  const at = String(item['recorded_at']);
+  if (heartRate < 20 || heartRate > 250 || Date.parse(at) > writtenAt + 60_000) return;
+  const second = at.slice(0, 19);
+  const group = expected.get(second) ?? { writtenAt: [], keys: new Set<string>() };
+  expected.set(second, group);
+  const key = `${String(item['device_serial'])} ${at}`;
+  if (group.keys.has(key)) return;
+  group.keys.add(key);
+  group.writtenAt.push(writtenAt);
+}
+
+export async function benchStreamFreshness(rates: readonly number[], seconds: number): Promise<Record<string, unknown>[]> {
+  const figures: Record<string, unknown>[] = [];
+  for (const rate of rates) {
+    const home = join(SCRATCH, `rate-${rate}`);
+    rmSync(home, { recursive: true, force: true });
+    mkdirSync(home, { recursive: true });
+    // 2,000 wearables: at 2,000 readings/s each writes one a second.
+    const fleet = await generateFleet(join(home, 'demo'), { patients: 2000, days: 1 });
+    // As `lake up` runs on this machine: normalizers in one worker process per core.
+    const running = await startLake({ home, workers: 2, onError: () => undefined });
+    const table = running.lake.names.tables.telemetry;
+    const expected = new Map<string, SecondGroup>();
+    const seen = new Map<string, number>();
+    const delays: number[] = [];
+    const vitalsTable = `"${databaseFor(vitals, running.lake.names)}"."vitals"`;
+    const started = Date.now();
+    const since = new Date(started - 1000).toISOString().slice(0, 19).replace('T', ' ');
+
+    const backlog = async () => (await running.lake.tables.backlog(table)) + (await running.lake.queue.depth(running.lake.names.queues.normalize)).visible;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const pollStarted = Date.now();
+        try {
+          const result = await runToCompletion(
+            running.lake.engine,
+            `SELECT CAST(date_trunc('second', recorded_at) AS VARCHAR), count(*) FROM ${vitalsTable} WHERE recorded_at >= TIMESTAMP '${since}' GROUP BY 1`,
+            { firstPollMs: 5 },
+          );
+          const at = Date.now();
+          for (const [time, count] of result.rows) {
+            const second = parseEngineTimestamp(time ?? '').toISOString().slice(0, 19);
+            const group = expected.get(second);
+            if (group === undefined) continue;
+            const before = seen.get(second) ?? 0;
+            // Readings of one second that became visible are taken to be its earliest-written ones.
+            const visible = Math.min(group.writtenAt.length, Number(count));
+            for (let i = before; i < visible; i++) delays.push(at - (group.writtenAt[i] ?? at));
+            seen.set(second, Math.max(before, visible));
+          }
+        } catch {
+          // A view swapped mid-poll (a new catalog version): the next poll sees it.
+        }
+        await new Promise((wake) => setTimeout(wake, Math.max(0, POLL_MS - (Date.now() - pollStarted))));
+      }
+    })();
+
+    const simulator = startDeviceSimulator(fleet.wearers, (items) => running.lake.tables.putItems(table, items), {
+      readingsPerSecond: rate,
+      onWritten: (item, writtenAt) => expectVitals(item, writtenAt, expected),
+      onError: () => undefined,
+    });
+    const samples: number[] = [];
+    const sampler = setInterval(() => void backlog().then((n) => samples.push(n)), 1000);
+    await new Promise((wake) => setTimeout(wake, seconds * 1000));
+    const stats = await simulator.stop();
+    clearInterval(sampler);
+    const backlogAtEnd = await backlog();
+    // What the run left behind is allowed to finish, so every reading gets a delay.
+    const drainStarted = Date.now();
+    await running.drain({ timeoutMs: 10 * 60_000 });
+    const drainMs = Date.now() - drainStarted;
+    await new Promise((wake) => setTimeout(wake, 2 * POLL_MS));
+    polling = false;
+    await poller;
+    await running.stop();
+
+    const sorted = [...delays].sort((a, b) => a - b);
+    const half = samples.slice(Math.floor(samples.length / 2));
+    const growth = (half[half.length - 1] ?? 0) - (half[0] ?? 0);
+    const expectedTotal = [...expected.values()].reduce((sum, g) => sum + g.writtenAt.length, 0);
+    figures.push({
+      bench: 'stream_freshness',
+      readings_per_second: rate,
+      seconds,
+      devices: fleet.wearers.length,
+      readings_written: stats.written,
+      sustained_readings_per_second: Math.round(stats.written / ((Date.now() - started - drainMs) / 1000)),
+      vitals_readings_timed: sorted.length,
+      vitals_readings_expected: expectedTotal,
+      delay_p50_ms: percentile(sorted, 50),
+      delay_p95_ms: percentile(sorted, 95),
+      delay_max_ms: sorted[sorted.length - 1] ?? NaN,
+      backlog_at_end: backlogAtEnd,
+      backlog_growth_second_half: growth,
+      sustained: growth <= rate * SUSTAINED_BACKLOG_SECONDS,
+      drain_after_stop_ms: drainMs,
+      lake_process_peak_rss_mib: peakRssMib(),
+    });
+  }
+  return figures;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({ options: { rates: { type: 'string' }, seconds: { type: 'string' } } });
+  const rates = (values.rates ?? '2000').split(',').map(Number);
+  for (const figures of await benchStreamFreshness(rates, Number(values.seconds ?? 60))) console.log(JSON.stringify(figures));
+}
