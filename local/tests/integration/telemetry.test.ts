@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { vitals } from '@pulse-lake/shared/datasets/vitals';
 import { lakeNames } from '@pulse-lake/shared/lake/names';
+import { TELEMETRY_KEY } from '@pulse-lake/shared/lake/telemetry-items';
 import { latestVersionsSql } from '@pulse-lake/shared/query/scoping';
 import type { RunningLake } from '../../src/runtime/runtime';
 import { startLake } from '../../src/runtime/runtime';
@@ -36,9 +37,11 @@ describe('device telemetry on the local lake', () => {
     return lake(home, ['telemetry', 'put', path]);
   }
 
-  it('serves the telemetry stream from serverless.yml', () => {
+  it('serves the telemetry stream from serverless.yml, whose table has the key devices write', () => {
     expect(running.served.join('\n')).toContain(`stream.on-telemetry-record <- dynamodb stream ${lakeNames('local').tables.telemetry}`);
     expect(running.unserved.filter((u) => u.kind === 'stream')).toEqual([]);
+    const stream = running.wiring.functions.find((f) => f.name === 'on-telemetry-record')?.events.find((e) => e.kind === 'stream');
+    expect(stream).toMatchObject({ table: lakeNames('local').tables.telemetry, keySchema: TELEMETRY_KEY });
   });
 
   it('makes a reading put into the table queryable, once however often it is delivered, and corrections win', async () => {

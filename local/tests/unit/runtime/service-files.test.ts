@@ -66,8 +66,20 @@ describe('reading the service files', () => {
     ]);
   });
 
-  it('follows a DynamoDB stream !GetAtt to the table name', () => {
-    expect(fn('on-telemetry-record').events).toEqual([{ kind: 'stream', table: 'pulse-lake-local-telemetry', batchSize: 50, reportBatchItemFailures: true }]);
+  it('follows a DynamoDB stream !GetAtt to the table, its key schema and the on-failure queue', () => {
+    expect(fn('on-telemetry-record').events).toEqual([
+      {
+        kind: 'stream',
+        table: 'pulse-lake-local-telemetry',
+        keySchema: { partitionKey: 'pk', sortKey: 'sk' },
+        batchSize: 50,
+        batchWindowSeconds: 3,
+        bisectBatchOnFunctionError: true,
+        maximumRetryAttempts: 4,
+        reportBatchItemFailures: true,
+        onFailureQueue: 'pulse-lake-local-telemetry-dlq',
+      },
+    ]);
   });
 
   it('reports what it cannot wire instead of dropping it silently', () => {
