@@ -298,11 +298,20 @@ describe('least-privilege IAM, per function', () => {
     for (const role of ingesting) expect({ role: role.roleId, buckets: [...s3BucketsOf(role)] }).not.toEqual({ role: role.roleId, buckets: expect.arrayContaining([names.buckets['query-results']]) });
   });
 
+  it('lets every function that reads a bucket list it, so that a missing key is a 404 and not a 403', () => {
+    for (const role of SERVICES.flatMap(functionRoles)) {
+      const granted = (action: string) =>
+        role.statements.filter((st) => st.Effect === 'Allow' && list(st.Action).includes(action)).flatMap((st) => list(st.Resource).map((r) => s3Target(r)));
+      const listed = new Set(granted('s3:ListBucket').filter((t) => t.path === '').map((t) => t.bucket));
+      for (const { bucket } of granted('s3:GetObject')) expect({ role: role.roleId, reads: bucket, lists: listed.has(bucket) }).toEqual({ role: role.roleId, reads: bucket, lists: true });
+    }
+  });
+
   it('gives the drop zone only to the function that lands its files, read-only', () => {
     const withDropzone = SERVICES.flatMap(functionRoles).filter((role) => s3BucketsOf(role).has(names.buckets.dropzone));
     expect(withDropzone.map((role) => role.roleId)).toEqual(['OnDropZoneObjectRole']);
     const actions = withDropzone[0]?.statements.filter((st) => list(st.Resource).some((r) => String(r).includes(names.buckets.dropzone))).flatMap((st) => list(st.Action));
-    expect(actions).toEqual(['s3:GetObject']);
+    expect(actions?.sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
   });
 });
 
