@@ -7,8 +7,9 @@
  * queues have DLQs and alarms; functions are traced, log JSON and alarm on
  * errors and throttles; cross-service references resolve in compose order.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -327,7 +328,7 @@ describe('buckets', () => {
     expect([...lakeBuckets().keys()].sort()).toEqual([...Object.values(names.buckets), ACCESS_LOGS].sort());
   });
 
-  it('encrypts every lake bucket with the lake key (SSE-KMS, bucket keys on); access logs with SSE-S3, the only encryption S3 log delivery takes', () => {
+  it('encrypts every lake bucket with the lake key (SSE-KMS, bucket keys on); access logs with SSE-S3, as S3 documents for log delivery', () => {
     for (const [name, { props }] of lakeBuckets()) {
       const rule = (props['BucketEncryption'] as { ServerSideEncryptionConfiguration?: Record<string, unknown>[] }).ServerSideEncryptionConfiguration?.[0] ?? {};
       const byDefault = rule['ServerSideEncryptionByDefault'] as { SSEAlgorithm?: string; KMSMasterKeyID?: unknown };
@@ -456,6 +457,26 @@ describe('Lambda settings', () => {
     const functions = Object.entries(config['functions'] as Record<string, Record<string, unknown>>);
     expect(functions.length).toBeGreaterThan(0);
     for (const [name, fn] of functions) expect({ name, timeout: typeof fn['timeout'], memorySize: typeof fn['memorySize'] }).toEqual({ name, timeout: 'number', memorySize: 'number' });
+  });
+
+  it('refuses to package a function that does not state its own memory size', () => {
+    // Prepare: a one-function service using the same plugin as the lake's services.
+    const fixture = join(root, 'tests', 'integration', 'fixtures', 'function-without-memory');
+    const packageDir = mkdtempSync(join(tmpdir(), 'lake-functions-fixture-'));
+    try {
+      // Act
+      const run = spawnSync(process.execPath, [join(root, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'package', '--package', packageDir], {
+        cwd: fixture,
+        encoding: 'utf8',
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', CI: '1', AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
+        timeout: 120_000,
+      });
+      // Assess
+      expect(run.status).not.toBe(0);
+      expect(`${run.stdout}${run.stderr}`).toContain('function forgetful sets no memorySize of its own');
+    } finally {
+      rmSync(packageDir, { recursive: true, force: true });
+    }
   });
 
   it('bounds the normalizers\' concurrency at the queue and the catalog writer\'s with reserved concurrency (Glue and Athena quotas)', () => {
