@@ -385,12 +385,14 @@ describe('buckets', () => {
 
 describe('queues and alarms', () => {
   const queues = () => SERVICES.flatMap((service) => resourcesOfType(template(service), 'AWS::SQS::Queue').map(([id, r]) => ({ service, id, props: r.Properties ?? {} })));
-  /** A DLQ is a redrive target or a stream mapping's on-failure destination. */
+  /** A DLQ is a redrive target, or the on-failure destination of a stream mapping or of a function's async invocations. */
   function isDeadLetterQueue(service: string, id: string): boolean {
     const t = template(service);
     const target = JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
     const redriven = resourcesOfType(t, 'AWS::SQS::Queue').some(([, r]) => JSON.stringify((r.Properties?.['RedrivePolicy'] as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn) === target);
-    const onFailure = resourcesOfType(t, 'AWS::Lambda::EventSourceMapping').some(([, r]) => JSON.stringify(r.Properties?.['DestinationConfig'] ?? {}).includes(target));
+    const onFailure = [...resourcesOfType(t, 'AWS::Lambda::EventSourceMapping'), ...resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig')].some(([, r]) =>
+      JSON.stringify(r.Properties?.['DestinationConfig'] ?? {}).includes(target),
+    );
     return redriven || onFailure;
   }
 
@@ -402,6 +404,22 @@ describe('queues and alarms', () => {
       if (isDeadLetterQueue(service, id)) continue;
       const redrive = props['RedrivePolicy'] as { maxReceiveCount?: number } | undefined;
       expect({ id, maxReceiveCount: redrive?.maxReceiveCount }).toEqual({ id, maxReceiveCount: expect.any(Number) });
+    }
+  });
+
+  it('keeps the events of S3-triggered and catalog functions that failed every retry in a DLQ the function may write to', () => {
+    const asyncFunctions = { 'ingest-files': ['OnDashdropDashzoneDashobjectLambdaFunction', 'OnDashrawDashobjectLambdaFunction'], 'etl-trigger': ['OnDashpartitionsDashwrittenLambdaFunction'] };
+    for (const [service, functionIds] of Object.entries(asyncFunctions)) {
+      const t = template(service);
+      const roles = functionRoles(service);
+      for (const functionId of functionIds) {
+        const config = resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig').find(([, r]) => JSON.stringify(r.Properties?.['FunctionName']) === JSON.stringify({ Ref: functionId }));
+        const destination = (config?.[1].Properties?.['DestinationConfig'] as { OnFailure?: { Destination?: { 'Fn::GetAtt'?: string[] } } } | undefined)?.OnFailure?.Destination;
+        const queueId = destination?.['Fn::GetAtt']?.[0] ?? '';
+        expect({ functionId, destination: t.Resources[queueId]?.Type }).toEqual({ functionId, destination: 'AWS::SQS::Queue' });
+        const sends = roles.find((r) => r.functionId === functionId)?.statements.filter((st) => list(st.Action).includes('sqs:SendMessage')).flatMap((st) => list(st.Resource));
+        expect(sends).toContainEqual(destination);
+      }
     }
   });
 
