@@ -5,7 +5,7 @@
  * service file changes, the local lake follows (DESIGN section 3).
  *
  * Serverless variables (`${sls:stage}`, `${opt:stage, 'dev'}`, `${self:...}`,
- * `${aws:region}`, `${env:X}`) are resolved for the local stage; CloudFormation
+ * `${param:...}`, `${aws:region}`, `${env:X}`) are resolved for the local stage; CloudFormation
  * tags (`!Ref`, `!GetAtt`, `!Sub`, ...) are read as their long forms
  * (`{ Ref }`, `{ 'Fn::GetAtt' }`) so queue and table names can be followed
  * to the resources that declare them.
@@ -229,6 +229,12 @@ function resolveVariable(expression: string, ctx: ResolveContext, depth: number)
       case 'env':
         value = ctx.env[address];
         break;
+      case 'param': {
+        // Serverless v3 stage parameters: `params.<stage>.<name>`, else `params.default.<name>`.
+        const found = getPath(ctx.raw, `params.${ctx.stage}.${address}`) ?? getPath(ctx.raw, `params.default.${address}`);
+        value = found === undefined ? undefined : resolveValue(found, ctx, depth + 1);
+        break;
+      }
       case 'self': {
         const found = address === '' ? ctx.raw : getPath(ctx.raw, address);
         // `service` may be written `service: { name: x }` in older files.

@@ -1,7 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FunctionWiring } from '../../../src/runtime/service-files';
-import { readLakeWiring } from '../../../src/runtime/service-files';
+import { readLakeWiring, readServiceFile } from '../../../src/runtime/service-files';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -80,6 +82,25 @@ describe('reading the service files', () => {
         onFailureQueue: 'pulse-lake-local-telemetry-dlq',
       },
     ]);
+  });
+
+  it('resolves ${param:...} from the stage\'s params, else from params.default', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'service-file-'));
+    const file = join(dir, 'serverless.yml');
+    writeFileSync(file, ['service: s', 'params:', '  default: { retention: 30, memory: 512 }', '  prod: { retention: 365 }', 'provider:', '  retention: ${param:retention}', '  memory: ${param:memory}', ''].join('\n'));
+    try {
+      // Act
+      const problems: string[] = [];
+      const prod = readServiceFile(file, { stage: 'prod', region: 'ap-southeast-1' }, problems);
+      const local = readServiceFile(file, { stage: 'local', region: 'ap-southeast-1' }, problems);
+      // Assess
+      expect(prod.provider).toEqual({ retention: 365, memory: 512 });
+      expect(local.provider).toEqual({ retention: 30, memory: 512 });
+      expect(problems).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports what it cannot wire instead of dropping it silently', () => {

@@ -66,6 +66,33 @@ describe('Athena query engine', () => {
     expect(retry.delays[1] ?? 0).toBeGreaterThanOrEqual(100);
   });
 
+  it('polls an execution from QUEUED through RUNNING to SUCCEEDED, backing off when a poll is throttled', async () => {
+    // Prepare
+    const throttled = new AthenaServiceException({ name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' });
+    const at = (State: 'QUEUED' | 'RUNNING' | 'SUCCEEDED') => ({ QueryExecution: { Status: { State, SubmissionDateTime: new Date('2024-05-01T00:00:00Z') } } });
+    athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'q-6' }).resolvesOnce(at('QUEUED')).rejectsOnce(throttled).resolvesOnce(at('RUNNING')).resolves(at('SUCCEEDED'));
+    const retry = recordingRetry();
+    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), { workGroup: 'wg', retry });
+
+    // Act
+    const states: string[] = [];
+    for (let poll = 0; poll < 3; poll += 1) states.push((await engine.status('q-6')).state);
+
+    // Assess
+    expect(states).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+    expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(4);
+    expect(retry.delays).toHaveLength(1);
+  });
+
+  it('gives up with the throttling error once every attempt was throttled', async () => {
+    const throttled = new AthenaServiceException({ name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' });
+    athena.on(GetQueryResultsCommand).rejects(throttled);
+    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), { workGroup: 'wg', retry: recordingRetry() });
+
+    await expect(engine.results('q-7')).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(4);
+  });
+
   it('maps a failed execution to its state, reason, and bytes scanned', async () => {
     const submitted = new Date('2024-05-01T00:00:00Z');
     const completed = new Date('2024-05-01T00:00:05Z');
