@@ -27,6 +27,7 @@ import { addPartnerKey, curlCommand, demoCredentials } from './partners';
 import { putTelemetryItems, readTelemetryItems } from './telemetry';
 import { TELEMETRY_KEY } from '@pulse-lake/shared/lake/telemetry-items';
 import { datasetFreshness } from '@pulse-lake/shared/lake/freshness';
+import { compactLake } from '@pulse-lake/shared/lake/compaction';
 import { buildLocalPartnerRegistry } from '@pulse-lake/shared/adapters/local/partner-registry';
 import { PARTNER_ID } from '@pulse-lake/shared/auth/partners';
 import { SIGNING_SERVICE } from '@pulse-lake/shared/auth/signed-requests';
@@ -95,6 +96,9 @@ const USAGE = `Usage: lake <command>
       Make a key pair for a partner or gateway; prints it once (JSON). Requests to the API are signed with it.
   lake partners list [--json]
       Partners and their access key ids (never the secrets).
+  lake compact [--retire-after-minutes N] [--json]
+      Merge the small Parquet files of curated partitions (what the hourly job does); merged inputs
+      are deleted N minutes later (default 35), by a later run, once no query can still be reading them.
   lake telemetry put <file.jsonl>
       Write device readings into the telemetry table, as devices do; its stream feeds the lake
       (lake up must run for them to land). A line is a table item (pk, sk) or a reading with its type.
@@ -172,6 +176,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await promote(rest, io);
       case 'telemetry':
         return await telemetry(rest, io);
+      case 'compact':
+        return await compact(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -572,5 +578,21 @@ async function telemetry(args: string[], io: CliIo): Promise<number> {
     return putTelemetryItems((batch) => lake.tables.putItems(table, batch), items);
   });
   io.stdout(`put ${written} item(s) into ${table}; lake up streams them into the lake\n`);
+  return 0;
+}
+
+async function compact(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'retire-after-minutes': { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  const minutes = values['retire-after-minutes'];
+  if (minutes !== undefined && !/^\d+(\.\d+)?$/.test(minutes)) throw new UsageError(`--retire-after-minutes must be a number of minutes, got ${minutes}`);
+  const outcome = await withLake(io, (lake) => compactLake(lake, minutes !== undefined ? { retireAfterMs: Number(minutes) * 60_000 } : {}));
+  if (values.json) {
+    io.stdout(`${JSON.stringify(outcome, null, 2)}\n`);
+    return 0;
+  }
+  for (const m of outcome.merged) {
+    io.stdout(`${m.dataset} site=${m.site} dt=${m.dt}: ${m.inputs.length} files (${(m.inputBytes / 1024).toFixed(0)} KiB) merged into ${m.outputs.length} (${m.outputs.reduce((sum, o) => sum + o.rows, 0)} rows); inputs retire after ${m.retireAfter}\n`);
+  }
+  io.stdout(`${outcome.merged.length} partition(s) compacted, ${outcome.retired} merged file(s) retired\n`);
   return 0;
 }

@@ -133,6 +133,12 @@ export const LINEAGE_COLUMNS: readonly CuratedColumn[] = [
   { name: '_ingested_at', type: 'timestamp', description: 'When the raw object was landed (UTC)', pii: 'none' },
 ];
 
+/**
+ * Which version of a record is the latest, among rows with the same dedupe key:
+ * the latest ingest, then (deterministically) source hash and line, all descending.
+ */
+export const LATEST_VERSION_ORDER: readonly string[] = ['_ingested_at', '_source_hash', '_source_line'];
+
 /** Present in contracts with flagging rules: the ids of the rules a kept row failed, comma-separated; null when none. */
 export const QUALITY_FLAGS_COLUMN: CuratedColumn = { name: '_quality_flags', type: 'string', description: 'Data quality rules this row failed but was kept for (comma-separated rule ids)', pii: 'none' };
 

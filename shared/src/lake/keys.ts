@@ -4,6 +4,7 @@
  *
  * - raw:        `<dataset>/<source>/<contentHash>.<ext>`
  * - curated:    `<curated|staging>/<dataset>/site=<SG|US>/dt=<YYYY-MM-DD>/part-<hash16>-<chunk4>.parquet`
+ * - compacted:  `.../dt=<YYYY-MM-DD>/part-<inputsHash16>-m<nnn>.parquet`, recorded under `_manifests/_compactions/<dataset>/site=<S>/dt=<D>/`
  * - manifests:  `_manifests/<dataset>/<contentHash>.json` (the file) and
  *               `_manifests/<dataset>/<contentHash>/{chunk-<index>.json, complete.json, drops/<id>.json}`
  * - rejects:    `rejects/<dataset>/<hash16>-<chunk4>.jsonl`
@@ -147,6 +148,21 @@ export function partitionPrefix(stage: DatasetStage, dataset: string, site: stri
  */
 export function curatedPartKey(stage: DatasetStage, dataset: string, site: string, dt: string, contentHash: string, chunkIndex: number): string {
   return `${partitionPrefix(stage, dataset, site, dt)}part-${shortHash(contentHash)}-${chunk4(chunkIndex)}.parquet`;
+}
+
+/**
+ * A compacted part file: named by the hash of the files it merged, so a retried
+ * compaction overwrites its own output. `-m<n>` marks the n-th merged file.
+ */
+export function compactedPartKey(stage: DatasetStage, dataset: string, site: string, dt: string, inputsHash: string, index: number): string {
+  return `${partitionPrefix(stage, dataset, site, dt)}part-${shortHash(inputsHash)}-m${String(index).padStart(3, '0')}.parquet`;
+}
+
+/** `_manifests/_compactions/<dataset>/[site=<S>/dt=<D>/]` (curated bucket): the records of a dataset's (or a partition's) merges. */
+export function compactionRecordPrefix(dataset: string, partition?: { site: string; dt: string }): string {
+  if (partition === undefined) return `_manifests/_compactions/${dataset}/`;
+  assertPartition(partition.site, partition.dt);
+  return `_manifests/_compactions/${dataset}/site=${partition.site}/dt=${partition.dt}/`;
 }
 
 /** `s3://<curated bucket>/<stage>/<dataset>/`: the catalog table's Location. */

@@ -10,7 +10,7 @@
  * placeholders with their values in order: bound by the engine, never spliced.
  */
 import type { DatasetContract } from '../datasets/contract';
-import { curatedColumns, curatedDedupeKey } from '../datasets/contract';
+import { curatedColumns, curatedDedupeKey, LATEST_VERSION_ORDER } from '../datasets/contract';
 import type { QueryParameter } from '../ports';
 import { DIALECTS, type Dialect, type DialectName } from './dialect';
 import type { NamedQuery } from './named-query';
@@ -67,7 +67,7 @@ function deduped(dialect: Dialect, database: string, contract: DatasetContract, 
   const id = (name: string) => dialect.identifier(name);
   const all = columnsOf(contract);
   const key = curatedDedupeKey(contract).map(id).join(', ');
-  const order = ['_ingested_at', '_source_hash', '_source_line'].map((c) => `${id(c)} DESC`).join(', ');
+  const order = LATEST_VERSION_ORDER.map((c) => `${id(c)} DESC`).join(', ');
   const inner =
     `SELECT ${all.map(id).join(', ')}, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS ${id(ROW_NUMBER)} ` +
     `FROM ${dialect.table(database, contract.name)}${where === undefined ? '' : ` WHERE ${where.sql}`}`;
