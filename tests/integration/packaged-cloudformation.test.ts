@@ -222,9 +222,18 @@ describe('packaged CloudFormation', () => {
     expect(patterned.map((rule) => rule['EventPattern'])).toEqual([{ source: [names.eventSource], 'detail-type': ['Partitions Written'] }]);
   });
 
-  it('sweeps the raw zone every hour', () => {
+  it('sweeps the raw zone and compacts curated partitions every hour', () => {
     const rules = resourcesOfType(template('etl-trigger'), 'AWS::Events::Rule').map(([, r]) => r.Properties ?? {});
-    expect(rules.map((rule) => rule['ScheduleExpression']).filter(Boolean)).toEqual(['rate(1 hour)']);
+    const scheduled = rules
+      .filter((rule) => rule['ScheduleExpression'] !== undefined)
+      .map((rule) => {
+        const [target] = rule['Targets'] as { Arn: { 'Fn::GetAtt': [string, string] } }[];
+        return [target?.Arn['Fn::GetAtt'][0], rule['ScheduleExpression']];
+      });
+    expect(scheduled.sort()).toEqual([
+      ['CompactLambdaFunction', 'rate(1 hour)'],
+      ['ReconcileLambdaFunction', 'rate(1 hour)'],
+    ]);
   });
 
   it('leaves partner signatures of the push API to its handlers (partners and gateways are not IAM principals)', () => {
