@@ -8,7 +8,7 @@
  *
  *   node --import tsx src/query-api.ts [--rows N] [--only daily_vitals,...]   (default 10,000,000 rows; the lake is kept in bench/scratch and reused)
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
+import { buildLocalLake, type LocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { newPartnerKey, type PartnerKey } from '@pulse-lake/shared/auth/partners';
 import { verifySignature, type SignedRequest } from '@pulse-lake/shared/auth/sigv4';
 import { partitionInput, tableInput } from '@pulse-lake/shared/catalog/table-definition';
@@ -62,20 +62,26 @@ async function growLake(home: string, rows: number): Promise<void> {
        FROM range(${rows}) t(n))
        TO '${join(curated, datasetPrefix('curated', 'vitals'))}' (FORMAT PARQUET, PARTITION_BY (site, dt), OVERWRITE_OR_IGNORE, COMPRESSION zstd)`,
     );
-    for (const contract of DATASETS) {
-      await lake.catalog.ensureDatabase(lake.names.databases.curated);
-      await lake.catalog.upsertTable(lake.names.databases.curated, tableInput(contract, lake.names));
-    }
-    for (const name of ['patients', 'vitals']) {
-      const partitions = await db.runAndReadAll(`SELECT DISTINCT site, dt FROM read_parquet('${join(curated, datasetPrefix('curated', name))}**/*.parquet', hive_partitioning = true, hive_types = {'site': VARCHAR, 'dt': VARCHAR})`);
-      const contract = getContract(name);
-      const inputs = (partitions.getRows() as [string, string][]).map(([site, dt]) => partitionInput(contract, lake.names, { site, dt }));
-      for (let i = 0; i < inputs.length; i += 100) await lake.catalog.addPartitions(lake.names.databases.curated, name, inputs.slice(i, i + 100));
-    }
+    await registerGrown(lake, db, ['patients', 'vitals']);
   } finally {
     db.closeSync();
     instance.closeSync();
     await lake.close();
+  }
+}
+
+/** Registers every dataset's table and the partitions Parquet was written to for `datasets`, as etl-trigger would. */
+export async function registerGrown(lake: LocalLake, db: DuckDBConnection, datasets: readonly string[]): Promise<void> {
+  const curated = lake.store.bucketPath(lake.names.buckets.curated);
+  for (const contract of DATASETS) {
+    await lake.catalog.ensureDatabase(lake.names.databases.curated);
+    await lake.catalog.upsertTable(lake.names.databases.curated, tableInput(contract, lake.names));
+  }
+  for (const name of datasets) {
+    const partitions = await db.runAndReadAll(`SELECT DISTINCT site, dt FROM read_parquet('${join(curated, datasetPrefix('curated', name))}**/*.parquet', hive_partitioning = true, hive_types = {'site': VARCHAR, 'dt': VARCHAR})`);
+    const contract = getContract(name);
+    const inputs = (partitions.getRows() as [string, string][]).map(([site, dt]) => partitionInput(contract, lake.names, { site, dt }));
+    for (let i = 0; i < inputs.length; i += 100) await lake.catalog.addPartitions(lake.names.databases.curated, name, inputs.slice(i, i + 100));
   }
 }
 

@@ -5,13 +5,16 @@
  * workbook bench's rows (default 200,000); BENCH_QUERY_ROWS the vitals rows of
  * the query API bench's lake (default 10,000,000; 0 skips it); BENCH_STREAM_RATES
  * the telemetry rates of the freshness bench (default 2000,4000,8000; empty
- * skips it) and BENCH_STREAM_SECONDS how long each runs (default 60).
+ * skips it) and BENCH_STREAM_SECONDS how long each runs (default 60);
+ * BENCH_COMPACTION_FILES the small files of the compaction bench's partition
+ * (default 2,000; 0 skips it).
  */
 import { benchLargeCsv, benchNormalizeVitals } from './normalize-vitals';
 import { benchParquetWriters } from './parquet-writers';
 import { benchNormalizeXlsx } from './normalize-xlsx';
 import { benchQueryApi } from './query-api';
 import { benchStreamFreshness } from './stream-freshness';
+import { benchCompaction } from './compaction';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 for (const figures of await benchParquetWriters(rows)) console.log(JSON.stringify(figures));
@@ -23,3 +26,5 @@ const queryRows = Number(process.env.BENCH_QUERY_ROWS ?? 10_000_000);
 if (queryRows > 0) for (const figures of await benchQueryApi(queryRows)) console.log(JSON.stringify(figures));
 const streamRates = (process.env.BENCH_STREAM_RATES ?? '2000,4000,8000').split(',').filter((r) => r.trim() !== '').map(Number);
 if (streamRates.length > 0) for (const figures of await benchStreamFreshness(streamRates, Number(process.env.BENCH_STREAM_SECONDS ?? 60))) console.log(JSON.stringify(figures));
+const compactionFiles = Number(process.env.BENCH_COMPACTION_FILES ?? 2000);
+if (compactionFiles > 0) for (const figures of await benchCompaction(compactionFiles, compactionFiles * 500)) console.log(JSON.stringify(figures));
