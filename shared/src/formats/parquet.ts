@@ -90,12 +90,15 @@ const CONVERSION_MEMORY_LIMIT = '128MB';
  * machine that shared a spill folder corrupted each other's spill files.
  */
 export function parquetEngine(): Promise<DuckDBInstance> {
-  shared ??= (async () => {
-    const spill = mkdtempSync(join(tmpdir(), 'pulse-lake-duckdb-'));
-    process.once('exit', () => rmSync(spill, { recursive: true, force: true }));
-    return DuckDBInstance.create(':memory:', { memory_limit: CONVERSION_MEMORY_LIMIT, threads: '1', temp_directory: spill, preserve_insertion_order: 'true' });
-  })();
+  shared ??= spillingDuckDb({ memoryLimit: CONVERSION_MEMORY_LIMIT, threads: 1, preserveInsertionOrder: true });
   return shared;
+}
+
+/** An in-memory DuckDB capped at `memoryLimit` that spills to a folder of its own under os.tmpdir(), removed at exit. */
+export async function spillingDuckDb(options: { memoryLimit: string; threads: number; preserveInsertionOrder: boolean }): Promise<DuckDBInstance> {
+  const spill = mkdtempSync(join(tmpdir(), 'pulse-lake-duckdb-'));
+  process.once('exit', () => rmSync(spill, { recursive: true, force: true }));
+  return DuckDBInstance.create(':memory:', { memory_limit: options.memoryLimit, threads: String(options.threads), temp_directory: spill, preserve_insertion_order: String(options.preserveInsertionOrder) });
 }
 
 /**

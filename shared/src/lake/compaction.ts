@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DatasetContract } from '../datasets/contract';
 import { curatedDedupeKey, LATEST_VERSION_ORDER } from '../datasets/contract';
-import { parquetEngine } from '../formats/parquet';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { spillingDuckDb } from '../formats/parquet';
 import type { LakeDeps } from '../ports';
 import { NoSuchKeyError } from '../ports';
 import { databaseFor } from '../catalog/table-definition';
@@ -68,6 +69,18 @@ async function recordsOf(deps: Pick<LakeDeps, 'store' | 'names'>, prefix: string
   return out;
 }
 
+/**
+ * Compaction's own DuckDB: the merge dedupes across every input at once, which
+ * needs far more than the normalizer's 128 MB conversions; it spills past its cap.
+ * `COMPACTION_MEMORY_MB` (default 1024) leaves the rest of a 3 GB Lambda to Node.
+ */
+let engine: Promise<DuckDBInstance> | undefined;
+function compactionEngine(): Promise<DuckDBInstance> {
+  const megabytes = Number(process.env.COMPACTION_MEMORY_MB ?? 1024);
+  engine ??= spillingDuckDb({ memoryLimit: `${Number.isFinite(megabytes) && megabytes > 0 ? megabytes : 1024}MB`, threads: 2, preserveInsertionOrder: false });
+  return engine;
+}
+
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -86,7 +99,7 @@ async function mergeFiles(contract: DatasetContract, inputs: readonly string[], 
   const sortBy = contract.eventTimeColumn === undefined ? '' : ` ORDER BY ${ident(contract.eventTimeColumn)}`;
   const source = `read_parquet([${inputs.map(quote).join(', ')}], union_by_name = true)`;
   const latest = `SELECT * EXCLUDE (_pl_rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS _pl_rn FROM ${source}) WHERE _pl_rn = 1${sortBy}`;
-  const connection = await (await parquetEngine()).connect();
+  const connection = await (await compactionEngine()).connect();
   try {
     const result = await connection.runAndReadAll(`COPY (${latest}) TO ${quote(out)} (FORMAT PARQUET, COMPRESSION zstd)`);
     return Number(result.getRows()[0]?.[0] ?? 0);
