@@ -28,9 +28,9 @@ export function isLakeRecordKey(key: string): boolean {
 }
 
 /** How an object reached the raw zone. */
-export type RawSource = 'dropzone' | 'api' | 'stream';
+export type RawSource = 'dropzone' | 'api' | 'stream' | 'connector';
 
-export const RAW_SOURCES: readonly RawSource[] = ['dropzone', 'api', 'stream'];
+export const RAW_SOURCES: readonly RawSource[] = ['dropzone', 'api', 'stream', 'connector'];
 
 /** The dataset folder of quarantined files whose dataset could not be told. */
 export const UNKNOWN_DATASET = '_unknown';
