@@ -307,7 +307,7 @@ export function parseConnectorConfig(raw: unknown, source: string, expectedName?
     const path = c.string('path', /^\/[^?#]*$/);
     const query = raw.query === undefined ? {} : c.object('query');
     if (query !== undefined && Object.values(query).some((v) => typeof v !== 'string')) c.fail('query values must be strings');
-    const recordsPath = raw.recordsPath === undefined ? '' : c.string('recordsPath');
+    const recordsPath = raw.recordsPath === undefined || raw.recordsPath === '' ? '' : c.string('recordsPath');
     const pageSizeParam = raw.pageSizeParam === undefined ? undefined : c.string('pageSizeParam', PARAM_NAME);
     const pagination = checkPagination(c, raw.pagination);
     const param = isObject(incrementalRaw) ? c.string('param', PARAM_NAME, incrementalRaw, 'incremental.param') : undefined;

@@ -75,7 +75,7 @@ export async function runConnector(deps: ConnectorDeps, config: ConnectorConfig,
     return { ...result, outcome: 'busy', reason: `run ${held.runId} started at ${held.startedAt} holds the connector until ${held.leaseUntil}` };
   }
   const state: ConnectorState = structuredClone(versioned.state);
-  const record: RunRecord = { runId, startedAt: now().toISOString(), leaseUntil: new Date(deadline + LEASE_GRACE_MS).toISOString(), outcome: 'running', pages: 0, records: 0, requests: 0 };
+  const record: RunRecord = { runId, startedAt: now().toISOString(), leaseUntil: new Date(now().getTime() + (deadline - http.now()) + LEASE_GRACE_MS).toISOString(), outcome: 'running', pages: 0, records: 0, requests: 0 };
   state.lastRun = record;
   let etag: string;
   try {
