@@ -61,14 +61,15 @@ export interface DemoConnectors {
 /**
  * Starts the fake pharmacy and FHIR sources on loopback (paging, a 429 every
  * 7th request and a 500 every 11th), fills them with records of the demo
- * fleet's patients from `start`, and writes the two connectors and their secrets.
+ * fleet's first patients from `start`, and writes the two connectors and their secrets.
  */
-export async function startDemoConnectors(lake: LocalLake, start: Date, days: number): Promise<DemoConnectors> {
+export async function startDemoConnectors(lake: LocalLake, fleet: { start: Date; days: number; patients: number }): Promise<DemoConnectors> {
+  const { start, days } = fleet;
   const secrets = { apiKey: `demo-pharmacy-key-${Date.now().toString(36)}`, clientSecret: `demo-fhir-secret-${Date.now().toString(36)}` };
   const sources = await startFakeSources({ apiKey: secrets.apiKey, clientId: 'pulse-lake-demo', clientSecret: secrets.clientSecret, faults: { every429: 7, every500: 11, retryAfterSeconds: 1 } });
   // Fleet MRNs: even indexes are SG, odd US (local/src/demo/fleet.ts).
   const mrn = (i: number) => `${i % 2 === 0 ? 'SG' : 'US'}-MRN-${String(i + 1).padStart(5, '0')}`;
-  const patients = Array.from({ length: 20 }, (_, i) => ({ mrn: mrn(i), site: i % 2 === 0 ? 'SG' : 'US' }));
+  const patients = Array.from({ length: Math.min(20, fleet.patients) }, (_, i) => ({ mrn: mrn(i), site: i % 2 === 0 ? 'SG' : 'US' }));
   sources.pharmacy.push(...pharmacyRecords(patients, start, patients.length * days * 3, 8 * 60));
   sources.fhir.push(...fhirResources(patients.filter((p) => p.site === 'SG').map((p) => p.mrn), start, days * 8, 3 * 60));
   await lake.secrets.put({ 'demo-pharmacy/api-key': secrets.apiKey, 'demo-fhir/client-secret': secrets.clientSecret });

@@ -293,7 +293,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
           io.stdout(`  then GET /v1/executions/<executionId> and /v1/executions/<executionId>/results (?format=csv or xlsx) the same way\n`);
         }
       }
-      if (!stopRequested) demoConnectors = await pullFromDemoSources(running, fleet.days, io);
+      if (!stopRequested) demoConnectors = await pullFromDemoSources(running, fleet, io);
     }
     // A stop asked for during the demo has been honoured by now: no promise to watch.
     if (!stopRequested) io.stdout(`watching ${running.lake.store.bucketPath(running.lake.names.buckets.dropzone)} for dropped files (put them under <dataset>/ folders); Ctrl-C to stop\n`);
@@ -312,9 +312,10 @@ function describeRun(run: ConnectorRunResult): string {
 }
 
 /** The demo's fake third-party sources, pulled from once now; the connector dispatcher's schedule pulls again. */
-async function pullFromDemoSources(running: RunningLake, days: number, io: CliIo): Promise<DemoConnectors> {
-  const start = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() - days));
-  const demo = await startDemoConnectors(running.lake, start, days);
+async function pullFromDemoSources(running: RunningLake, fleet: { days: number; patients: number }, io: CliIo): Promise<DemoConnectors> {
+  const today = new Date();
+  const start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - fleet.days));
+  const demo = await startDemoConnectors(running.lake, { start, days: fleet.days, patients: fleet.patients });
   io.stdout(`demo connectors: a pharmacy REST API on ${demo.sources.pharmacyUrl} and a FHIR R4 endpoint on ${demo.sources.fhirUrl} (both answer 429 and 500 now and then)\n`);
   for (const run of await Promise.all(demo.connectors.map((config) => runConnector(running.lake, config)))) io.stdout(`  ${describeRun(run)}\n`);
   await running.drain({ timeoutMs: 5 * 60_000 });

@@ -418,7 +418,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 }
 
 describe('lake up --demo', () => {
-  it('generates the fleet, reports it landed, prints a signed curl line that works, and stops on Ctrl-C', async () => {
+  it('generates the fleet, reports it landed, pulls from the fake third-party sources, prints a signed curl line that works, and stops on Ctrl-C', async () => {
     // Prepare
     const home = await tempDir('up');
     try {
@@ -429,6 +429,7 @@ describe('lake up --demo', () => {
       const curlLine = up.out.stdout.split('\n').find((line) => line.trim().startsWith('curl --aws-sigv4') && line.trim().endsWith('/v1/queries'));
       const listed = await promisify(execFile)('sh', ['-c', curlLine ?? 'false']);
       const credentialsMode = (await stat(join(home, 'demo-credentials.json'))).mode & 0o777;
+      const connectors = json<{ connectors: { connector: string; lastRun: { outcome: string } }[] }>(await lake(home, ['connectors', 'list', '--json']));
       const exit = await up.stop();
       // Assess
       expect(up.out.stdout).toMatch(/landed:\n\s+patients\s+1 file\(s\)\s+6 rows in\s+6 written/);
@@ -436,6 +437,9 @@ describe('lake up --demo', () => {
       expect(up.out.stdout).toContain('npm run lake -- query daily_vitals --partner clinic-sg');
       expect(JSON.parse(listed.stdout)).toMatchObject({ queries: expect.arrayContaining([expect.objectContaining({ name: 'daily_vitals' })]) });
       expect(credentialsMode).toBe(0o600);
+      expect(up.out.stdout).toMatch(/demo-pharmacy: complete, \d+ page\(s\), 18 record\(s\) read/);
+      expect(up.out.stdout).toMatch(/demo-fhir: complete/);
+      expect(connectors.connectors.map((c) => [c.connector, c.lastRun.outcome])).toEqual([['demo-fhir', 'complete'], ['demo-pharmacy', 'complete']]);
       expect({ ...exit, stderr: up.out.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     } finally {
       await cleanup(home);
