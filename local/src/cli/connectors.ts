@@ -14,7 +14,7 @@ import type { ConnectorState } from '@pulse-lake/shared/connectors/state';
 import { readConnectorState } from '@pulse-lake/shared/connectors/state';
 import { nextFireTime } from '@pulse-lake/shared/lake/schedule-expressions';
 import type { FakeSources } from '../demo/third-party';
-import { fhirResources, pharmacyRecords, startFakeSources } from '../demo/third-party';
+import { fhirResources, PHARMACY_DOSAGE_MAPPING, pharmacyRecords, startFakeSources } from '../demo/third-party';
 
 export interface ConnectorListing {
   connector: string;
@@ -90,7 +90,7 @@ export async function startDemoConnectors(lake: LocalLake, fleet: { start: Date;
       pagination: { type: 'cursor', cursorParam: 'cursor', nextCursorPath: 'next_cursor' },
       incremental: { ...incremental, param: 'updated_since', field: 'updated_at' },
       limits,
-      mapping: { patient_id: 'patient.mrn', site: 'patient.site', administered_at: 'given_at', medication: 'drug.name', dose_mg: 'dose.value', dose_unit: 'dose.unit', prescribed_max_mg: 'max_dose_mg', route: 'route' },
+      mapping: PHARMACY_DOSAGE_MAPPING,
     },
     'demo-fhir': {
       name: 'demo-fhir',

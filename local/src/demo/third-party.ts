@@ -23,6 +23,18 @@ export interface PharmacyAdministration {
   updated_at: string;
 }
 
+/** How the fake pharmacy's fields map into the dosage contract (a connector file's `mapping`). */
+export const PHARMACY_DOSAGE_MAPPING = {
+  patient_id: 'patient.mrn',
+  site: 'patient.site',
+  administered_at: 'given_at',
+  medication: 'drug.name',
+  dose_mg: 'dose.value',
+  dose_unit: 'dose.unit',
+  prescribed_max_mg: 'max_dose_mg',
+  route: 'route',
+} as const;
+
 export interface Faults {
   /** Every n-th request (counted per server) is answered 429 with Retry-After. */
   every429?: number;

@@ -17,7 +17,7 @@ import { readObjectText } from '@pulse-lake/shared/lake/objects';
 import type { ObjectStore } from '@pulse-lake/shared/ports';
 import { createHandler } from '../../../services/ingest-api/src/handlers/run-connectors';
 import type { FakeSources, Faults } from '../../src/demo/third-party';
-import { fhirResources, pharmacyRecords, startFakeSources } from '../../src/demo/third-party';
+import { fhirResources, PHARMACY_DOSAGE_MAPPING, pharmacyRecords, startFakeSources } from '../../src/demo/third-party';
 import { cleanup, filesUnder, lake as lakeCli, tempDir } from './cli-helpers';
 
 const API_KEY = 'sk-live-pharmacy-0123456789abcdef';
@@ -69,7 +69,7 @@ function pharmacyConnector(kind: Kind, overrides: Record<string, unknown> = {}):
     pagination: PAGINATION[kind],
     incremental: { param: 'updated_since', field: 'updated_at', start: '2026-01-01T00:00:00Z', lookbackMinutes: 10 },
     limits: { backoffBaseMs: 10, backoffMaxMs: 100 },
-    mapping: { patient_id: 'patient.mrn', site: 'patient.site', administered_at: 'given_at', medication: 'drug.name', dose_mg: 'dose.value', dose_unit: 'dose.unit', prescribed_max_mg: 'max_dose_mg', route: 'route' },
+    mapping: PHARMACY_DOSAGE_MAPPING,
     ...overrides,
   };
   return parseConnectorConfig(file, 'pharmacy.json', 'pharmacy') as RestConnectorConfig;
