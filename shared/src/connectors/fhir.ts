@@ -4,7 +4,9 @@
  * dosage rows, with the prescribed maximum taken from the MedicationRequest
  * the search `_include`d. Readings of one patient (and device) at one instant
  * are merged into one row, since that is the vitals dedupe key: an HR and an
- * SpO2 Observation of the same moment must not replace each other.
+ * SpO2 Observation of the same moment must not replace each other. The merge
+ * is per page: a pair that a page boundary splits lands as two rows, and the
+ * curated views keep the later one only.
  */
 import type { Site } from '../datasets/contract';
 import { canonicalUnit, conversion } from '../normalize/units';
