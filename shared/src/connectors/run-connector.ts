@@ -50,7 +50,7 @@ export interface RunOptions {
 function describe(error: unknown): string {
   if (EXPLAINED_ERRORS.some((kind) => error instanceof kind) || error instanceof RunStopError || error instanceof ConnectorSupersededError) return (error as Error).message;
   // Unknown errors may quote a URL or a body: only their kind is recorded.
-  return `unexpected ${error instanceof Error ? error.name : 'non-error'}; see the function's log for the stack`;
+  return `unexpected ${error instanceof Error ? error.name : 'non-error'}; the run stopped and the next one resumes from the last checkpoint`;
 }
 
 function sinceOf(config: ConnectorConfig, stream: StreamState): string {
