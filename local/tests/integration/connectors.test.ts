@@ -302,6 +302,36 @@ describe('FHIR R4 connector', () => {
   });
 });
 
+describe('the scheduled dispatcher (ingest-api run-connectors)', () => {
+  it('runs the connectors that are due, logs one line per run, and skips them until their schedule fires again', async () => {
+    // Prepare
+    await setUp();
+    sources.pharmacy.push(...pharmacyRecords(PATIENTS, START, 8));
+    sources.fhir.push(...fhirResources(['SG-MRN-00001'], START, 2));
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(lake.connectorsDir, { recursive: true });
+    await writeFile(join(lake.connectorsDir, 'pharmacy.json'), JSON.stringify(pharmacyConnector('offset')));
+    await writeFile(join(lake.connectorsDir, 'clinic-fhir.json'), JSON.stringify(fhirConnector()));
+    const lines: string[] = [];
+    const handler = createHandler(lake, (line) => lines.push(line));
+    const context = { getRemainingTimeInMillis: () => 300_000 } as never;
+    // Act
+    const first = await handler({} as never, context);
+    const second = await handler({} as never, context);
+    // Assess
+    expect(first.runs.map((r) => [r.connector, r.outcome]).sort()).toEqual([['clinic-fhir', 'complete'], ['pharmacy', 'complete']]);
+    expect(second.runs).toEqual([]);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toHaveLength(2);
+    expect(logged).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ level: 'INFO', message: 'connector run', connector: 'pharmacy', outcome: 'complete', records: 8, rawObjects: 2 }),
+        expect.objectContaining({ level: 'INFO', message: 'connector run', connector: 'clinic-fhir', outcome: 'complete' }),
+      ]),
+    );
+  });
+});
+
 describe('secrets', () => {
   it('never appear in raw objects, state, results, logs or errors', async () => {
     // Prepare
@@ -314,10 +344,15 @@ describe('secrets', () => {
     const lines: string[] = [];
     // Act
     const results = [await runConnector(lake, pharmacyConnector('cursor')), await runConnector(lake, fhirConnector())];
-    const failed = await runConnector({ ...lake, clock: { now: () => new Date(Date.now() + 3_600_000) } }, refused);
-    await createHandler(lake, (line) => lines.push(line))({} as never, { getRemainingTimeInMillis: () => 60_000 } as never);
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(lake.connectorsDir, { recursive: true });
+    await writeFile(join(lake.connectorsDir, 'pharmacy.json'), JSON.stringify(refused));
+    const anHourLater = { ...lake, clock: { now: () => new Date(Date.now() + 3_600_000) } };
+    const dispatched = await createHandler(anHourLater, (line) => lines.push(line))({} as never, { getRemainingTimeInMillis: () => 60_000 } as never);
+    const failed = dispatched.runs[0];
     // Assess
     expect(failed).toMatchObject({ outcome: 'failed', reason: 'page 1 of pharmacy/records: the source answered 401' });
+    expect(lines.join('\n')).toContain('the source answered 401');
     const written = await Promise.all((await filesUnder(join(home, 's3'))).map((f) => readFile(f, 'utf8')));
     const everything = [...written, JSON.stringify(results), JSON.stringify(failed), ...lines].join('\n');
     expect(written.length).toBeGreaterThan(3);
