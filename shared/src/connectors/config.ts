@@ -152,6 +152,12 @@ class Checker {
     if (pattern !== undefined && !pattern.test(value)) return this.fail(`${label} ${JSON.stringify(value.slice(0, 80))} must match ${pattern.source}`);
     return value;
   }
+  /** A secret's name; a value that is not one may be the secret itself pasted in, so it is never echoed. */
+  secretName(field: string, from: Json, label: string): string | undefined {
+    const value = from[field];
+    if (typeof value !== 'string' || !SECRET_NAME.test(value)) return this.fail(`${label} must be the name of a secret (letters, digits, . _ / -), never the secret itself`);
+    return value;
+  }
   optionalString(field: string, from: Json, label = field): string | undefined {
     return from[field] === undefined ? undefined : this.string(field, undefined, from, label);
   }
@@ -186,13 +192,13 @@ function checkAuth(c: Checker, raw: unknown): ConnectorAuth | undefined {
       return { type: 'none' };
     case 'api_key': {
       const header = c.string('header', HEADER_NAME, raw, 'auth.header');
-      const secret = c.string('secret', SECRET_NAME, raw, 'auth.secret (the name of the secret, not its value)');
+      const secret = c.secretName('secret', raw, 'auth.secret');
       return header !== undefined && secret !== undefined ? { type: 'api_key', header, secret } : undefined;
     }
     case 'oauth2_client_credentials': {
       const tokenUrl = c.url(c.string('tokenUrl', undefined, raw, 'auth.tokenUrl'), 'auth.tokenUrl');
       const clientId = c.string('clientId', undefined, raw, 'auth.clientId');
-      const clientSecret = c.string('clientSecret', SECRET_NAME, raw, 'auth.clientSecret (the name of the secret, not its value)');
+      const clientSecret = c.secretName('clientSecret', raw, 'auth.clientSecret');
       const scope = c.optionalString('scope', raw, 'auth.scope');
       if (tokenUrl === undefined || clientId === undefined || clientSecret === undefined) return undefined;
       return { type: 'oauth2_client_credentials', tokenUrl, clientId, clientSecret, ...(scope !== undefined ? { scope } : {}) };

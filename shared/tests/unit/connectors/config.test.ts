@@ -73,6 +73,13 @@ describe('connector config', () => {
     ]);
   });
 
+  it('never echoes what was written where a secret name belongs: it may be the secret itself', () => {
+    // Act
+    const problems = problemsOf({ ...pharmacy, auth: { type: 'api_key', header: 'X-Api-Key', secret: 'sk live 9f8e7d6c5b4a' } });
+    // Assess
+    expect(problems).toEqual(['auth.secret must be the name of a secret (letters, digits, . _ / -), never the secret itself']);
+  });
+
   it('accepts a FHIR connector with OAuth2 client credentials and an AWS cron schedule', () => {
     // Act
     const config = parseConnectorConfig(
