@@ -383,5 +383,9 @@ describe('lake connectors (CLI) end to end', () => {
     expect(listing.connectors[0]).toMatchObject({ connector: 'pharmacy', lastRun: { outcome: 'complete' } });
     expect(listing.problems[0]).toContain('broken.json');
     expect(listing.problems[0]).toContain('use the plural unit');
+    // Manifests, curated Parquet and the local queues hold no credential either.
+    const written = await Promise.all((await filesUnder(home)).filter((f) => !f.includes(`${join(home, 'secrets')}`)).map((f) => readFile(f)));
+    expect(written.some((bytes) => bytes.includes(API_KEY))).toBe(false);
+    expect((await filesUnder(join(home, 's3', lake.names.buckets.curated, '_manifests'))).length).toBeGreaterThan(0);
   });
 });
