@@ -165,6 +165,11 @@ export async function runDueConnectors(deps: ConnectorDeps & Pick<LakeDeps, 'con
   const now = deps.clock.now();
   const due: ConnectorConfig[] = [];
   for (const config of connectors) if (isDue(config, (await readConnectorState(deps, config.name)).state.lastRun, now)) due.push(config);
-  const runs = await Promise.all(due.map((config) => runConnector(deps, config, options)));
+  // One connector's infrastructure failure (its state could not be written) must not hide the others' outcomes.
+  const runs = await Promise.all(
+    due.map((config) =>
+      runConnector(deps, config, options).catch((error: unknown): ConnectorRunResult => ({ connector: config.name, runId: '-', outcome: 'failed', reason: describe(error), pages: 0, records: 0, requests: 0, landed: [] })),
+    ),
+  );
   return { runs, problems };
 }
