@@ -7,11 +7,13 @@
  * the telemetry rates of the freshness bench (default 2000,4000,8000; empty
  * skips it) and BENCH_STREAM_SECONDS how long each runs (default 60);
  * BENCH_COMPACTION_FILES the small files of the compaction bench's partition
- * (default 2,000; 0 skips it).
+ * (default 2,000; 0 skips it); BENCH_PUSH_SECONDS how long the push API
+ * bench's 8 signed clients push (default 10; 0 skips it).
  */
 import { benchLargeCsv, benchNormalizeVitals } from './normalize-vitals';
 import { benchParquetWriters } from './parquet-writers';
 import { benchNormalizeXlsx } from './normalize-xlsx';
+import { benchPushApi } from './push-api';
 import { benchQueryApi } from './query-api';
 import { benchStreamFreshness } from './stream-freshness';
 import { benchCompaction } from './compaction';
@@ -28,3 +30,5 @@ const streamRates = (process.env.BENCH_STREAM_RATES ?? '2000,4000,8000').split('
 if (streamRates.length > 0) for (const figures of await benchStreamFreshness(streamRates, Number(process.env.BENCH_STREAM_SECONDS ?? 60))) console.log(JSON.stringify(figures));
 const compactionFiles = Number(process.env.BENCH_COMPACTION_FILES ?? 2000);
 if (compactionFiles > 0) for (const figures of await benchCompaction(compactionFiles, compactionFiles * 500)) console.log(JSON.stringify(figures));
+const pushSeconds = Number(process.env.BENCH_PUSH_SECONDS ?? 10);
+if (pushSeconds > 0) for (const figures of await benchPushApi({ clients: 8, seconds: pushSeconds, batchSize: 500 })) console.log(JSON.stringify(figures));

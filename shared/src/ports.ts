@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { PartnerKey } from './auth/partners';
+import type { ConnectorSource } from './connectors/connector-files';
 import type { LakeNames } from './lake/names';
 
 /** A byte range, both ends inclusive, as in an HTTP/S3 `Range: bytes=start-end`. */
@@ -183,6 +184,23 @@ export interface PartnerRegistry {
   find(accessKeyId: string): Promise<PartnerKey | undefined>;
 }
 
+/** Secrets that configuration names but never holds (connector credentials): SSM SecureStrings on AWS, a 0600 file locally. */
+export interface SecretStore {
+  /** The secret's value; throws SecretNotFoundError (naming the secret, never a value) when there is none. */
+  get(name: string): Promise<string>;
+}
+
+/** No secret is stored under this name. */
+export class SecretNotFoundError extends Error {
+  override name = 'SecretNotFoundError';
+  constructor(
+    readonly secretName: string,
+    where: string,
+  ) {
+    super(`no secret named ${secretName} in ${where}`);
+  }
+}
+
 export const systemClock: Clock = { now: () => new Date() };
 
 /** The object does not exist (S3 `NoSuchKey`). */
@@ -218,6 +236,10 @@ export interface LakeDeps {
   engine: QueryEngine;
   keys: KeyStore;
   partners: PartnerRegistry;
+  /** Credentials of the third-party sources the connectors pull from. */
+  secrets: SecretStore;
+  /** The connector configurations (one file per source). */
+  connectors: ConnectorSource;
   clock: Clock;
   names: LakeNames;
   /** The region the lake runs in: requests to its APIs are signed for it. */

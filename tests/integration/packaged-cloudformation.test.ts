@@ -236,6 +236,15 @@ describe('packaged CloudFormation', () => {
     ]);
   });
 
+  it('checks the connectors every minute, and lets them read only the connector secrets of the stage', () => {
+    const t = template('ingest-api');
+    const rules = resourcesOfType(t, 'AWS::Events::Rule').map(([, r]) => r.Properties ?? {});
+    expect(rules.map((rule) => rule['ScheduleExpression'])).toEqual(['rate(1 minute)']);
+    expect(JSON.stringify(rules[0]?.['Targets'])).toContain('RunDashconnectorsLambdaFunction');
+    const ssm = iamStatements(t).filter((s) => JSON.stringify(s.Action).includes('ssm:GetParameter'));
+    expect(ssm.map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringContaining(':parameter/pulse-lake/dev/partners/*'), expect.stringContaining(':parameter/pulse-lake/dev/connectors/*')]);
+  });
+
   it('leaves partner signatures of the push API to its handlers (partners and gateways are not IAM principals)', () => {
     // The handlers' own check is exercised in services/ingest-api/tests/unit/push-batch.test.ts and local/tests/integration/partner-api.test.ts.
     const methods = resourcesOfType(template('ingest-api'), 'AWS::ApiGateway::Method').filter(([, r]) => r.Properties?.['HttpMethod'] !== 'OPTIONS');

@@ -35,6 +35,10 @@ import type { RunningLake } from '../runtime/runtime';
 import { startLake } from '../runtime/runtime';
 import type { ResultFormat as OutputFormat, ResultSet } from '@pulse-lake/shared/query/format';
 import { formatResult, resultObjects } from '@pulse-lake/shared/query/format';
+import { runConnector } from '@pulse-lake/shared/connectors/run-connector';
+import type { ConnectorRunResult } from '@pulse-lake/shared/connectors/run-connector';
+import type { DemoConnectors } from './connectors';
+import { listConnectors, startDemoConnectors } from './connectors';
 import type { FileOutcome } from './outcomes';
 import { fileOutcomes, isProcessed, sha256File } from './outcomes';
 
@@ -102,6 +106,10 @@ const USAGE = `Usage: lake <command>
   lake telemetry put <file.jsonl>
       Write device readings into the telemetry table, as devices do; its stream feeds the lake
       (lake up must run for them to land). A line is a table item (pk, sk) or a reading with its type.
+  lake connectors list [--json]
+      Connectors (one file each in $LAKE_HOME/connectors/): schedule, cursor, last run and its outcome, next run.
+  lake connectors run <name> [--json]
+      Runs one connector now and normalizes what it landed.
 
 --workers N: normalizer processes running chunks in parallel (0 = in the CLI's own process).
   Default for up: the number of cores; for ingest: as many as the files have 64 MiB chunks, up to
@@ -178,6 +186,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await telemetry(rest, io);
       case 'compact':
         return await compact(rest, io);
+      case 'connectors':
+        return await connectors(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -251,6 +261,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
   io.stdout(`Pulse Lake (local) at ${home}\n`);
   const running = await startLake({ home, stage: LOCAL_STAGE, httpPort: port, watchDropzone: true, workers });
   let simulator: { devices: number; rate: number; stop(): Promise<unknown> } | undefined;
+  let demoConnectors: DemoConnectors | undefined;
   try {
     describeWiring(running, io);
     if (running.http) io.stdout(`HTTP API on ${running.http.url}\n`);
@@ -310,6 +321,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
       const table = running.lake.names.tables.telemetry;
       const live = startDeviceSimulator(fleet.wearers, (items) => running.lake.tables.putItems(table, items), { readingsPerSecond: rate, onError: (error) => io.stderr(`[demo fleet] ${errorText(error)}\n`) });
       simulator = { devices: fleet.wearers.length, rate, stop: () => live.stop() };
+      if (!stopRequested) demoConnectors = await pullFromDemoSources(running, fleet, io);
     }
     if (simulator !== undefined) io.stdout(`device fleet: ${simulator.devices} wearables writing ${simulator.rate} readings/s into ${running.lake.names.tables.telemetry} (lake status shows freshness)\n`);
     // A stop asked for during the demo has been honoured by now: no promise to watch.
@@ -320,7 +332,25 @@ async function up(args: string[], io: CliIo): Promise<number> {
   } finally {
     await simulator?.stop();
     await running.stop();
+    await demoConnectors?.close();
   }
+}
+
+function describeRun(run: ConnectorRunResult): string {
+  const rows = run.landed.reduce((sum, l) => sum + l.rows, 0);
+  return `${run.connector}: ${run.outcome}, ${run.pages} page(s), ${run.records} record(s) read, ${rows} row(s) landed in ${run.landed.length} raw object(s), ${run.requests} request(s)${run.reason !== undefined ? `: ${run.reason}` : ''}`;
+}
+
+/** The demo's fake third-party sources, pulled from once now; the connector dispatcher's schedule pulls again. */
+async function pullFromDemoSources(running: RunningLake, fleet: { days: number; patients: number }, io: CliIo): Promise<DemoConnectors> {
+  const today = new Date();
+  const start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - fleet.days));
+  const demo = await startDemoConnectors(running.lake, { start, days: fleet.days, patients: fleet.patients });
+  io.stdout(`demo connectors: a pharmacy REST API on ${demo.sources.pharmacyUrl} and a FHIR R4 endpoint on ${demo.sources.fhirUrl} (both answer 429 and 500 now and then)\n`);
+  for (const run of await Promise.all(demo.connectors.map((config) => runConnector(running.lake, config)))) io.stdout(`  ${describeRun(run)}\n`);
+  await running.drain({ timeoutMs: 5 * 60_000 });
+  io.stdout(`  they pull again on their schedules; see: npm run lake -- connectors list\n`);
+  return demo;
 }
 
 async function ingest(args: string[], io: CliIo): Promise<number> {
@@ -529,6 +559,45 @@ async function partners(args: string[], io: CliIo): Promise<number> {
     }
     default:
       throw new UsageError('partners needs add or list, e.g. lake partners add clinic-sg');
+  }
+}
+
+async function connectors(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' } }, strict: true });
+  switch (action) {
+    case 'list': {
+      const listing = await withLake(io, (lake) => listConnectors(lake, new Date()));
+      if (values.json) io.stdout(`${JSON.stringify(listing, null, 2)}\n`);
+      else {
+        const cursors = (c: (typeof listing.connectors)[number]) => c.streams.map((s) => `${c.kind === 'fhir' ? `${s.stream} ` : ''}${s.cursor ?? '-'}${s.resumesPartWay ? ' (part-way)' : ''}`).join('; ') || '-';
+        const rows = listing.connectors.map((c) => [c.connector, c.kind, c.datasets.join(','), c.schedule, cursors(c), c.lastRun?.startedAt ?? '-', c.lastRun ? `${c.lastRun.outcome}${c.lastRun.reason !== undefined ? `: ${c.lastRun.reason}` : ''}` : '-', c.nextRunAt]);
+        io.stdout(formatResult({ columns: ['connector', 'kind', 'datasets', 'schedule', 'cursor', 'last_run', 'last_outcome', 'next_run'].map((n) => column(n)), rows }, 'table'));
+      }
+      for (const problem of listing.problems) io.stderr(`lake connectors: ${problem}\n`);
+      return 0;
+    }
+    case 'run': {
+      const [name] = positionals;
+      if (name === undefined || positionals.length > 1) throw new UsageError('connectors run needs one connector name, e.g. lake connectors run demo-pharmacy');
+      const running = await startLake({ home: lakeHome(io), stage: LOCAL_STAGE, retryAfterSeconds: 1, workers: 0 });
+      try {
+        const { connectors: known, problems } = await running.lake.connectors.load();
+        const config = known.find((c) => c.name === name);
+        if (config === undefined) {
+          for (const problem of problems) io.stderr(`lake connectors: ${problem}\n`);
+          throw new UsageError(`no usable connector named ${name} in ${running.lake.connectorsDir}; known: ${known.map((c) => c.name).join(', ') || 'none'}`);
+        }
+        const run = await runConnector(running.lake, config);
+        await running.drain({ timeoutMs: 10 * 60_000 });
+        io.stdout(values.json ? `${JSON.stringify(run, null, 2)}\n` : `${describeRun(run)}\n`);
+        return run.outcome === 'failed' ? 1 : 0;
+      } finally {
+        await running.stop();
+      }
+    }
+    default:
+      throw new UsageError('connectors needs list or run, e.g. lake connectors list');
   }
 }
 

@@ -418,7 +418,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 }
 
 describe('lake up --demo', () => {
-  it('generates the fleet, reports it landed, prints a signed curl line that works, and stops on Ctrl-C', async () => {
+  it('generates the fleet, reports it landed, pulls from the fake third-party sources, prints a signed curl line that works, and stops on Ctrl-C', async () => {
     // Prepare
     const home = await tempDir('up');
     try {
@@ -433,6 +433,7 @@ describe('lake up --demo', () => {
       const wentLive = new Date(Date.now() - 1000).toISOString().slice(0, 19).replace('T', ' ');
       const liveReadings = async () => json<{ n: number }[]>(await lake(home, ['sql', `SELECT count(*)::INTEGER AS n FROM vitals WHERE recorded_at >= TIMESTAMP '${wentLive}'`, '--format', 'json']))[0]?.n ?? 0;
       await until(async () => (await liveReadings()) > 0, 30_000);
+      const connectors = json<{ connectors: { connector: string; lastRun: { outcome: string } }[] }>(await lake(home, ['connectors', 'list', '--json']));
       const exit = await up.stop();
       // Assess
       expect(up.out.stdout).toMatch(/landed:\n\s+patients\s+1 file\(s\)\s+6 rows in\s+6 written/);
@@ -441,6 +442,9 @@ describe('lake up --demo', () => {
       expect(JSON.parse(listed.stdout)).toMatchObject({ queries: expect.arrayContaining([expect.objectContaining({ name: 'daily_vitals' })]) });
       expect(credentialsMode).toBe(0o600);
       expect(up.out.stdout).toContain('device fleet: 6 wearables writing 1 readings/s into pulse-lake-local-telemetry');
+      expect(up.out.stdout).toMatch(/demo-pharmacy: complete, \d+ page\(s\), 18 record\(s\) read/);
+      expect(up.out.stdout).toMatch(/demo-fhir: complete/);
+      expect(connectors.connectors.map((c) => [c.connector, c.lastRun.outcome])).toEqual([['demo-fhir', 'complete'], ['demo-pharmacy', 'complete']]);
       expect({ ...exit, stderr: up.out.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     } finally {
       await cleanup(home);

@@ -36,9 +36,9 @@ export function streamDeletesKey(dataset: string, contentHash: string): string {
 }
 
 /** How an object reached the raw zone. */
-export type RawSource = 'dropzone' | 'api' | 'stream';
+export type RawSource = 'dropzone' | 'api' | 'stream' | 'connector';
 
-export const RAW_SOURCES: readonly RawSource[] = ['dropzone', 'api', 'stream'];
+export const RAW_SOURCES: readonly RawSource[] = ['dropzone', 'api', 'stream', 'connector'];
 
 /** The dataset folder of quarantined files whose dataset could not be told. */
 export const UNKNOWN_DATASET = '_unknown';

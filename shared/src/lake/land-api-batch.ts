@@ -3,14 +3,12 @@
  * immutable raw JSONL object named by its SHA-256, `<dataset>/api/<sha256>.jsonl`.
  * The raw bucket's ObjectCreated event then plans it like any landed file.
  */
-import { createHash } from 'node:crypto';
 import { RequestError } from '../api/request-error';
 import { gunzipSync } from 'node:zlib';
 import type { DatasetContract } from '../datasets/contract';
 import { findContract } from '../datasets/registry';
-import { rawKey } from './keys';
+import { canonicalJsonl, landRawJsonl, sha256Hex } from './land-raw-jsonl';
 import type { LakeDeps } from '../ports';
-import { PreconditionFailedError } from '../ports';
 
 /** API Gateway's payload limit; a batch above it is refused before parsing. */
 export const MAX_API_BATCH_BYTES = 10 * 1024 * 1024;
@@ -144,30 +142,12 @@ export function prepareApiBatch(request: ApiBatchRequest): PreparedApiBatch {
   }
   const records = parseRecords(unpack(sent, request.contentEncoding).toString('utf8'), format);
   // One canonical line per record, so the same records sent as JSON or NDJSON land as the same object.
-  const jsonl = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8');
-  return { batchId: createHash('sha256').update(jsonl).digest('hex'), dataset: contract.name, records: records.length, jsonl };
+  const jsonl = canonicalJsonl(records);
+  return { batchId: sha256Hex(jsonl), dataset: contract.name, records: records.length, jsonl };
 }
 
 /** Lands a prepared batch as one immutable raw JSONL object; an identical batch landed before is the same batch. */
 export async function landPreparedBatch(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, batch: PreparedApiBatch): Promise<ApiBatchLanded> {
-  const raw = { bucket: deps.names.buckets.raw, key: rawKey(batch.dataset, 'api', batch.batchId, 'jsonl') };
-  let duplicate = false;
-  try {
-    await deps.store.put(raw.bucket, raw.key, batch.jsonl, {
-      contentType: 'application/x-ndjson',
-      ifNoneMatch: '*',
-      metadata: {
-        'original-bucket': 'ingest-api',
-        'original-key': `v1/ingest/${batch.dataset}`,
-        'landed-at': deps.clock.now().toISOString(),
-        dataset: batch.dataset,
-        'content-sha256': batch.batchId,
-      },
-    });
-  } catch (error) {
-    // The raw zone is immutable: an identical batch already landed is the same batch, accepted once.
-    if (!(error instanceof PreconditionFailedError)) throw error;
-    duplicate = true;
-  }
+  const { raw, duplicate } = await landRawJsonl(deps, { dataset: batch.dataset, source: 'api', jsonl: batch.jsonl, origin: { bucket: 'ingest-api', key: `v1/ingest/${batch.dataset}` } });
   return { batchId: batch.batchId, dataset: batch.dataset, records: batch.records, raw, duplicate };
 }

@@ -47,7 +47,7 @@ export class RawObjectLayoutError extends Error {
     readonly key: string,
     why: string,
   ) {
-    super(`raw object s3://${bucket}/${key} cannot be planned: ${why}; raw keys are <dataset>/<dropzone|api|stream>/<sha256>.<csv|jsonl>`);
+    super(`raw object s3://${bucket}/${key} cannot be planned: ${why}; raw keys are <dataset>/<dropzone|api|stream|connector>/<sha256>.<csv|jsonl>`);
   }
 }
 

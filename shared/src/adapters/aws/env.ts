@@ -2,6 +2,7 @@
  * The Lambda environment, read once per container through a function that
  * throws naming the variable that is missing.
  */
+import { join } from 'node:path';
 
 export interface LakeEnv {
   stage: string;
@@ -9,6 +10,8 @@ export interface LakeEnv {
   athenaWorkGroup: string;
   /** SSM parameter name of the pseudonymization key (a SecureString). */
   pseudonymizationKeyParameter: string;
+  /** The folder of connector files packaged with the function (CONNECTORS_DIR, default `connectors/` in the task root). */
+  connectorsDir: string;
 }
 
 /** A variable the function needs is not set; serverless.yml's provider.environment should set it. */
@@ -19,7 +22,7 @@ export class MissingEnvironmentError extends Error {
   }
 }
 
-/** Reads STAGE, AWS_REGION, ATHENA_WORKGROUP and PSEUDONYMIZATION_KEY_PARAMETER from `env` (default process.env). */
+/** Reads STAGE, AWS_REGION, ATHENA_WORKGROUP, PSEUDONYMIZATION_KEY_PARAMETER and CONNECTORS_DIR from `env` (default process.env). */
 export function readLakeEnv(env: NodeJS.ProcessEnv = process.env): LakeEnv {
   const required = (name: string): string => {
     const value = env[name];
@@ -31,5 +34,6 @@ export function readLakeEnv(env: NodeJS.ProcessEnv = process.env): LakeEnv {
     region: required('AWS_REGION'),
     athenaWorkGroup: required('ATHENA_WORKGROUP'),
     pseudonymizationKeyParameter: required('PSEUDONYMIZATION_KEY_PARAMETER'),
+    connectorsDir: env.CONNECTORS_DIR?.trim() || join(env.LAMBDA_TASK_ROOT ?? '.', 'connectors'),
   };
 }

@@ -19,6 +19,8 @@ import { buildS3ObjectStore } from './s3-object-store';
 import { buildSqsQueue } from './sqs-queue';
 import { buildSsmKeyStore } from './ssm-key-store';
 import { buildSsmPartnerRegistry, partnerKeysPrefix } from './ssm-partner-registry';
+import { buildSsmSecretStore, connectorSecretsPrefix } from './ssm-secret-store';
+import { connectorFolder } from '../../connectors/connector-files';
 
 export { readLakeEnv, MissingEnvironmentError, type LakeEnv } from './env';
 export { buildS3ObjectStore } from './s3-object-store';
@@ -28,6 +30,7 @@ export { buildGlueCatalog, PartitionRegistrationError, GLUE_PARTITION_BATCH_LIMI
 export { buildAthenaQueryEngine, toAthenaLiteral, ATHENA_MAX_PAGE } from './athena-query-engine';
 export { buildSsmKeyStore, PseudonymizationKeyError } from './ssm-key-store';
 export { buildSsmPartnerRegistry, partnerKeysPrefix, PartnerKeyParameterError } from './ssm-partner-registry';
+export { buildSsmSecretStore, connectorSecretsPrefix } from './ssm-secret-store';
 
 /**
  * Composes LakeDeps on AWS for `env`. Call it at module scope of a Lambda entry
@@ -48,6 +51,8 @@ export function awsLakeDeps(env: LakeEnv): LakeDeps {
     }),
     keys: buildSsmKeyStore(ssm, env.pseudonymizationKeyParameter),
     partners: buildSsmPartnerRegistry(ssm, partnerKeysPrefix(env.stage)),
+    secrets: buildSsmSecretStore(ssm, connectorSecretsPrefix(env.stage)),
+    connectors: connectorFolder(env.connectorsDir),
     clock: systemClock,
     names,
     region,

@@ -27,6 +27,10 @@ import { buildLocalQueryEngine } from './query-engine';
 import type { LocalQueue } from './queue';
 import { buildLocalQueue } from './queue';
 import type { LocalScheduler } from './scheduler';
+import type { LocalSecretStore } from './secret-store';
+import { buildLocalSecretStore } from './secret-store';
+import type { ConnectorSource } from '../../connectors/connector-files';
+import { connectorFolder } from '../../connectors/connector-files';
 import { buildLocalScheduler } from './scheduler';
 import type { LocalStreamTables } from './stream-table';
 import { buildLocalStreamTables } from './stream-table';
@@ -40,6 +44,7 @@ export type { LocalObjectStore, ObjectCreatedListener } from './object-store';
 export type { LocalQueryEngine } from './query-engine';
 export type { ConsumeOptions, ListedMessage, LocalQueue, QueueConsumer, QueueDepth, SqsBatchHandler } from './queue';
 export type { LocalScheduler, ScheduleOptions } from './scheduler';
+export type { LocalSecretStore } from './secret-store';
 export { nextFireTime } from './scheduler';
 export type { KeySchema, LocalStreamTables, PlainItem, StreamFailureRecord, StreamMappingOptions, TableDefinition } from './stream-table';
 
@@ -61,6 +66,10 @@ export interface LocalLake extends LakeDeps {
   engine: LocalQueryEngine;
   keys: LocalKeyStore;
   partners: LocalPartnerRegistry;
+  secrets: LocalSecretStore;
+  connectors: ConnectorSource;
+  /** `$LAKE_HOME/connectors/`: one `<name>.json` per source. */
+  readonly connectorsDir: string;
   clock: Clock;
   names: LakeNames;
   scheduler: LocalScheduler;
@@ -118,6 +127,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
   const keys = buildLocalKeyStore(home);
   const partners = buildLocalPartnerRegistry(home);
   const tables = buildLocalStreamTables(home, { region, account, now, onError: (component, error) => report(component)(error) });
+  const connectorsDir = join(home, 'connectors');
   const watchers = new Set<FolderWatcher>();
 
   async function settleOnce(timeoutMs: number): Promise<void> {
@@ -134,6 +144,9 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
     engine,
     keys,
     partners,
+    secrets: buildLocalSecretStore(home),
+    connectors: connectorFolder(connectorsDir),
+    connectorsDir,
     clock,
     names,
     region,

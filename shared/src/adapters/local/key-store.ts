@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyStore } from '../../ports';
-import { errorCode, writeTemp } from './files';
+import { errorCode, readJsonIfExists, writeTemp } from './files';
 
 const KEY_BYTES = 32;
 
@@ -19,6 +19,24 @@ export class KeyFileError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** Refuses a secrets file other users can read: it would be as good as published. */
+async function assertPrivate(path: string): Promise<boolean> {
+  let mode: number;
+  try {
+    mode = (await stat(path)).mode & 0o777;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+  if ((mode & 0o077) !== 0) throw new KeyFileError(`${path} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
+  return true;
+}
+
+/** A JSON file of secrets (mode 0600), or undefined when there is none; refused when others can read it. */
+export async function readPrivateJson<T>(path: string): Promise<T | undefined> {
+  return (await assertPrivate(path)) ? readJsonIfExists<T>(path) : undefined;
 }
 
 export interface LocalKeyStore extends KeyStore {
@@ -39,10 +57,7 @@ export function buildLocalKeyStore(home: string): LocalKeyStore {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
     }
-    const mode = (await stat(keyPath)).mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      throw new KeyFileError(`${keyPath} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
-    }
+    await assertPrivate(keyPath);
     if (key.length !== KEY_BYTES) throw new KeyFileError(`${keyPath} holds ${key.length} bytes, expected ${KEY_BYTES}; restore the original key file`);
     return key;
   }

@@ -3,12 +3,12 @@
  * in a 0700 folder, as SSM SecureStrings are on AWS. It holds secrets, so a
  * file readable by others is refused rather than used.
  */
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PartnerKey } from '../../auth/partners';
 import type { PartnerRegistry } from '../../ports';
-import { errorCode, readJsonIfExists, withFileLock, writeFileAtomic } from './files';
-import { KeyFileError } from './key-store';
+import { withFileLock, writeFileAtomic } from './files';
+import { readPrivateJson } from './key-store';
 
 export interface LocalPartnerRegistry extends PartnerRegistry {
   readonly path: string;
@@ -27,15 +27,7 @@ export function buildLocalPartnerRegistry(home: string): LocalPartnerRegistry {
   const path = join(dir, 'keys.json');
 
   async function read(): Promise<PartnerKey[]> {
-    let mode: number;
-    try {
-      mode = (await stat(path)).mode & 0o777;
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return [];
-      throw error;
-    }
-    if ((mode & 0o077) !== 0) throw new KeyFileError(`${path} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
-    return (await readJsonIfExists<KeysFile>(path))?.keys ?? [];
+    return (await readPrivateJson<KeysFile>(path))?.keys ?? [];
   }
 
   return {

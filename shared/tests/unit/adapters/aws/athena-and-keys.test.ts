@@ -179,8 +179,9 @@ describe('SSM key store', () => {
 describe('readLakeEnv', () => {
   const full = { STAGE: 'dev', AWS_REGION: 'ap-southeast-1', ATHENA_WORKGROUP: 'pulse-lake-dev', PSEUDONYMIZATION_KEY_PARAMETER: '/pulse-lake/dev/key' };
 
-  it('reads the four variables', () => {
-    expect(readLakeEnv(full)).toEqual({ stage: 'dev', region: 'ap-southeast-1', athenaWorkGroup: 'pulse-lake-dev', pseudonymizationKeyParameter: '/pulse-lake/dev/key' });
+  it('reads the four variables, and finds the connector files in the task root unless CONNECTORS_DIR says otherwise', () => {
+    expect(readLakeEnv({ ...full, LAMBDA_TASK_ROOT: '/var/task' })).toEqual({ stage: 'dev', region: 'ap-southeast-1', athenaWorkGroup: 'pulse-lake-dev', pseudonymizationKeyParameter: '/pulse-lake/dev/key', connectorsDir: '/var/task/connectors' });
+    expect(readLakeEnv({ ...full, CONNECTORS_DIR: '/opt/connectors' }).connectorsDir).toBe('/opt/connectors');
   });
 
   it('names the variable that is missing', () => {
