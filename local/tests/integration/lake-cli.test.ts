@@ -441,6 +441,8 @@ describe('lake up --demo', () => {
       expect(JSON.parse(listed.stdout)).toMatchObject({ queries: expect.arrayContaining([expect.objectContaining({ name: 'daily_vitals' })]) });
       expect(credentialsMode).toBe(0o600);
       expect(up.out.stdout).toContain('device fleet: 6 wearables writing 1 readings/s into pulse-lake-local-telemetry');
+      // No Glue crawler runs here, and lake up says so, and where a kick would be recorded.
+      expect(up.out.stdout).toContain(`NOT run locally: Glue crawler pulse-lake-local-staging-crawler (every local table comes from a contract); its kicks are recorded in ${join(home, 'crawlers', 'pulse-lake-local-staging-crawler.json')}`);
       expect({ ...exit, stderr: up.out.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     } finally {
       await cleanup(home);
