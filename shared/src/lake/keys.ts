@@ -106,8 +106,13 @@ function chunk4(chunkIndex: number): string {
  * restricted raw zone; no crawler target or Athena table reads `_state/`.
  */
 export function crawlerStateKey(crawler: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(crawler)) throw new LakeKeyError(`crawler name ${JSON.stringify(crawler.slice(0, 64))} is not a letters, digits, - and _ name`);
+  assertCrawlerName(crawler);
   return `${LAKE_STATE_PREFIX}crawlers/${crawler}.json`;
+}
+
+/** Crawler names become key and file names: letters, digits, `-` and `_` only. Throws LakeKeyError. */
+export function assertCrawlerName(crawler: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/.test(crawler)) throw new LakeKeyError(`crawler name ${JSON.stringify(crawler.slice(0, 64))} is not a letters, digits, - and _ name`);
 }
 
 // ---- raw zone ----

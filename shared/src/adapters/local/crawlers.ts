@@ -6,6 +6,7 @@
  * where), so a test or a person can see when discovery would have run on AWS.
  */
 import { join } from 'node:path';
+import { assertCrawlerName } from '../../lake/keys';
 import type { Crawlers } from '../../ports';
 import { readJsonIfExists, withFileLock, writeFileAtomic } from './files';
 
@@ -23,17 +24,12 @@ export interface LocalCrawlers extends Crawlers {
   kicks(name: string): Promise<CrawlerKicks | undefined>;
 }
 
-/** A crawler name that could not be a Glue crawler name (or could escape the folder). */
-export class InvalidCrawlerNameError extends Error {
-  override name = 'InvalidCrawlerNameError';
-}
-
 /** Builds the local crawlers under `home` (LAKE_HOME); `now` stamps each kick. */
 export function buildLocalCrawlers(home: string, options: { now: () => Date }): LocalCrawlers {
   const dir = join(home, 'crawlers');
   const tmpDir = join(home, 'tmp');
   const recordPath = (name: string) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/.test(name)) throw new InvalidCrawlerNameError(`crawler name ${JSON.stringify(name.slice(0, 64))} is not a letters, digits, - and _ name`);
+    assertCrawlerName(name);
     return join(dir, `${name}.json`);
   };
   const kicks = (name: string) => readJsonIfExists<CrawlerKicks>(recordPath(name));
