@@ -582,7 +582,9 @@ describe('the staging crawler', () => {
     expect(reached).not.toContain(names.databases.curated);
     expect(statements.flatMap((st) => list(st.Action)).filter((a) => /^glue:(Delete|BatchDelete)/.test(String(a)))).toEqual([]);
     expect(statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('kms:'))).flatMap((st) => list(st.Resource))).toEqual([LAKE_KEY[2]]);
-    expect(statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('logs:'))).map((st) => st.Resource)).toEqual([{ 'Fn::GetAtt': ['StagingCrawlerLogGroup', 'Arn'] }]);
+    const logs = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('logs:'))).flatMap((st) => list(st.Resource));
+    expect(logs).toEqual([expect.anything(), { 'Fn::GetAtt': ['StagingCrawlerLogGroup', 'Arn'] }]);
+    expect(joined(logs[0])).toBe(`arn::logs:::log-group:${String(etl().Resources['StagingCrawlerLogGroup']?.Properties?.['LogGroupName'])}`);
   });
 
   it('encrypts its logs with the lake key through a security configuration, in a log group with a retention', () => {
