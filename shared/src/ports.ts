@@ -131,6 +131,14 @@ export interface Catalog {
   deleteTable(database: string, table: string): Promise<void>;
 }
 
+/** What asking a crawler to start did: it started, or a crawl was already under way. */
+export type CrawlerStart = 'started' | 'already-running';
+
+export interface Crawlers {
+  /** Starts the named crawler; a crawl already running is not an error (`already-running`). */
+  start(name: string): Promise<CrawlerStart>;
+}
+
 export type QueryParameter = string | number | boolean | null;
 
 export type QueryState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -233,6 +241,7 @@ export interface LakeDeps {
   queue: Queue;
   bus: EventBus;
   catalog: Catalog;
+  crawlers: Crawlers;
   engine: QueryEngine;
   keys: KeyStore;
   partners: PartnerRegistry;

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { readServiceFile } from '../../local/src/runtime/service-files';
+import { DATASETS } from '../../shared/src/datasets/registry';
 import { lakeNames, type Zone } from '../../shared/src/lake/names';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -541,6 +542,95 @@ describe('catalog and Athena', () => {
     expect(key.Properties?.['EnableKeyRotation']).toBe(true);
     expect(key.DeletionPolicy).toBe('Retain');
     expect(t.Resources['LakeKeyAlias']?.Properties).toEqual({ AliasName: `alias/pulse-lake-${STAGE}`, TargetKeyId: { Ref: 'LakeKey' } });
+  });
+});
+
+describe('the staging crawler', () => {
+  const etl = () => template('etl-trigger');
+  const crawlers = () => resourcesOfType(etl(), 'AWS::Glue::Crawler');
+  const crawler = () => crawlers()[0]?.[1].Properties ?? {};
+  const crawlerRole = () => String((crawler()['Role'] as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0]);
+  /** A string or an `Fn::Join` of strings and references, with each reference (partition, region, account) left out. */
+  const joined = (value: unknown) => ((value as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join']?.[1] ?? [value]).map((part) => (typeof part === 'string' ? part : '')).join('');
+  const glueTargets = (statements: Statement[], action: string) =>
+    statements.filter((st) => st.Effect === 'Allow' && list(st.Action).includes(action)).flatMap((st) => list(st.Resource).map((r) => joined(r).replace(/^arn::glue::/, '')));
+
+  it('is one crawler, named as lakeNames() does, over the curated bucket\'s staging/ prefix into the staging database', () => {
+    expect(crawlers()).toHaveLength(1);
+    expect(crawler()['Name']).toBe(names.crawlers.staging);
+    const databaseId = (crawler()['DatabaseName'] as { Ref?: string }).Ref ?? '';
+    expect((etl().Resources[databaseId]?.Properties?.['DatabaseInput'] as { Name?: string }).Name).toBe(names.databases.staging);
+    const targets = crawler()['Targets'] as { S3Targets?: { Path?: string }[] } & Record<string, unknown>;
+    expect(Object.keys(targets)).toEqual(['S3Targets']);
+    expect(targets.S3Targets?.map((t) => t.Path)).toEqual([`s3://${names.buckets.curated}/staging/`]);
+  });
+
+  it('never updates or deletes a table, names what it makes apart, and never looks into a staging contract\'s folder', () => {
+    expect(crawler()['SchemaChangePolicy']).toEqual({ UpdateBehavior: 'LOG', DeleteBehavior: 'LOG' });
+    expect(crawler()['TablePrefix']).toBe('crawled_');
+    // A contract named crawled_* would fall within what the crawler may write.
+    for (const contract of DATASETS) expect(contract.name.startsWith('crawled_')).toBe(false);
+    const configuration = JSON.parse(String(crawler()['Configuration'])) as { CrawlerOutput?: { Tables?: unknown; Partitions?: unknown } };
+    // No `Tables.AddOrUpdateBehavior: MergeNewColumns`: LOG must hold for columns too.
+    expect(configuration.CrawlerOutput).toEqual({ Partitions: { AddOrUpdateBehavior: 'InheritFromTable' } });
+    const exclusions = (crawler()['Targets'] as { S3Targets: { Exclusions?: string[] }[] }).S3Targets[0]?.Exclusions ?? [];
+    expect([...exclusions].sort()).toEqual(DATASETS.filter((d) => d.stage === 'staging').map((d) => `${d.name}/**`).sort());
+  });
+
+  it('runs under a role only Glue assumes, reading staging/ and writing only crawled_ tables of the staging database', () => {
+    const role = etl().Resources[crawlerRole()];
+    expect(role?.Properties?.['RoleName']).toBe(names.crawlers.staging);
+    const trust = (role?.Properties?.['AssumeRolePolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement;
+    expect(trust.map((st) => st['Principal'])).toEqual([{ Service: 'glue.amazonaws.com' }]);
+    const statements = roleStatements(etl(), crawlerRole());
+
+    const s3 = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('s3:')));
+    expect(s3.flatMap((st) => list(st.Action)).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(s3.flatMap((st) => list(st.Resource)).map((r) => s3Target(r))).toEqual([
+      { bucket: names.buckets.curated, path: '' },
+      { bucket: names.buckets.curated, path: 'staging/*' },
+    ]);
+    expect(s3.find((st) => list(st.Action).includes('s3:ListBucket'))).toMatchObject({ Condition: { StringLike: { 's3:prefix': ['staging/', 'staging/*'] } } });
+
+    const staging = names.databases.staging;
+    for (const action of ['glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition', 'glue:UpdatePartition']) {
+      expect({ action, resources: glueTargets(statements, action) }).toEqual({ action, resources: [':catalog', `:database/${staging}`, `:table/${staging}/crawled_*`] });
+    }
+    const reached = statements.flatMap((st) => list(st.Resource).map(joined)).join(' ');
+    expect(reached).not.toContain(names.databases.curated);
+    expect(statements.flatMap((st) => list(st.Action)).filter((a) => /^glue:(Delete|BatchDelete)/.test(String(a)))).toEqual([]);
+    expect(statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('kms:'))).flatMap((st) => list(st.Resource))).toEqual([LAKE_KEY[2]]);
+    const logs = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('logs:'))).flatMap((st) => list(st.Resource));
+    expect(logs).toEqual([expect.anything(), { 'Fn::GetAtt': ['StagingCrawlerLogGroup', 'Arn'] }]);
+    expect(joined(logs[0])).toBe(`arn::logs:::log-group:${String(etl().Resources['StagingCrawlerLogGroup']?.Properties?.['LogGroupName'])}`);
+  });
+
+  it('encrypts its logs with the lake key through a security configuration, in a log group with a retention', () => {
+    const configurationId = (crawler()['CrawlerSecurityConfiguration'] as { Ref?: string }).Ref ?? '';
+    const configuration = etl().Resources[configurationId];
+    expect(configuration?.Type).toBe('AWS::Glue::SecurityConfiguration');
+    const encryption = configuration?.Properties?.['EncryptionConfiguration'] as Record<string, Record<string, unknown>>;
+    expect(encryption['CloudWatchEncryption']).toEqual({ CloudWatchEncryptionMode: 'SSE-KMS', KmsKeyArn: LAKE_KEY[2] });
+    expect(encryption['S3Encryptions']).toEqual([{ S3EncryptionMode: 'SSE-KMS', KmsKeyArn: LAKE_KEY[2] }]);
+    // Glue writes an encrypted crawler's logs to /aws-glue/crawlers-role/<role name>-<security configuration name>.
+    const logGroup = etl().Resources['StagingCrawlerLogGroup']?.Properties ?? {};
+    expect(logGroup['LogGroupName']).toBe(`/aws-glue/crawlers-role/${names.crawlers.staging}-${String(configuration?.Properties?.['Name'])}`);
+    expect(logGroup['KmsKeyId']).toEqual(LAKE_KEY[2]);
+    expect(logGroup['RetentionInDays']).toBe(30);
+    // The lake key lets CloudWatch Logs use it for those log groups only.
+    const keyPolicy = template('ingest-files').Resources['LakeKey']?.Properties?.['KeyPolicy'] as { Statement: Record<string, unknown>[] };
+    const forLogs = keyPolicy.Statement.filter((st) => joined((st['Principal'] as { Service?: unknown }).Service).startsWith('logs.'));
+    expect(forLogs.map((st) => joined((st['Condition'] as { ArnLike: Record<string, unknown> }).ArnLike['kms:EncryptionContext:aws:logs:arn']))).toEqual([
+      `arn::logs:::log-group:/aws-glue/crawlers-role/pulse-lake-${STAGE}-*`,
+    ]);
+  });
+
+  it('is started only by the catalog function, which keeps its debounce record under _state/crawlers/ in the curated bucket', () => {
+    const starters = SERVICES.flatMap(functionRoles).filter((role) => role.statements.some((st) => list(st.Action).includes('glue:StartCrawler')));
+    expect(starters.map((role) => role.roleId)).toEqual(['OnPartitionsWrittenRole']);
+    expect(glueTargets(starters[0]?.statements ?? [], 'glue:StartCrawler')).toEqual([`:crawler/${names.crawlers.staging}`]);
+    const writes = (starters[0]?.statements ?? []).filter((st) => list(st.Action).some((a) => ['s3:PutObject', 's3:DeleteObject'].includes(String(a))));
+    expect(writes.flatMap((st) => list(st.Resource)).map((r) => s3Target(r))).toEqual([{ bucket: names.buckets.curated, path: '_state/crawlers/*' }]);
   });
 });
 

@@ -240,6 +240,8 @@ async function outcomes(running: RunningLake, dropped: Dropped[], since: Date): 
 function describeWiring(running: RunningLake, io: CliIo): void {
   for (const line of running.served) io.stdout(`  wired  ${line}\n`);
   for (const u of running.unserved) io.stdout(`  NOT served locally: ${u.function} (${u.kind}): ${u.reason}\n`);
+  const crawler = running.lake.names.crawlers.staging;
+  io.stdout(`  NOT run locally: Glue crawler ${crawler} (every local table comes from a contract); its kicks are recorded in ${running.lake.crawlers.recordPath(crawler)}\n`);
   for (const problem of running.wiring.problems) io.stdout(`  service file: ${problem}\n`);
 }
 

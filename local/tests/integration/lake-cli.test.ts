@@ -445,6 +445,8 @@ describe('lake up --demo', () => {
       expect(up.out.stdout).toMatch(/demo-pharmacy: complete, \d+ page\(s\), 18 record\(s\) read/);
       expect(up.out.stdout).toMatch(/demo-fhir: complete/);
       expect(connectors.connectors.map((c) => [c.connector, c.lastRun.outcome])).toEqual([['demo-fhir', 'complete'], ['demo-pharmacy', 'complete']]);
+      // No Glue crawler runs here, and lake up says so, and where a kick would be recorded.
+      expect(up.out.stdout).toContain(`NOT run locally: Glue crawler pulse-lake-local-staging-crawler (every local table comes from a contract); its kicks are recorded in ${join(home, 'crawlers', 'pulse-lake-local-staging-crawler.json')}`);
       expect({ ...exit, stderr: up.out.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     } finally {
       await cleanup(home);

@@ -3,6 +3,7 @@
  * database exists, the table matches the dataset's contract, and the announced
  * partitions are registered. Idempotent, so a redelivered event changes nothing.
  */
+import type { DatasetContract } from '../datasets/contract';
 import { getContract } from '../datasets/registry';
 import type { PartitionsWrittenDetail } from '../lake/messages';
 import type { CatalogTable, LakeDeps, TableInput } from '../ports';
@@ -50,10 +51,15 @@ export function tableDiffers(existing: CatalogTable | undefined, desired: TableI
  * UnknownDatasetError for a dataset without a contract, LakeKeyError for an
  * invalid site or date, and SchemaEvolutionError for an incompatible contract
  * change without a new version (the catalog is then left as it was).
+ * `contractOf` looks contracts up (the registry; a test may pass a trial contract).
  */
-export async function registerPartitions(deps: Pick<LakeDeps, 'catalog' | 'names'>, detail: PartitionsWrittenDetail): Promise<RegisteredPartitions> {
+export async function registerPartitions(
+  deps: Pick<LakeDeps, 'catalog' | 'names'>,
+  detail: PartitionsWrittenDetail,
+  contractOf: (dataset: string) => DatasetContract = getContract,
+): Promise<RegisteredPartitions> {
   const { catalog, names } = deps;
-  const contract = getContract(detail.dataset);
+  const contract = contractOf(detail.dataset);
   const database = databaseFor(contract, names);
   const table = tableInput(contract, names);
   // Validated before the catalog is touched, so a bad event changes nothing.

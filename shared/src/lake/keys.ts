@@ -8,6 +8,7 @@
  * - manifests:  `_manifests/<dataset>/<contentHash>.json` (the file) and
  *               `_manifests/<dataset>/<contentHash>/{chunk-<index>.json, complete.json, drops/<id>.json}`
  * - rejects:    `rejects/<dataset>/<hash16>-<chunk4>.jsonl`
+ * - crawlers:   `_state/crawlers/<crawler>.json` (curated bucket): when a Glue crawler was last kicked
  * - deletions:  `_stream_deletes/<dataset | _unknown>/<contentHash>.jsonl` (raw bucket): telemetry items removed from the table
  * - quarantine: the copy `_quarantine/<dataset | _unknown>/<contentHash>/<file name>` (raw bucket) and
  *               `quarantine/<dataset | _unknown>/<contentHash>/reason.json` (rejects bucket)
@@ -98,6 +99,21 @@ export function shortHash(contentHash: string): string {
 function chunk4(chunkIndex: number): string {
   assertChunk(chunkIndex);
   return String(chunkIndex).padStart(4, '0');
+}
+
+/**
+ * `_state/crawlers/<crawler>.json`, in the curated bucket: the catalog function
+ * keeps its crawler debounce there, beside what it catalogs and away from the
+ * restricted raw zone; no crawler target or Athena table reads `_state/`.
+ */
+export function crawlerStateKey(crawler: string): string {
+  assertCrawlerName(crawler);
+  return `${LAKE_STATE_PREFIX}crawlers/${crawler}.json`;
+}
+
+/** Crawler names become key and file names: letters, digits, `-` and `_` only. Throws LakeKeyError. */
+export function assertCrawlerName(crawler: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/.test(crawler)) throw new LakeKeyError(`crawler name ${JSON.stringify(crawler.slice(0, 64))} is not a letters, digits, - and _ name`);
 }
 
 // ---- raw zone ----

@@ -15,6 +15,8 @@ export interface LakeNames {
   buckets: Record<Zone, string>;
   queues: { normalize: string; normalizeDlq: string };
   databases: { curated: string; staging: string };
+  /** Glue crawlers: `staging` discovers sources without a contract under the curated bucket's `staging/` prefix. */
+  crawlers: { staging: string };
   /** DynamoDB tables: devices write their readings to `telemetry`, whose stream feeds the lake. */
   tables: { telemetry: string };
   /** EventBridge `source` of the lake's own events. */
@@ -36,6 +38,7 @@ export function lakeNames(stage: string): LakeNames {
     },
     queues: { normalize: `${base}-normalize`, normalizeDlq: `${base}-normalize-dlq` },
     databases: { curated: `${database}_curated`, staging: `${database}_staging` },
+    crawlers: { staging: `${base}-staging-crawler` },
     tables: { telemetry: `${base}-telemetry` },
     eventSource: 'pulse-lake',
   };

@@ -1,28 +1,43 @@
 /**
- * EventBridge `Partitions Written`: register the announced partitions in the catalog.
+ * EventBridge `Partitions Written`: register the announced partitions in the
+ * catalog and, for a staging dataset, kick the staging crawler (debounced).
  * A failure throws, so EventBridge's asynchronous invoke retries it; registration is idempotent.
  */
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { registerPartitions } from '@pulse-lake/shared/catalog/register-partitions';
+import type { CatalogedPartitions } from '@pulse-lake/shared/catalog/partitions-written';
+import { catalogPartitionsWritten } from '@pulse-lake/shared/catalog/partitions-written';
+import type { DatasetContract } from '@pulse-lake/shared/datasets/contract';
+import { getContract } from '@pulse-lake/shared/datasets/registry';
 import type { PartitionsWrittenDetail } from '@pulse-lake/shared/lake/messages';
 import { PARTITIONS_WRITTEN } from '@pulse-lake/shared/lake/messages';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
-
-type Registered = Awaited<ReturnType<typeof registerPartitions>>;
 
 /** The event is not a Partitions Written event with partitions; the rule should never route one here. */
 export class UnexpectedEventError extends Error {
   override name = 'UnexpectedEventError';
 }
 
+export interface HandlerOptions {
+  /** Contract lookup (default: the registry). */
+  contractOf?: (dataset: string) => DatasetContract;
+  /** One JSON line per crawler kick decision (dataset names and counts only). */
+  log?: (line: string) => void;
+}
+
 /** Builds the handler over `deps`. */
-export function createHandler(deps: LakeDeps) {
-  return middy<EventBridgeEvent<string, PartitionsWrittenDetail>, Registered>().handler(async (event) => {
+export function createHandler(deps: LakeDeps, options: HandlerOptions = {}) {
+  const contractOf = options.contractOf ?? getContract;
+  const log = options.log ?? ((line: string) => console.log(line));
+  return middy<EventBridgeEvent<string, PartitionsWrittenDetail>, CatalogedPartitions>().handler(async (event) => {
     const detail = event.detail;
     if (event['detail-type'] !== PARTITIONS_WRITTEN || detail === undefined || !Array.isArray(detail.partitions) || typeof detail.dataset !== 'string') {
       throw new UnexpectedEventError(`expected a ${PARTITIONS_WRITTEN} event with dataset and partitions, got detail-type ${event['detail-type']}`);
     }
-    return registerPartitions(deps, detail);
+    const cataloged = await catalogPartitionsWritten(deps, detail, contractOf);
+    if (cataloged.crawler !== 'none') {
+      log(JSON.stringify({ level: 'INFO', message: 'staging crawler', dataset: detail.dataset, created: cataloged.created, crawler: deps.names.crawlers.staging, outcome: cataloged.crawler }));
+    }
+    return cataloged;
   });
 }

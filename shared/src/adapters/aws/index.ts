@@ -15,6 +15,7 @@ import { buildAthenaQueryEngine } from './athena-query-engine';
 import type { LakeEnv } from './env';
 import { buildEventBridgeBus } from './eventbridge-bus';
 import { buildGlueCatalog } from './glue-catalog';
+import { buildGlueCrawlers } from './glue-crawlers';
 import { buildS3ObjectStore } from './s3-object-store';
 import { buildSqsQueue } from './sqs-queue';
 import { buildSsmKeyStore } from './ssm-key-store';
@@ -27,6 +28,7 @@ export { buildS3ObjectStore } from './s3-object-store';
 export { buildSqsQueue, QueueSendError, SQS_BATCH_LIMIT } from './sqs-queue';
 export { buildEventBridgeBus, EventPublishError, EVENTBRIDGE_BATCH_LIMIT } from './eventbridge-bus';
 export { buildGlueCatalog, PartitionRegistrationError, GLUE_PARTITION_BATCH_LIMIT } from './glue-catalog';
+export { buildGlueCrawlers } from './glue-crawlers';
 export { buildAthenaQueryEngine, toAthenaLiteral, ATHENA_MAX_PAGE } from './athena-query-engine';
 export { buildSsmKeyStore, PseudonymizationKeyError } from './ssm-key-store';
 export { buildSsmPartnerRegistry, partnerKeysPrefix, PartnerKeyParameterError } from './ssm-partner-registry';
@@ -40,11 +42,13 @@ export function awsLakeDeps(env: LakeEnv): LakeDeps {
   const names = lakeNames(env.stage);
   const region = env.region;
   const ssm = new SSMClient({ region });
+  const glue = new GlueClient({ region });
   return {
     store: buildS3ObjectStore(new S3Client({ region })),
     queue: buildSqsQueue(new SQSClient({ region })),
     bus: buildEventBridgeBus(new EventBridgeClient({ region })),
-    catalog: buildGlueCatalog(new GlueClient({ region })),
+    catalog: buildGlueCatalog(glue),
+    crawlers: buildGlueCrawlers(glue),
     engine: buildAthenaQueryEngine(new AthenaClient({ region }), {
       workGroup: env.athenaWorkGroup,
       outputLocation: `s3://${names.buckets['query-results']}/athena/`,

@@ -12,6 +12,8 @@ import { DEFAULT_REGION, lakeNames } from '../../lake/names';
 import { describeError } from './files';
 import type { LocalCatalog } from './catalog';
 import { buildLocalCatalog } from './catalog';
+import type { LocalCrawlers } from './crawlers';
+import { buildLocalCrawlers } from './crawlers';
 import type { LocalEventBus } from './event-bus';
 import { buildLocalEventBus } from './event-bus';
 import type { FolderWatcher, FolderWatcherOptions } from './folder-watcher';
@@ -36,6 +38,7 @@ import type { LocalStreamTables } from './stream-table';
 import { buildLocalStreamTables } from './stream-table';
 
 export type { LocalCatalog } from './catalog';
+export type { CrawlerKicks, LocalCrawlers } from './crawlers';
 export type { BusEvent, BusRule, EventPattern, LocalEventBus } from './event-bus';
 export type { FolderWatcher, FolderWatcherOptions } from './folder-watcher';
 export type { LocalKeyStore } from './key-store';
@@ -63,6 +66,7 @@ export interface LocalLake extends LakeDeps {
   queue: LocalQueue;
   bus: LocalEventBus;
   catalog: LocalCatalog;
+  crawlers: LocalCrawlers;
   engine: LocalQueryEngine;
   keys: LocalKeyStore;
   partners: LocalPartnerRegistry;
@@ -123,6 +127,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
   const bus = buildLocalEventBus({ region, account, now, onError: report('eventbridge') });
   const scheduler = buildLocalScheduler({ region, account, now, onError: report('scheduler') });
   const catalog = buildLocalCatalog(home, { now });
+  const crawlers = buildLocalCrawlers(home, { now });
   const engine = buildLocalQueryEngine({ home, store, catalog, names, now });
   const keys = buildLocalKeyStore(home);
   const partners = buildLocalPartnerRegistry(home);
@@ -141,6 +146,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
     queue,
     bus,
     catalog,
+    crawlers,
     engine,
     keys,
     partners,

@@ -2,6 +2,7 @@ import { lakeNames } from '../../../src/lake/names';
 import {
   chunkManifestKey,
   completionMarkerKey,
+  crawlerStateKey,
   curatedPartKey,
   datasetLocation,
   extensionOf,
@@ -69,5 +70,11 @@ describe('lake keys', () => {
     expect(extensionOf('Vitals/Export.CSV')).toBe('csv');
     expect(extensionOf('vitals/README')).toBe('');
     expect(extensionOf('vitals/.hidden')).toBe('');
+  });
+
+  it('keeps a crawler\'s last kick under _state/crawlers/, and refuses a name that would leave that folder', () => {
+    expect(crawlerStateKey(lakeNames('dev').crawlers.staging)).toBe('_state/crawlers/pulse-lake-dev-staging-crawler.json');
+    expect(() => crawlerStateKey('../_manifests/vitals')).toThrow(LakeKeyError);
+    expect(() => crawlerStateKey('')).toThrow(LakeKeyError);
   });
 });
