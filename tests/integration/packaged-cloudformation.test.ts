@@ -473,6 +473,26 @@ describe('Lambda settings', () => {
     }
   });
 
+  it('refuses to package a function that ships DuckDB on arm64, for which node_modules holds no binding', () => {
+    // Prepare: a one-function service that lists DuckDB in nodeModules and states arm64.
+    const fixture = join(root, 'tests', 'integration', 'fixtures', 'native-module-on-arm64');
+    const packageDir = mkdtempSync(join(tmpdir(), 'lake-functions-fixture-'));
+    try {
+      // Act
+      const run = spawnSync(process.execPath, [join(root, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'package', '--package', packageDir], {
+        cwd: fixture,
+        encoding: 'utf8',
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', CI: '1', AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
+        timeout: 120_000,
+      });
+      // Assess
+      expect(run.status).not.toBe(0);
+      expect(`${run.stdout}${run.stderr}`).toContain("function writer cannot ship @duckdb/node-api: arm64: none of @duckdb/node-bindings's optional dependencies");
+    } finally {
+      rmSync(packageDir, { recursive: true, force: true });
+    }
+  });
+
   it('bounds the normalizers\' concurrency at the queue and the catalog writer\'s with reserved concurrency (Glue and Athena quotas)', () => {
     const mapping = resourcesOfType(template('ingest-files'), 'AWS::Lambda::EventSourceMapping')[0]?.[1].Properties ?? {};
     expect(mapping['ScalingConfig']).toEqual({ MaximumConcurrency: 10 });
