@@ -135,6 +135,7 @@ async function rewriteZip(artifact, extra) {
   const unzipped = entries.reduce((sum, e) => sum + e.size, 0);
   if (unzipped > UNZIPPED_LIMIT) throw new Error(`${basename(artifact)} would be ${(unzipped / 2 ** 20).toFixed(0)} MiB unzipped; Lambda takes at most 250 MB`);
   const partial = `${artifact}.partial`;
+  rmSync(partial, { force: true });
   await new Promise((done, fail) => {
     const zip = archiver('zip', { zlib: { level: 6 } });
     const out = createWriteStream(partial);
@@ -194,8 +195,12 @@ class LakeFunctions {
       const preferred = fn.architecture ?? service.provider.architecture ?? 'x86_64';
       const chosen = runnable.find((t) => t.architecture === preferred) ?? runnable[0];
       fn.architecture = chosen.architecture;
-      const zipPath = resolve(serviceDir, artifact);
-      const unzipped = await rewriteZip(zipPath, chosen.packages.flatMap(packageFiles));
+      let unzipped;
+      try {
+        unzipped = await rewriteZip(resolve(serviceDir, artifact), chosen.packages.flatMap(packageFiles));
+      } catch (error) {
+        throw new ServerlessError(`function ${name}: ${error.message}`);
+      }
       this.log?.info(`${name}: ${chosen.architecture}, ships ${chosen.packages.map((p) => `${p.name}@${p.version}`).join(', ')}; ${(unzipped / 2 ** 20).toFixed(1)} MiB unzipped`);
     }
   }
