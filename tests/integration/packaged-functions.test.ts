@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -195,7 +195,7 @@ describe('packaged functions', () => {
         expect({ function: fn.id, underLambdasLimit: bytes < UNZIPPED_LIMIT, unreadable }).toEqual({ function: fn.id, underLambdasLimit: true, unreadable: [] });
         expect({ function: fn.id, shipsDuckdb }).toEqual({ function: fn.id, shipsDuckdb: listedNodeModules(fn).includes('@duckdb/node-api') });
         if (shipsDuckdb) {
-          expect(loaded.duckdb).toEqual({ resolved: join(dir, 'node_modules', '@duckdb', 'node-api', 'lib', 'index.js'), answer: 42, parquet: 42 });
+          expect(loaded.duckdb).toEqual({ resolved: join(realpathSync(dir), 'node_modules', '@duckdb', 'node-api', 'lib', 'index.js'), answer: 42, parquet: 42 });
         }
       } finally {
         rmSync(scratch, { recursive: true, force: true });
