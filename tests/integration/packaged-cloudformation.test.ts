@@ -7,19 +7,16 @@
  * queues have DLQs and alarms; functions are traced, log JSON and alarm on
  * errors and throttles; cross-service references resolve in compose order.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { readServiceFile } from '../../local/src/runtime/service-files';
 import { DATASETS } from '../../shared/src/datasets/registry';
 import { lakeNames, type Zone } from '../../shared/src/lake/names';
+import { ensurePackaged, root, SERVICES, STAGE, templatePath } from './packaged-services';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SERVICES = ['ingest-files', 'ingest-api', 'stream', 'etl-trigger', 'query-api'] as const;
-const STAGE = 'dev';
 const names = lakeNames(STAGE);
 
 interface Resource {
@@ -34,31 +31,10 @@ interface Statement {
   Resource?: unknown;
 }
 
-const templatePath = (service: string) => join(root, 'services', service, '.serverless', 'cloudformation-template-update-stack.json');
-
-function newestMtime(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return readdirSync(path).reduce((newest, entry) => (entry === 'node_modules' || entry.startsWith('.') ? newest : Math.max(newest, newestMtime(join(path, entry)))), stat.mtimeMs);
-}
-
-/** A template is stale when its service's config or code, or shared/src, changed after it was written. */
-function isStale(service: string): boolean {
-  const path = templatePath(service);
-  if (!existsSync(path)) return true;
-  const written = statSync(path).mtimeMs;
-  const dir = join(root, 'services', service);
-  const inputs = [join(dir, 'serverless.yml'), join(dir, 'src'), join(root, 'shared', 'src')];
-  return inputs.some((input) => existsSync(input) && newestMtime(input) > written);
-}
-
 const templates = new Map<string, Template>();
 
-beforeAll(() => {
-  const stale = SERVICES.filter(isStale);
-  if (stale.length > 0) {
-    execFileSync(process.execPath, [join(root, 'scripts', 'package-services.mjs'), '--stage', STAGE, ...stale], { cwd: root, stdio: 'inherit' });
-  }
+beforeAll(async () => {
+  await ensurePackaged();
   for (const service of SERVICES) templates.set(service, JSON.parse(readFileSync(templatePath(service), 'utf8')) as Template);
 }, 600_000);
 
@@ -511,6 +487,26 @@ describe('Lambda settings', () => {
       // Assess
       expect(run.status).not.toBe(0);
       expect(`${run.stdout}${run.stderr}`).toContain('function forgetful sets no memorySize of its own');
+    } finally {
+      rmSync(packageDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to package a function that ships DuckDB on arm64, for which node_modules holds no binding', () => {
+    // Prepare: a one-function service that lists DuckDB in nodeModules and states arm64.
+    const fixture = join(root, 'tests', 'integration', 'fixtures', 'native-module-on-arm64');
+    const packageDir = mkdtempSync(join(tmpdir(), 'lake-functions-fixture-'));
+    try {
+      // Act
+      const run = spawnSync(process.execPath, [join(root, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'package', '--package', packageDir], {
+        cwd: fixture,
+        encoding: 'utf8',
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', CI: '1', AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
+        timeout: 120_000,
+      });
+      // Assess
+      expect(run.status).not.toBe(0);
+      expect(`${run.stdout}${run.stderr}`).toContain("function writer cannot ship @duckdb/node-api: arm64: none of @duckdb/node-bindings's optional dependencies");
     } finally {
       rmSync(packageDir, { recursive: true, force: true });
     }
