@@ -472,44 +472,32 @@ describe('Lambda settings', () => {
     for (const [name, fn] of functions) expect({ name, timeout: typeof fn['timeout'], memorySize: typeof fn['memorySize'] }).toEqual({ name, timeout: 'number', memorySize: 'number' });
   });
 
-  it('refuses to package a function that does not state its own memory size', () => {
-    // Prepare: a one-function service using the same plugin as the lake's services.
-    const fixture = join(root, 'tests', 'integration', 'fixtures', 'function-without-memory');
+  /** Packages a one-function fixture service that uses the same plugin as the lake's services; returns its exit status and output. */
+  function packageFixture(name: string): { status: number | null; output: string } {
     const packageDir = mkdtempSync(join(tmpdir(), 'lake-functions-fixture-'));
     try {
-      // Act
       const run = spawnSync(process.execPath, [join(root, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'package', '--package', packageDir], {
-        cwd: fixture,
+        cwd: join(root, 'tests', 'integration', 'fixtures', name),
         encoding: 'utf8',
         env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', CI: '1', AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
         timeout: 120_000,
       });
-      // Assess
-      expect(run.status).not.toBe(0);
-      expect(`${run.stdout}${run.stderr}`).toContain('function forgetful sets no memorySize of its own');
+      return { status: run.status, output: `${run.stdout}${run.stderr}` };
     } finally {
       rmSync(packageDir, { recursive: true, force: true });
     }
+  }
+
+  it('refuses to package a function that does not state its own memory size', () => {
+    const run = packageFixture('function-without-memory');
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain('function forgetful sets no memorySize of its own');
   });
 
   it('refuses to package a function that ships DuckDB on arm64, for which node_modules holds no binding', () => {
-    // Prepare: a one-function service that lists DuckDB in nodeModules and states arm64.
-    const fixture = join(root, 'tests', 'integration', 'fixtures', 'native-module-on-arm64');
-    const packageDir = mkdtempSync(join(tmpdir(), 'lake-functions-fixture-'));
-    try {
-      // Act
-      const run = spawnSync(process.execPath, [join(root, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'package', '--package', packageDir], {
-        cwd: fixture,
-        encoding: 'utf8',
-        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', CI: '1', AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
-        timeout: 120_000,
-      });
-      // Assess
-      expect(run.status).not.toBe(0);
-      expect(`${run.stdout}${run.stderr}`).toContain("function writer cannot ship @duckdb/node-api: arm64: none of @duckdb/node-bindings's optional dependencies");
-    } finally {
-      rmSync(packageDir, { recursive: true, force: true });
-    }
+    const run = packageFixture('native-module-on-arm64');
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain("function writer cannot ship @duckdb/node-api: arm64: none of @duckdb/node-bindings's optional dependencies");
   });
 
   it('bounds the normalizers\' concurrency at the queue and the catalog writer\'s with reserved concurrency (Glue and Athena quotas)', () => {
