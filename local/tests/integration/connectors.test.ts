@@ -289,8 +289,12 @@ describe('FHIR R4 connector', () => {
     expect(run.outcome).toBe('complete');
     const vitals = await landedRows(run.landed.filter((l) => l.dataset === 'vitals').map((l) => l.key));
     const dosage = await landedRows(run.landed.filter((l) => l.dataset === 'dosage').map((l) => l.key));
-    // Per patient 8 readings of HR and SpO2 at one instant each: merged unless a page boundary split the pair.
+    // Per patient 8 readings of HR and SpO2 at one instant each, pages of 7 Observations: some pairs are split by a page boundary.
     expect(new Set(vitals.map((r) => `${String(r.patient_id)} ${String(r.recorded_at)}`)).size).toBe(16);
+    // The version the curated views keep (the last landed) is whole for every reading, split or not.
+    const latest = new Map(vitals.map((r) => [`${String(r.patient_id)} ${String(r.recorded_at)}`, r]));
+    expect([...latest.values()].filter((r) => typeof r.heart_rate_bpm !== 'number' || typeof r.spo2_pct !== 'number')).toEqual([]);
+    expect(vitals.length).toBeGreaterThan(16);
     expect(vitals.every((r) => r.site === 'SG' && typeof r.device_serial === 'string')).toBe(true);
     expect(dosage).toHaveLength(4);
     expect(dosage[0]).toMatchObject({ patient_id: 'SG-MRN-00001', medication: 'metformin', dose_mg: 500, dose_unit: 'mg', prescribed_max_mg: 1000, route: 'oral', site: 'SG' });

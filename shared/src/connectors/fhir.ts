@@ -4,9 +4,11 @@
  * dosage rows, with the prescribed maximum taken from the MedicationRequest
  * the search `_include`d. Readings of one patient (and device) at one instant
  * are merged into one row, since that is the vitals dedupe key: an HR and an
- * SpO2 Observation of the same moment must not replace each other. The merge
- * is per page: a pair that a page boundary splits lands as two rows, and the
- * curated views keep the later one only.
+ * SpO2 Observation of the same moment must not replace each other. A pair that
+ * a page boundary splits is merged too: the later page's row takes the earlier
+ * page's values (`completeWithPreviousPage`), so the version the curated views
+ * keep, the later one, is whole. Pages further apart, or a split at a run's
+ * checkpoint, still land as two partial rows.
  */
 import type { Site } from '../datasets/contract';
 import { canonicalUnit, conversion } from '../normalize/units';
@@ -124,6 +126,26 @@ export interface MappedRows {
   skipped: number;
 }
 
+/** One vitals row per patient, device and instant: the contract's dedupe key. */
+function vitalsKey(patient: unknown, device: unknown, at: unknown): string {
+  return JSON.stringify([patient, device ?? null, Date.parse(String(at))]);
+}
+
+/**
+ * Returns a function that completes each page's vitals rows with the values
+ * the previous page held for the same patient, device and instant (the later
+ * page's own values win), and remembers this page for the next one.
+ */
+export function completeWithPreviousPage(): (rows: readonly Record<string, unknown>[]) => Record<string, unknown>[] {
+  let previous = new Map<string, Record<string, unknown>>();
+  return (rows) => {
+    const keyOf = (row: Record<string, unknown>) => vitalsKey(row.patient_id, row.device_serial, row.recorded_at);
+    const completed = rows.map((row) => ({ ...previous.get(keyOf(row)), ...row }));
+    previous = new Map(completed.map((row) => [keyOf(row), row]));
+    return completed;
+  };
+}
+
 /** Vitals rows from Observations, one per patient, device and instant. */
 export function observationsToVitals(observations: readonly Json[], site: Site): MappedRows {
   const rows = new Map<string, Record<string, string | number>>();
@@ -150,7 +172,7 @@ export function observationsToVitals(observations: readonly Json[], site: Site):
       continue;
     }
     const device = referencedId(obs.device);
-    const key = JSON.stringify([patient, device ?? null, Date.parse(at)]);
+    const key = vitalsKey(patient, device, at);
     const row = rows.get(key) ?? { patient_id: patient, ...(device !== undefined ? { device_serial: device } : {}), recorded_at: at, site };
     for (const [column, quantity] of readings) {
       const value = num(quantity.value);

@@ -6,7 +6,7 @@
  */
 import type { ConnectorConfig, FhirConnectorConfig, FhirResource, RestConnectorConfig } from './config';
 import { FHIR_RESOURCES } from './config';
-import { administrationsToDosage, latestUpdate, observationCodeFilter, observationsToVitals, readSearchBundle } from './fhir';
+import { administrationsToDosage, completeWithPreviousPage, latestUpdate, observationCodeFilter, observationsToVitals, readSearchBundle } from './fhir';
 import type { ConnectorSession } from './http';
 import { ConnectorHttpError } from './http';
 import type { PagePosition } from './state';
@@ -121,6 +121,8 @@ export function restStream(config: RestConnectorConfig): Stream {
 
 export function fhirStream(config: FhirConnectorConfig, resource: FhirResource): Stream {
   const dataset = FHIR_RESOURCES[resource];
+  // Pages of one walk, in order: a reading pair split by a page boundary lands whole on the later page.
+  const complete = completeWithPreviousPage();
   return {
     name: resource,
     async readPage(session, since, position, what) {
@@ -142,9 +144,10 @@ export function fhirStream(config: FhirConnectorConfig, resource: FhirResource):
         throw new ConnectorHttpError(`${what}: the response is not a FHIR Bundle`);
       }
       const mapped = resource === 'Observation' ? observationsToVitals(bundle.matches, config.site) : administrationsToDosage(bundle.matches, bundle.included, config.site);
+      const rows = resource === 'Observation' ? complete(mapped.rows) : mapped.rows;
       const highWater = latestUpdate(bundle.matches);
       return {
-        landings: mapped.rows.length > 0 ? [{ dataset, rows: mapped.rows }] : [],
+        landings: rows.length > 0 ? [{ dataset, rows }] : [],
         read: bundle.matches.length,
         ...(highWater !== undefined ? { highWater } : {}),
         ...(bundle.next !== undefined ? { next: { kind: 'url', url: new URL(bundle.next, url).toString() } } : {}),
