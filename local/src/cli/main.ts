@@ -271,6 +271,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     // What a previous run left unplanned (stopped between landing and planning) is planned now.
     const swept = await reconcileRawObjects(running.lake);
     if (swept.planned.length > 0) io.stdout(`reconciled: planned ${swept.planned.length} raw object(s) a previous run left unplanned\n`);
+    if (swept.reannounced.length > 0) io.stdout(`reconciled: announced the partitions of ${swept.reannounced.length} complete file(s) a previous run left out of the catalog\n`);
     if (swept.stuck.length > 0) io.stdout(`${swept.stuck.length} file(s) planned over 6 hours ago are not complete: see lake status and lake dlq list\n`);
     if (values.demo && !stopRequested) {
       const patients = positiveInt('patients', values.patients);

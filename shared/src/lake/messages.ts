@@ -2,7 +2,10 @@
  * The messages and events that cross service boundaries. Their shapes are the
  * contract between services; change them only compatibly.
  */
-import type { DatasetStage, Site } from '../datasets/contract';
+import type { DatasetContract, DatasetStage, Site } from '../datasets/contract';
+import type { LakeEvent } from '../ports';
+import { fileManifestKey } from './keys';
+import type { LakeNames } from './names';
 
 export type SourceFormat = 'csv' | 'xlsx' | 'jsonl';
 
@@ -48,4 +51,13 @@ export interface PartitionsWrittenDetail {
   contentHash: string;
   manifest: { bucket: string; key: string };
   partitions: WrittenPartition[];
+}
+
+/** The event that announces a complete file's partitions (from the normalizer, or again from the reconciliation sweep). */
+export function partitionsWrittenEvent(names: LakeNames, contract: Pick<DatasetContract, 'name' | 'stage'>, contentHash: string, partitions: PartitionsWrittenDetail['partitions']): LakeEvent<PartitionsWrittenDetail> {
+  return {
+    source: names.eventSource,
+    detailType: PARTITIONS_WRITTEN,
+    detail: { dataset: contract.name, stage: contract.stage, contentHash, manifest: { bucket: names.buckets.curated, key: fileManifestKey(contract.name, contentHash) }, partitions },
+  };
 }

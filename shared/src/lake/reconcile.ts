@@ -5,8 +5,15 @@
  * (idempotent) means a lost event loses nothing. Objects planned but not
  * complete are reported, not re-planned: their chunks are running, waiting to
  * retry, or parked in the DLQ, and re-sending them would bypass the DLQ.
+ * A complete file whose partitions the catalog lacks lost its Partitions
+ * Written announcement (a process killed between publishing and delivering it
+ * locally; a catalog failure past its retries on AWS): it is announced again.
  */
+import { databaseFor } from '../catalog/table-definition';
+import type { DatasetContract } from '../datasets/contract';
+import { findContract } from '../datasets/registry';
 import type { LakeDeps } from '../ports';
+import { partitionsWrittenEvent } from './messages';
 import { parseRawKey } from './keys';
 import { readFileManifest } from './manifest';
 import type { PlanOptions } from './plan-raw-object';
@@ -19,6 +26,8 @@ export interface ReconcileOutcome {
   planned: { dataset: string; contentHash: string; key: string; chunks: number }[];
   /** Raw objects planned longer ago than `stuckAfterMs` and still not complete. */
   stuck: { dataset: string; contentHash: string; key: string; plannedAt: string }[];
+  /** Complete files whose partitions were missing from the catalog, announced again. */
+  reannounced: { dataset: string; contentHash: string; partitions: number }[];
 }
 
 export interface ReconcileOptions extends PlanOptions {
@@ -27,10 +36,24 @@ export interface ReconcileOptions extends PlanOptions {
 }
 
 /** Sweeps the raw bucket (see the module comment). */
-export async function reconcileRawObjects(deps: Pick<LakeDeps, 'store' | 'queue' | 'clock' | 'names'>, options: ReconcileOptions = {}): Promise<ReconcileOutcome> {
+export async function reconcileRawObjects(deps: Pick<LakeDeps, 'store' | 'queue' | 'clock' | 'names' | 'catalog' | 'bus'>, options: ReconcileOptions = {}): Promise<ReconcileOutcome> {
   const { store, names, clock } = deps;
   const stuckBefore = clock.now().getTime() - (options.stuckAfterMs ?? 6 * 3_600_000);
-  const outcome: ReconcileOutcome = { scanned: 0, planned: [], stuck: [] };
+  const outcome: ReconcileOutcome = { scanned: 0, planned: [], stuck: [], reannounced: [] };
+  // Each table's registered partitions, read once per sweep.
+  const registered = new Map<string, Promise<Set<string>>>();
+  const registeredOf = (contract: DatasetContract): Promise<Set<string>> => {
+    const database = databaseFor(contract, names);
+    let known = registered.get(`${database}.${contract.name}`);
+    if (known === undefined) {
+      known = (async () => {
+        if ((await deps.catalog.getTable(database, contract.name)) === undefined) return new Set<string>();
+        return new Set((await deps.catalog.listPartitions(database, contract.name)).map((p) => p.Values.join('/')));
+      })();
+      registered.set(`${database}.${contract.name}`, known);
+    }
+    return known;
+  };
   for await (const item of store.list(names.buckets.raw, '')) {
     // Keys outside the raw layout (such as stream records of unknown datasets under _unknown/) are not planned here.
     const parsed = parseRawKey(item.key);
@@ -40,8 +63,17 @@ export async function reconcileRawObjects(deps: Pick<LakeDeps, 'store' | 'queue'
     if (manifest === undefined) {
       const plan = await planRawObject(deps, { bucket: names.buckets.raw, key: item.key }, options);
       outcome.planned.push({ dataset: plan.dataset, contentHash: plan.contentHash, key: item.key, chunks: plan.chunks });
-    } else if (manifest.status !== 'complete' && Date.parse(manifest.plannedAt) < stuckBefore) {
-      outcome.stuck.push({ dataset: parsed.dataset, contentHash: parsed.contentHash, key: item.key, plannedAt: manifest.plannedAt });
+    } else if (manifest.status !== 'complete') {
+      if (Date.parse(manifest.plannedAt) < stuckBefore) outcome.stuck.push({ dataset: parsed.dataset, contentHash: parsed.contentHash, key: item.key, plannedAt: manifest.plannedAt });
+    } else if (manifest.partitions.length > 0) {
+      const contract = findContract(parsed.dataset);
+      if (contract === undefined) continue;
+      const known = await registeredOf(contract);
+      const missing = manifest.partitions.filter((p) => !known.has(`${p.site}/${p.dt}`));
+      if (missing.length === 0) continue;
+      await deps.bus.publish([partitionsWrittenEvent(names, contract, parsed.contentHash, missing)]);
+      for (const p of missing) known.add(`${p.site}/${p.dt}`);
+      outcome.reannounced.push({ dataset: contract.name, contentHash: parsed.contentHash, partitions: missing.length });
     }
   }
   return outcome;

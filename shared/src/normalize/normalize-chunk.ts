@@ -25,11 +25,11 @@ import type { ParquetFileWriter } from '../formats/parquet';
 import { openParquetWriter } from '../formats/parquet';
 import type { SourceDialect, SourceItem } from '../formats/records';
 import { EmptySourceError, SourceFormatError } from '../formats/records';
-import { curatedPartKey, fileManifestKey, partitionLocation, rejectsKey } from '../lake/keys';
+import { curatedPartKey, partitionLocation, rejectsKey } from '../lake/keys';
 import type { ChunkManifest } from '../lake/manifest';
 import { completeIfAllChunksDone, writeChunkManifest } from '../lake/manifest';
-import type { NormalizeChunkMessage, PartitionsWrittenDetail, WrittenPartition } from '../lake/messages';
-import { PARTITIONS_WRITTEN } from '../lake/messages';
+import type { NormalizeChunkMessage, WrittenPartition } from '../lake/messages';
+import { partitionsWrittenEvent } from '../lake/messages';
 import { quarantineObject } from '../lake/quarantine';
 import type { ByteRange, LakeDeps } from '../ports';
 import { createTokenizer } from '../privacy/tokenize';
@@ -340,16 +340,7 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
     await writeChunkManifest(store, names, manifest);
 
     const complete = await completeIfAllChunksDone(store, names, contract.name, contentHash, { chunkIndex, now: clock.now() });
-    if (complete !== undefined && complete.partitions.length > 0) {
-      const detail: PartitionsWrittenDetail = {
-        dataset: contract.name,
-        stage: contract.stage,
-        contentHash,
-        manifest: { bucket: names.buckets.curated, key: fileManifestKey(contract.name, contentHash) },
-        partitions: complete.partitions,
-      };
-      await deps.bus.publish([{ source: names.eventSource, detailType: PARTITIONS_WRITTEN, detail }]);
-    }
+    if (complete !== undefined && complete.partitions.length > 0) await deps.bus.publish([partitionsWrittenEvent(names, contract, contentHash, complete.partitions)]);
 
     return {
       dataset: contract.name,

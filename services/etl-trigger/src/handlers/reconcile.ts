@@ -1,6 +1,7 @@
 /**
  * Scheduled: the reconciliation sweep over the raw zone (shared/src/lake/reconcile.ts).
- * Logs what it planned and what looks stuck; a failure throws, and the next run sweeps again.
+ * Logs what it planned, what looks stuck and which complete files it announced again
+ * (their partitions were missing from the catalog); a failure throws, and the next run sweeps again.
  */
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
@@ -13,7 +14,7 @@ import type { LakeDeps } from '@pulse-lake/shared/ports';
 export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.log(line)) {
   return middy<ScheduledEvent, ReconcileOutcome>().handler(async () => {
     const outcome = await reconcileRawObjects(deps, planOptionsFromEnv(process.env));
-    log(JSON.stringify({ level: outcome.stuck.length > 0 ? 'WARN' : 'INFO', message: 'raw zone reconciled', scanned: outcome.scanned, planned: outcome.planned, stuck: outcome.stuck }));
+    log(JSON.stringify({ level: outcome.stuck.length > 0 ? 'WARN' : 'INFO', message: 'raw zone reconciled', scanned: outcome.scanned, planned: outcome.planned, stuck: outcome.stuck, reannounced: outcome.reannounced }));
     return outcome;
   });
 }

@@ -6,7 +6,9 @@ import type { LocalLake } from '../../../src/adapters/local/index';
 import { buildLocalLake } from '../../../src/adapters/local/index';
 import { rawKey } from '../../../src/lake/keys';
 import { readFileManifest } from '../../../src/lake/manifest';
-import type { NormalizeChunkMessage } from '../../../src/lake/messages';
+import type { NormalizeChunkMessage, PartitionsWrittenDetail } from '../../../src/lake/messages';
+import { PARTITIONS_WRITTEN } from '../../../src/lake/messages';
+import { registerPartitions } from '../../../src/catalog/register-partitions';
 import { reconcileRawObjects } from '../../../src/lake/reconcile';
 import { normalizeChunk } from '../../../src/normalize/normalize-chunk';
 
@@ -36,9 +38,9 @@ describe('the reconciliation sweep over the raw zone', () => {
 
     // Act + Assess: planned once
     const first = await reconcileRawObjects(lake);
-    expect(first).toEqual({ scanned: 1, planned: [{ dataset: 'vitals', contentHash: HASH, key, chunks: 1 }], stuck: [] });
+    expect(first).toEqual({ scanned: 1, planned: [{ dataset: 'vitals', contentHash: HASH, key, chunks: 1 }], stuck: [], reannounced: [] });
     const second = await reconcileRawObjects(lake);
-    expect(second).toEqual({ scanned: 1, planned: [], stuck: [] });
+    expect(second).toEqual({ scanned: 1, planned: [], stuck: [], reannounced: [] });
     const queued = await lake.queue.list(lake.names.queues.normalize);
     expect(queued).toHaveLength(1);
 
@@ -46,9 +48,17 @@ describe('the reconciliation sweep over the raw zone', () => {
     now = new Date('2024-03-01T19:00:00Z');
     expect((await reconcileRawObjects(lake)).stuck).toEqual([{ dataset: 'vitals', contentHash: HASH, key, plannedAt: '2024-03-01T12:00:00.000Z' }]);
 
-    // Act + Assess: once normalized, nothing to report
+    // Act + Assess: normalized, but its Partitions Written announcement was lost (the process died before delivering it): announced again, once
     await normalizeChunk({ ...lake, bus: { publish: async () => undefined } }, JSON.parse(queued[0]?.body ?? '{}') as NormalizeChunkMessage);
     expect((await readFileManifest(lake.store, lake.names, 'vitals', HASH))?.status).toBe('complete');
-    expect(await reconcileRawObjects(lake)).toEqual({ scanned: 1, planned: [], stuck: [] });
+    const announced: PartitionsWrittenDetail[] = [];
+    lake.bus.addRule({ name: 'catalog', pattern: { 'detail-type': [PARTITIONS_WRITTEN] }, target: async (event) => void announced.push(event.detail as PartitionsWrittenDetail) });
+    expect(await reconcileRawObjects(lake)).toEqual({ scanned: 1, planned: [], stuck: [], reannounced: [{ dataset: 'vitals', contentHash: HASH, partitions: 1 }] });
+    await lake.idle();
+    expect(announced).toEqual([expect.objectContaining({ dataset: 'vitals', contentHash: HASH, partitions: [expect.objectContaining({ site: 'SG', dt: '2024-03-01' })] })]);
+
+    // Act + Assess: once the catalog has the partition, nothing to report
+    await registerPartitions(lake, announced[0] as PartitionsWrittenDetail);
+    expect(await reconcileRawObjects(lake)).toEqual({ scanned: 1, planned: [], stuck: [], reannounced: [] });
   });
 });
