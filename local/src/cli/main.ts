@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
+import { buildLocalLake, type StreamFailureRecord } from '@pulse-lake/shared/adapters/local/index';
 import { DEFAULT_REGION, lakeNames } from '@pulse-lake/shared/lake/names';
 import { lakeStatus } from '@pulse-lake/shared/lake/lake-status';
 import { reconcileRawObjects } from '@pulse-lake/shared/lake/reconcile';
@@ -85,7 +85,8 @@ const USAGE = `Usage: lake <command>
       Per dataset: files, rows in / written / rejected, reject rate, partitions, last ingest, quarantined files,
       and freshness: the newest queryable reading and its age.
   lake dlq list [--json]
-      Chunks that failed every retry, parked in the normalize queue's dead-letter queue.
+      Chunks that failed every retry, parked in the normalize queue's dead-letter queue, and telemetry
+      stream batches given up on (their shard and sequence range).
   lake dlq redrive
       Sends them back to the normalize queue (after the cause is fixed); lake up then retries them.
   lake promote <dataset>
@@ -509,21 +510,38 @@ async function promote(args: string[], io: CliIo): Promise<number> {
 async function dlq(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
-  const { normalize, normalizeDlq } = lakeNames(LOCAL_STAGE).queues;
+  const { normalize, normalizeDlq, telemetryStreamDlq } = lakeNames(LOCAL_STAGE).queues;
   switch (action) {
     case 'list': {
-      const messages = await withLake(io, (lake) => lake.queue.list(normalizeDlq));
+      const { messages, streamFailures } = await withLake(io, async (lake) => ({ messages: await lake.queue.list(normalizeDlq), streamFailures: await lake.queue.list(telemetryStreamDlq) }));
       // The bodies are normalize-chunk messages: dataset, raw key (a content hash, no identifiers) and chunk.
       const listed = messages.map((m) => {
         const body = JSON.parse(m.body) as Partial<NormalizeChunkMessage>;
         return { messageId: m.messageId, dataset: body.dataset ?? null, raw: body.raw?.key ?? null, chunk: body.chunk ? `${body.chunk.index + 1}/${body.chunk.count}` : null, sentAt: new Date(m.sentTimestamp).toISOString() };
       });
-      if (values.json) io.stdout(`${JSON.stringify(listed, null, 2)}\n`);
-      else if (listed.length === 0) io.stdout(`${normalizeDlq} is empty\n`);
+      // The telemetry stream's on-failure records name a shard and a sequence range, as AWS's do (no item values).
+      const stream = streamFailures.map((m) => {
+        const info = (JSON.parse(m.body) as Partial<StreamFailureRecord>).DDBStreamBatchInfo;
+        return { messageId: m.messageId, shard: info?.shardId ?? null, firstSequence: info?.startSequenceNumber ?? null, lastSequence: info?.endSequenceNumber ?? null, records: info?.batchSize ?? null, sentAt: new Date(m.sentTimestamp).toISOString() };
+      });
+      if (values.json) {
+        io.stdout(`${JSON.stringify({ [normalizeDlq]: listed, [telemetryStreamDlq]: stream }, null, 2)}\n`);
+        return 0;
+      }
+      if (listed.length === 0) io.stdout(`${normalizeDlq} is empty\n`);
       else {
         const result: ResultSet = { columns: [column('message_id'), column('dataset'), column('raw_object'), column('chunk'), column('parked_at')], rows: listed.map((m) => [m.messageId, m.dataset, m.raw, m.chunk, m.sentAt]) };
         io.stdout(formatResult(result, 'table'));
         io.stdout('why they failed is in the lake up log; fix the cause, then: npm run lake -- dlq redrive\n');
+      }
+      if (stream.length === 0) io.stdout(`${telemetryStreamDlq} is empty\n`);
+      else {
+        const result: ResultSet = {
+          columns: [column('message_id'), column('shard'), column('first_sequence'), column('last_sequence'), column('records', 'BIGINT'), column('given_up_at')],
+          rows: stream.map((m) => [m.messageId, m.shard, m.firstSequence, m.lastSequence, String(m.records), m.sentAt]),
+        };
+        io.stdout(formatResult(result, 'table'));
+        io.stdout(`telemetry stream batches given up on; their records are kept in ${join(lakeHome(io), 'dynamodb', lakeNames(LOCAL_STAGE).tables.telemetry, 'shards', '<shard>', 'failed')}/ (docs/deploy.md: restoring from the DLQs)\n`);
       }
       return 0;
     }

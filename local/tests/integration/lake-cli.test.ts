@@ -159,7 +159,7 @@ describe('the lake CLI, end to end on a temp LAKE_HOME', () => {
     await parked.queue.send(parked.names.queues.normalizeDlq, [{ id: 'm1', body: JSON.stringify(body) }]);
     // Act
     const listed = await lake(home, ['dlq', 'list']);
-    const listedJson = json<{ dataset: string; raw: string; chunk: string }[]>(await lake(home, ['dlq', 'list', '--json']));
+    const listedJson = json<Record<string, { dataset: string; raw: string; chunk: string }[]>>(await lake(home, ['dlq', 'list', '--json']))['pulse-lake-local-normalize-dlq'];
     const redrive = await lake(home, ['dlq', 'redrive']);
     const after = await lake(home, ['dlq', 'list']);
     // Assess

@@ -3,7 +3,8 @@
  * readings into the telemetry table, its stream lands them, and they come back
  * from `lake sql` and `lake status`.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { jest } from '@jest/globals';
 import { join } from 'node:path';
 import { vitals } from '@pulse-lake/shared/datasets/vitals';
 import { lakeNames } from '@pulse-lake/shared/lake/names';
@@ -13,12 +14,13 @@ import type { RunningLake } from '../../src/runtime/runtime';
 import { startLake } from '../../src/runtime/runtime';
 import { cleanup, json, lake, tempDir } from './cli-helpers';
 
+const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 describe('device telemetry on the local lake', () => {
   let home: string;
   let inputs: string;
   let running: RunningLake;
   const lakeErrors: string[] = [];
-  const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
   beforeAll(async () => {
     home = await tempDir('telemetry-home');
@@ -101,4 +103,58 @@ describe('device telemetry on the local lake', () => {
     const count = json<{ n: number }[]>(await lake(home, ['sql', "SELECT count(*)::INTEGER AS n FROM vitals WHERE heart_rate_bpm = 70", '--format', 'json']));
     expect(count).toEqual([{ n: 0 }]);
   });
+});
+
+describe('a telemetry record the stream function can never persist', () => {
+  it('is retried, then parked in the stream DLQ serverless.yml names, which lake dlq list shows; readings after it still land', async () => {
+    // Prepare: a stream whose first record carries an AttributeValue of no DynamoDB type (a corrupted record), then a good reading.
+    const home = await tempDir('telemetry-dlq-home');
+    // The function logs each failed attempt as one JSON line (Lambda sends stderr to CloudWatch): kept, and checked below.
+    const logged: string[] = [];
+    const quiet = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void logged.push(String(line)));
+    const running = await startLake({ home, streamBatchWindowSeconds: 0, onError: () => undefined });
+    try {
+      const table = lakeNames('local').tables.telemetry;
+      const shards = join(home, 'dynamodb', table, 'shards');
+      // The shards' folders appear as their pollers take their leases.
+      let shard: string | undefined;
+      while (shard === undefined) {
+        shard = (await readdir(shards).catch(() => [] as string[])).sort()[0];
+        if (shard === undefined) await new Promise((wake) => setTimeout(wake, 20));
+      }
+      const sequence = '100000000000000000001';
+      const poison = {
+        eventID: 'c0ffee00c0ffee00c0ffee00c0ffee00',
+        eventName: 'INSERT',
+        eventVersion: '1.1',
+        eventSource: 'aws:dynamodb',
+        awsRegion: 'ap-southeast-1',
+        dynamodb: { ApproximateCreationDateTime: Math.floor(Date.now() / 1000), Keys: { pk: { S: 'device#PLW-99' }, sk: { S: 'vitals#x' } }, NewImage: { pk: { S: 'device#PLW-99' }, type: { S: 'vitals' }, heart_rate_bpm: { Q: '71' } }, SequenceNumber: sequence, SizeBytes: 40, StreamViewType: 'NEW_IMAGE' },
+        eventSourceARN: `arn:aws:dynamodb:ap-southeast-1:000000000000:table/${table}/stream/x`,
+      };
+      await mkdir(join(shards, shard ?? '', 'records'), { recursive: true });
+      await writeFile(join(shards, shard ?? '', 'records', `${sequence}.jsonl`), `${JSON.stringify({ record: poison, arrivedAtMs: Date.now() })}\n`);
+      await writeFile(join(home, 'dynamodb', table, 'sequence'), '1');
+      // Act
+      const put = join(home, 'after.jsonl');
+      await writeFile(put, JSON.stringify({ type: 'vitals', patient_id: 'SG-MRN-99', device_serial: 'PLW-99', site: 'SG', recorded_at: minutesAgo(1), heart_rate_bpm: 77 }));
+      expect((await lake(home, ['telemetry', 'put', put])).code).toBe(0);
+      await running.drain({ timeoutMs: 60_000 });
+      // Assess
+      const parked = json<Record<string, { shard: string; firstSequence: string; records: number }[]>>(await lake(home, ['dlq', 'list', '--json']));
+      expect(parked[lakeNames('local').queues.telemetryStreamDlq]).toEqual([expect.objectContaining({ shard, firstSequence: sequence, records: 1 })]);
+      const listed = await lake(home, ['dlq', 'list']);
+      expect(listed.stdout).toContain('telemetry stream batches given up on');
+      expect(listed.stdout).not.toContain('PLW-99');
+      const landed = json<{ n: number }[]>(await lake(home, ['sql', 'SELECT count(*)::INTEGER AS n FROM vitals WHERE heart_rate_bpm = 77', '--format', 'json']));
+      expect(landed).toEqual([{ n: 1 }]);
+      // One line per attempt: the first and five retries, naming the record by sequence number and never its values.
+      expect(logged).toHaveLength(6);
+      expect(logged.every((line) => line.includes(`"failedSequenceNumber":"${sequence}"`) && !line.includes('PLW-99'))).toBe(true);
+    } finally {
+      quiet.mockRestore();
+      await running.stop();
+      await cleanup(home);
+    }
+  }, 120_000);
 });

@@ -13,7 +13,8 @@ export type Zone = 'dropzone' | 'raw' | 'curated' | 'rejects' | 'query-results';
 export interface LakeNames {
   stage: string;
   buckets: Record<Zone, string>;
-  queues: { normalize: string; normalizeDlq: string };
+  /** telemetryStreamDlq: the telemetry stream's on-failure destination (stream batches given up on). */
+  queues: { normalize: string; normalizeDlq: string; telemetryStreamDlq: string };
   databases: { curated: string; staging: string };
   /** Glue crawlers: `staging` discovers sources without a contract under the curated bucket's `staging/` prefix. */
   crawlers: { staging: string };
@@ -36,7 +37,7 @@ export function lakeNames(stage: string): LakeNames {
       rejects: `${base}-rejects`,
       'query-results': `${base}-query-results`,
     },
-    queues: { normalize: `${base}-normalize`, normalizeDlq: `${base}-normalize-dlq` },
+    queues: { normalize: `${base}-normalize`, normalizeDlq: `${base}-normalize-dlq`, telemetryStreamDlq: `${base}-telemetry-stream-dlq` },
     databases: { curated: `${database}_curated`, staging: `${database}_staging` },
     crawlers: { staging: `${base}-staging-crawler` },
     tables: { telemetry: `${base}-telemetry` },
