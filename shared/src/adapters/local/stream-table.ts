@@ -4,7 +4,10 @@
  *   table.json                         key schema and stream label (written when the lake starts, as a deploy creates the table)
  *   sequence                           the last sequence number handed out
  *   shards/<shardId>/records/<seq>.jsonl  stream records of one write call, named by their first sequence number
- *   shards/<shardId>/keys.log          `+<key hash>` / `-<key hash>`: which items exist (INSERT or MODIFY, and REMOVE only of items that exist)
+ *   shards/<shardId>/keys/<hour>.log   `+<key hash>` / `-<key hash>` per UTC hour: which items exist (INSERT or MODIFY,
+ *                                      and REMOVE only of items that exist). Items are kept ITEM_TTL_HOURS, as in a hot
+ *                                      telemetry table with a TTL, so the index stays bounded in a long demo; their expiry
+ *                                      is not streamed here (DynamoDB streams it as a service REMOVE, which the lake records).
  *   shards/<shardId>/checkpoint        the last sequence number the consumer finished
  *   shards/<shardId>/failed/<seq>.jsonl   records handed to the on-failure destination, kept for a replay
  * Writers (any process: `lake telemetry put`, the fleet simulator) sequence
@@ -124,10 +127,17 @@ interface StoredRecord {
   arrivedAtMs: number;
 }
 
+/** How long the local table keeps an item after its last write (its TTL). */
+export const ITEM_TTL_HOURS = 6;
+const HOUR_MS = 3_600_000;
+
 interface KeyIndex {
-  keys: Set<string>;
-  /** Bytes of keys.log already read. */
-  offset: number;
+  /** Key hash -> whether the item exists, and the hour of its last write (for expiry). */
+  items: Map<string, { exists: boolean; hour: number }>;
+  /** Bytes already read of each hour's log. */
+  offsets: Map<number, number>;
+  /** The hour expired entries were last dropped in. */
+  prunedAt: number;
 }
 
 export interface LocalStreamTablesOptions {
@@ -187,33 +197,44 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
     return file;
   }
 
-  /** Brings this process's view of a shard's keys up to date with keys.log (other processes append too). */
-  async function keyIndex(table: string, shard: string): Promise<KeyIndex> {
-    const path = join(shardDir(table, shard), 'keys.log');
+  const hourOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
+  const keysDir = (table: string, shard: string) => join(shardDir(table, shard), 'keys');
+
+  /** Brings this process's view of a shard's items up to date with its hourly key logs (other processes append too). */
+  async function keyIndex(table: string, shard: string, nowMs: number): Promise<KeyIndex> {
     const id = `${table}/${shard}`;
-    const index = keyIndexes.get(id) ?? { keys: new Set<string>(), offset: 0 };
+    const index = keyIndexes.get(id) ?? { items: new Map(), offsets: new Map(), prunedAt: 0 };
     keyIndexes.set(id, index);
-    const handle = await open(path, 'r').catch((error: unknown) => {
-      if (errorCode(error) === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (handle === undefined) return index;
-    try {
-      const { size } = await handle.stat();
-      if (size > index.offset) {
-        const buffer = Buffer.alloc(size - index.offset);
-        await handle.read(buffer, 0, buffer.length, index.offset);
+    const oldest = hourOf(nowMs) - ITEM_TTL_HOURS * HOUR_MS;
+    const hours = (await readdir(keysDir(table, shard)).catch(() => [] as string[]))
+      .map((name) => Number(name.replace(/\.log$/, '')))
+      .filter((hour) => Number.isFinite(hour) && hour >= oldest)
+      .sort((a, b) => a - b);
+    for (const hour of hours) {
+      const handle = await open(join(keysDir(table, shard), `${hour}.log`), 'r').catch(() => undefined);
+      if (handle === undefined) continue;
+      try {
+        const { size } = await handle.stat();
+        const offset = index.offsets.get(hour) ?? 0;
+        if (size <= offset) continue;
+        const buffer = Buffer.alloc(size - offset);
+        await handle.read(buffer, 0, buffer.length, offset);
         // Only whole lines: an append in progress is read next time.
         const text = buffer.toString('utf8');
         const end = text.lastIndexOf('\n') + 1;
         for (const line of text.slice(0, end).split('\n')) {
-          if (line.startsWith('+')) index.keys.add(line.slice(1));
-          else if (line.startsWith('-')) index.keys.delete(line.slice(1));
+          if (line.startsWith('+')) index.items.set(line.slice(1), { exists: true, hour });
+          else if (line.startsWith('-')) index.items.set(line.slice(1), { exists: false, hour });
         }
-        index.offset += Buffer.byteLength(text.slice(0, end));
+        index.offsets.set(hour, offset + Buffer.byteLength(text.slice(0, end)));
+      } finally {
+        await handle.close();
       }
-    } finally {
-      await handle.close();
+    }
+    if (index.prunedAt !== hourOf(nowMs)) {
+      for (const [hash, item] of index.items) if (item.hour < oldest) index.items.delete(hash);
+      for (const hour of index.offsets.keys()) if (hour < oldest) index.offsets.delete(hour);
+      index.prunedAt = hourOf(nowMs);
     }
     return index;
   }
@@ -238,14 +259,14 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
       const seen = new Map<string, boolean>();
       const arrivedAtMs = now().getTime();
       // Each shard's key index is brought up to date once per call, not per item.
-      const indexes = await Promise.all(shards.map((shard) => keyIndex(table, shard)));
+      const indexes = await Promise.all(shards.map((shard) => keyIndex(table, shard, arrivedAtMs)));
       let written = 0;
       let next = last;
       for (const change of changes) {
         next += 1n;
         const shard = shardOf(change.key, file.keySchema);
         const hash = keyHash(change.key);
-        const existed = seen.get(hash) ?? indexes[shard]?.keys.has(hash) ?? false;
+        const existed = seen.get(hash) ?? indexes[shard]?.items.get(hash)?.exists ?? false;
         if (change.kind === 'delete' && !existed) continue;
         const eventName = change.kind === 'delete' ? 'REMOVE' : existed ? 'MODIFY' : 'INSERT';
         seen.set(hash, change.kind === 'put');
@@ -278,8 +299,12 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
         if (first === undefined) continue;
         const body = group.records.map((r) => `${JSON.stringify(r)}\n`).join('');
         await renameInto(await writeTemp(tmp, body), join(dir, 'records', `${sequenceOf(first)}.jsonl`));
-        await mkdir(dir, { recursive: true });
-        await appendFile(join(dir, 'keys.log'), group.keyLines.join(''));
+        const keys = keysDir(table, shards[shard] ?? '');
+        await mkdir(keys, { recursive: true });
+        await appendFile(join(keys, `${hourOf(arrivedAtMs)}.log`), group.keyLines.join(''));
+        // Logs of hours whose items have all expired go (under the lock, so no reader is mid-append).
+        const expired = hourOf(arrivedAtMs) - (ITEM_TTL_HOURS + 1) * HOUR_MS;
+        for (const name of await readdir(keys)) if (Number(name.replace(/\.log$/, '')) < expired) await unlink(join(keys, name)).catch(() => undefined);
       }
       return written;
     });
