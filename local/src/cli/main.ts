@@ -320,12 +320,15 @@ async function up(args: string[], io: CliIo): Promise<number> {
           io.stdout(`  then GET /v1/executions/<executionId> and /v1/executions/<executionId>/results (?format=csv or xlsx) the same way\n`);
         }
       }
-      // The fleet's wearables go live: a reading every 10 s per device unless told otherwise.
-      const rate = readingsPerSecond ?? Math.max(1, Math.round(fleet.wearers.length / 10));
-      const table = running.lake.names.tables.telemetry;
-      const live = startDeviceSimulator(fleet.wearers, (items) => running.lake.tables.putItems(table, items), { readingsPerSecond: rate, onError: (error) => io.stderr(`[demo fleet] ${errorText(error)}\n`) });
-      simulator = { devices: fleet.wearers.length, rate, stop: () => live.stop() };
       if (!stopRequested) demoConnectors = await pullFromDemoSources(running, fleet, io);
+      // The fleet's wearables go live last: from here on the lake is never idle, so nothing after this waits for it to be.
+      // A reading every 10 s per device unless told otherwise.
+      if (!stopRequested) {
+        const rate = readingsPerSecond ?? Math.max(1, Math.round(fleet.wearers.length / 10));
+        const table = running.lake.names.tables.telemetry;
+        const live = startDeviceSimulator(fleet.wearers, (items) => running.lake.tables.putItems(table, items), { readingsPerSecond: rate, onError: (error) => io.stderr(`[demo fleet] ${errorText(error)}\n`) });
+        simulator = { devices: fleet.wearers.length, rate, stop: () => live.stop() };
+      }
     }
     if (simulator !== undefined) io.stdout(`device fleet: ${simulator.devices} wearables writing ${simulator.rate} readings/s into ${running.lake.names.tables.telemetry} (lake status shows freshness)\n`);
     // A stop asked for during the demo has been honoured by now: no promise to watch.
