@@ -423,7 +423,8 @@ describe('lake up --demo', () => {
     const home = await tempDir('up');
     try {
       // Act
-      const up = spawnLakeUp(home, ['--demo', '--patients', '6', '--days', '1']);
+      // A busy fleet: the lake is never idle once it is live, so nothing in the demo may wait for idle after it starts.
+      const up = spawnLakeUp(home, ['--demo', '--patients', '6', '--days', '1', '--readings-per-second', '50']);
       await up.waitFor('watching ');
       // The printed curl line, pasted as a partner would.
       const curlLine = up.out.stdout.split('\n').find((line) => line.trim().startsWith('curl --aws-sigv4') && line.trim().endsWith('/v1/queries'));
@@ -441,7 +442,7 @@ describe('lake up --demo', () => {
       expect(up.out.stdout).toContain('npm run lake -- query daily_vitals --partner clinic-sg');
       expect(JSON.parse(listed.stdout)).toMatchObject({ queries: expect.arrayContaining([expect.objectContaining({ name: 'daily_vitals' })]) });
       expect(credentialsMode).toBe(0o600);
-      expect(up.out.stdout).toContain('device fleet: 6 wearables writing 1 readings/s into pulse-lake-local-telemetry');
+      expect(up.out.stdout).toContain('device fleet: 6 wearables writing 50 readings/s into pulse-lake-local-telemetry');
       expect(up.out.stdout).toMatch(/demo-pharmacy: complete, \d+ page\(s\), 18 record\(s\) read/);
       expect(up.out.stdout).toMatch(/demo-fhir: complete/);
       expect(connectors.connectors.map((c) => [c.connector, c.lastRun.outcome])).toEqual([['demo-fhir', 'complete'], ['demo-pharmacy', 'complete']]);
