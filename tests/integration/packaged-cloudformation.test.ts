@@ -323,17 +323,17 @@ describe('buckets', () => {
     expect([...lakeBuckets().keys()].sort()).toEqual([...Object.values(names.buckets), ACCESS_LOGS].sort());
   });
 
-  it('encrypts every lake bucket with the lake key (SSE-KMS, bucket keys on); access logs with SSE-S3, as S3 documents for log delivery', () => {
+  it('encrypts every bucket, the access-logs bucket included, with the lake key (SSE-KMS, bucket keys on), which S3 log delivery may use', () => {
     for (const [name, { props }] of lakeBuckets()) {
       const rule = (props['BucketEncryption'] as { ServerSideEncryptionConfiguration?: Record<string, unknown>[] }).ServerSideEncryptionConfiguration?.[0] ?? {};
       const byDefault = rule['ServerSideEncryptionByDefault'] as { SSEAlgorithm?: string; KMSMasterKeyID?: unknown };
-      if (name === ACCESS_LOGS) {
-        expect(byDefault).toEqual({ SSEAlgorithm: 'AES256' });
-        continue;
-      }
       expect({ name, algorithm: byDefault.SSEAlgorithm, bucketKey: rule['BucketKeyEnabled'] }).toEqual({ name, algorithm: 'aws:kms', bucketKey: true });
       expect(LAKE_KEY).toContainEqual(byDefault.KMSMasterKeyID);
     }
+    const keyPolicy = resourcesOfType(template('ingest-files'), 'AWS::KMS::Key')[0]?.[1].Properties?.['KeyPolicy'] as { Statement: Record<string, unknown>[] };
+    expect(keyPolicy.Statement).toContainEqual(
+      expect.objectContaining({ Principal: { Service: 'logging.s3.amazonaws.com' }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }),
+    );
   });
 
   it('closes every bucket to the public, enforces bucket ownership and denies requests without TLS', () => {
