@@ -5,7 +5,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { vitals } from '@pulse-lake/shared/datasets/vitals';
-import { compactPartition, retireCompactedInputs } from '@pulse-lake/shared/lake/compaction';
+import { compactPartition, DEFAULT_RETIRE_AFTER_MS, retireCompactedInputs } from '@pulse-lake/shared/lake/compaction';
 import { partitionPrefix } from '@pulse-lake/shared/lake/keys';
 import { lakeNames } from '@pulse-lake/shared/lake/names';
 import { runToCompletion } from '@pulse-lake/shared/query/run';
@@ -66,22 +66,31 @@ describe('compaction of a stream partition', () => {
     expect(before.readings).toBe(BATCHES * READINGS_PER_BATCH);
     const seen: { readings: number; total: number }[] = [];
     let querying = true;
+    let readFailure: unknown;
     const reader = (async () => {
       while (querying) seen.push(await readLatest());
-    })();
+    })().catch((error: unknown) => {
+      readFailure = error;
+      querying = false;
+    });
 
-    // Act: merge, then retire the inputs at once (no grace) while the reader keeps reading.
-    const record = await compactPartition(running.lake, vitals, 'SG', DAY, { minSmallFiles: 4, retireAfterMs: 0 });
-    const retired = await retireCompactedInputs(running.lake, vitals);
+    // Act: merge (the inputs stay for their grace period), then retire them once it has passed, while the reader keeps reading.
+    const record = await compactPartition(running.lake, vitals, 'SG', DAY, { minSmallFiles: 4 });
+    const duringGrace = await retireCompactedInputs(running.lake, vitals);
+    const afterGrace = { now: () => new Date(Date.now() + DEFAULT_RETIRE_AFTER_MS + 60_000) };
+    const retired = await retireCompactedInputs({ ...running.lake, clock: afterGrace }, vitals);
     // A few more reads after the inputs went.
     const settled = seen.length;
-    while (seen.length < settled + 3) await new Promise((wake) => setTimeout(wake, 20));
+    while (querying && seen.length < settled + 3) await new Promise((wake) => setTimeout(wake, 20));
     querying = false;
     await reader;
+    // A query that listed an input just before it was deleted runs again on a fresh listing: no reader fails.
+    expect(readFailure).toBeUndefined();
 
     // Assess
     expect(filesBefore.length).toBeGreaterThanOrEqual(BATCHES);
     expect(record?.inputs).toHaveLength(filesBefore.length);
+    expect(duringGrace).toBe(0);
     expect(retired).toBe(filesBefore.length);
     expect(await parquetFiles()).toEqual([record?.outputs[0]?.key.split('/').pop()]);
     expect(seen.length).toBeGreaterThan(3);

@@ -21,7 +21,7 @@ import type { Catalog, CatalogTable, PartitionInput, QueryEngine, QueryParameter
 import type { LakeNames } from '../../lake/names';
 import { parseS3Uri } from '../../lake/keys';
 import { readObjectText } from '../../lake/objects';
-import { errorCode, errorMessage, readJsonIfExists, writeFileAtomic } from './files';
+import { describeError, errorCode, errorMessage, readJsonIfExists, writeFileAtomic } from './files';
 import type { LocalObjectStore } from './object-store';
 
 /** No query with that id (Athena's InvalidRequestException). */
@@ -281,19 +281,38 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
     return viewed;
   }
 
+  /**
+   * Compaction deletes a partition's merged inputs after its grace period; a query
+   * that listed the folder just before can find one gone. Its rows are in the merged
+   * file, which a fresh listing reads: the query runs again (up to four times, as the inputs go one by one).
+   */
+  async function runListingAgainOnVanishedFile<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        const vanished = /Cannot open file .*No such file or directory/.test(describeError(error));
+        if (!vanished || attempt >= 5) throw error;
+      }
+    }
+  }
+
   async function execute(id: string, sql: string, options: StartQueryOptions): Promise<void> {
     const viewed = await acquire(options.database ?? deps.names.databases.curated);
     try {
       const connection = await viewed.instance.connect();
       try {
-        const statement = await connection.prepare(sql);
-        if (statement.statementType !== StatementType.SELECT) throw new Error('only a single SELECT statement may run here');
-        const parameters = options.parameters ?? [];
-        if (statement.parameterCount !== parameters.length) {
-          throw new Error(`the query has ${statement.parameterCount} ? placeholders but ${parameters.length} parameters were given`);
-        }
-        bindAll(statement, parameters);
-        const reader = await statement.runAndReadAll();
+        // Prepared anew on each attempt: the files of a view are listed when the statement is bound.
+        const reader = await runListingAgainOnVanishedFile(async () => {
+          const statement = await connection.prepare(sql);
+          if (statement.statementType !== StatementType.SELECT) throw new Error('only a single SELECT statement may run here');
+          const parameters = options.parameters ?? [];
+          if (statement.parameterCount !== parameters.length) {
+            throw new Error(`the query has ${statement.parameterCount} ? placeholders but ${parameters.length} parameters were given`);
+          }
+          bindAll(statement, parameters);
+          return statement.runAndReadAll();
+        });
         const columns = reader.columnNames().map((name, i) => ({ name, type: athenaType(String(reader.columnType(i))) }));
         const rows = reader.getRows();
         const all = [columns.map((c) => c.name), ...rows.map((row) => row.map(cell))];
