@@ -108,27 +108,37 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
   }
 }
 
-async function withCrossProcessLock<T>(lockPath: string, fn: () => Promise<T>, options: { timeoutMs?: number; staleMs?: number }): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const staleMs = options.staleMs ?? 60_000;
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Creates the lock file `lockPath` (O_EXCL) unless another process holds it;
+ * a lock file not touched for `staleMs` belongs to a process that died and is
+ * broken first. Returns whether this process now holds it.
+ */
+export async function tryTakeLockFile(lockPath: string, staleMs: number): Promise<boolean> {
   await mkdir(dirname(lockPath), { recursive: true });
-  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(lockPath, 'wx');
       await handle.writeFile(`${process.pid} ${new Date().toISOString()}\n`);
       await handle.close();
-      break;
+      return true;
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw error;
       const info = await stat(lockPath).catch(() => undefined);
-      if (info !== undefined && Date.now() - info.mtimeMs > staleMs) {
-        await unlink(lockPath).catch(() => undefined);
-        continue;
-      }
-      if (Date.now() > deadline) throw new LockTimeoutError(lockPath, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
+      // Held by a live process: not ours. Released meanwhile, or stale and broken here: try again.
+      if (info !== undefined && Date.now() - info.mtimeMs <= staleMs) return false;
+      if (info !== undefined) await unlink(lockPath).catch(() => undefined);
     }
+  }
+  return false;
+}
+
+async function withCrossProcessLock<T>(lockPath: string, fn: () => Promise<T>, options: { timeoutMs?: number; staleMs?: number }): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const staleMs = options.staleMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 2; !(await tryTakeLockFile(lockPath, staleMs)); delay = Math.min(delay * 2, 50)) {
+    if (Date.now() > deadline) throw new LockTimeoutError(lockPath);
+    await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
   }
   try {
     return await fn();

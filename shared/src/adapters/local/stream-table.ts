@@ -19,10 +19,10 @@
  */
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { errorCode, readJsonIfExists, renameInto, withFileLock, writeFileAtomic, writeTemp } from './files';
+import { errorCode, readJsonIfExists, renameInto, tryTakeLockFile, withFileLock, writeFileAtomic, writeTemp } from './files';
 
 export interface KeySchema {
   partitionKey: string;
@@ -356,26 +356,10 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
 
     /** Takes the lease and reads the checkpoint before this poller reports a backlog. */
     private async claim(): Promise<boolean> {
-      if (!(await this.takeLease())) return false;
+      if (!(await tryTakeLockFile(join(this.dir, 'consumer.lease'), LEASE_STALE_MS))) return false;
       this.checkpoint = (await readFile(join(this.dir, 'checkpoint'), 'utf8').catch(() => '')).trim();
       this.leased = true;
       return true;
-    }
-
-    private async takeLease(): Promise<boolean> {
-      const path = join(this.dir, 'consumer.lease');
-      await mkdir(this.dir, { recursive: true });
-      try {
-        const handle = await open(path, 'wx');
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
-        return true;
-      } catch (error) {
-        if (errorCode(error) !== 'EEXIST') throw error;
-        const info = await stat(path).catch(() => undefined);
-        if (info !== undefined && Date.now() - info.mtimeMs > LEASE_STALE_MS) await unlink(path).catch(() => undefined);
-        return false;
-      }
     }
 
     /** Reads new segments; one read at a time, so a backlog check never loads a segment twice. */
