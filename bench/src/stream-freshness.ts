@@ -19,7 +19,7 @@ import type { PlainItem } from '@pulse-lake/shared/adapters/local/index';
 import { databaseFor } from '@pulse-lake/shared/catalog/table-definition';
 import { vitals } from '@pulse-lake/shared/datasets/vitals';
 import { runToCompletion } from '@pulse-lake/shared/query/run';
-import { parseEngineTimestamp } from '@pulse-lake/shared/lake/freshness';
+import { engineTimestamp } from '@pulse-lake/shared/query/format';
 import { generateFleet } from '@pulse-lake/local/demo/fleet';
 import { startDeviceSimulator } from '@pulse-lake/local/demo/device-simulator';
 import { startLake } from '@pulse-lake/local/runtime/runtime';
@@ -87,7 +87,8 @@ export async function benchStreamFreshness(rates: readonly number[], seconds: nu
           );
           const at = Date.now();
           for (const [time, count] of result.rows) {
-            const second = parseEngineTimestamp(time ?? '').toISOString().slice(0, 19);
+            const second = engineTimestamp(time ?? '')?.toISOString().slice(0, 19);
+            if (second === undefined) continue;
             const group = expected.get(second);
             if (group === undefined) continue;
             const before = seen.get(second) ?? 0;

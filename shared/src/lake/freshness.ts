@@ -8,6 +8,7 @@ import { databaseFor } from '../catalog/table-definition';
 import { DATASETS } from '../datasets/registry';
 import type { LakeDeps } from '../ports';
 import { DIALECTS } from '../query/dialect';
+import { engineTimestamp } from '../query/format';
 import { runToCompletion } from '../query/run';
 
 export interface DatasetFreshness {
@@ -40,17 +41,10 @@ export async function datasetFreshness(deps: Pick<LakeDeps, 'engine' | 'catalog'
       out.push({ dataset: contract.name });
       continue;
     }
-    const at = parseEngineTimestamp(newest);
+    const at = engineTimestamp(newest);
+    if (at === undefined) throw new RangeError(`the engine printed a timestamp this cannot read: ${JSON.stringify(newest.slice(0, 40))}`);
     out.push({ dataset: contract.name, newestReadingAt: at.toISOString(), ageSeconds: Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000)) });
   }
   return out;
 }
 
-/** `2026-11-27 08:00:00[.123][+00[:00]]` as engines print it; without an offset it is UTC (the lake stores UTC). */
-export function parseEngineTimestamp(text: string): Date {
-  const match = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d)(?::?(\d\d))?|Z)?$/.exec(text.trim());
-  if (match === null) throw new RangeError(`the engine printed a timestamp this cannot read: ${JSON.stringify(text.slice(0, 40))}`);
-  const [, date, time, offsetHours, offsetMinutes] = match;
-  const fraction = (time ?? '').replace(/(\.\d{3})\d+$/, '$1');
-  return new Date(`${date}T${fraction}${offsetHours === undefined ? 'Z' : `${offsetHours}:${offsetMinutes ?? '00'}`}`);
-}

@@ -12,7 +12,7 @@ import ExcelJS from 'exceljs';
 import type { LakeDeps } from '../ports';
 import type { ExecutionOptions, ExecutionRecord, CellValue } from './executions';
 import { allResultPages, ExecutionRequestError } from './executions';
-import { csvField } from './format';
+import { csvField, engineTimestamp } from './format';
 import type { ResultColumn } from './named-query';
 
 export type DownloadFormat = 'csv' | 'xlsx';
@@ -63,8 +63,7 @@ async function csvFile(rows: AsyncIterable<CellValue[]>, columns: readonly Resul
 function excelValue(value: CellValue, column: ResultColumn): ExcelJS.CellValue {
   if (value === null) return null;
   if ((column.type === 'date' || column.type === 'timestamp') && typeof value === 'string') {
-    const date = new Date(column.type === 'date' ? `${value}T00:00:00Z` : `${value.replace(' ', 'T')}${/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? '' : 'Z'}`);
-    return Number.isNaN(date.getTime()) ? value : date;
+    return engineTimestamp(value) ?? value;
   }
   return value;
 }

@@ -74,3 +74,16 @@ export function formatResult(result: ResultSet, format: ResultFormat): string {
       return table(result);
   }
 }
+
+/**
+ * A timestamp as engines print it: `2026-11-27 08:00:00[.123][+00[:00]|Z]`, or
+ * `2026-11-27` for a date; without an offset it is UTC (the lake stores UTC).
+ * Undefined when the text is not one.
+ */
+export function engineTimestamp(text: string): Date | undefined {
+  const match = /^(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d)(?::?(\d\d))?|[zZ])?)?$/.exec(text.trim());
+  if (match === null) return undefined;
+  const [, date, time = '00:00:00', offsetHours, offsetMinutes] = match;
+  const at = new Date(`${date}T${time.replace(/(\.\d{3})\d+$/, '$1')}${offsetHours === undefined ? 'Z' : `${offsetHours}:${offsetMinutes ?? '00'}`}`);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}

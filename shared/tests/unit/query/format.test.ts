@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatResult, resultObjects, type ResultSet } from '../../../src/query/format';
+import { engineTimestamp, formatResult, resultObjects, type ResultSet } from '../../../src/query/format';
 
 const result: ResultSet = {
   columns: [{ name: 'patient_token', type: 'varchar' }, { name: 'readings', type: 'bigint' }, { name: 'avg_hr', type: 'double' }, { name: 'note', type: 'varchar' }],
@@ -38,5 +38,18 @@ describe('formatResult', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('engineTimestamp', () => {
+  it('reads timestamps and dates as DuckDB and Athena print them, UTC unless they carry an offset', () => {
+    expect(engineTimestamp('2026-11-27 08:00:00')?.toISOString()).toBe('2026-11-27T08:00:00.000Z');
+    expect(engineTimestamp('2026-11-27 08:00:00.123456')?.toISOString()).toBe('2026-11-27T08:00:00.123Z');
+    expect(engineTimestamp('2026-11-27 08:00:00+00')?.toISOString()).toBe('2026-11-27T08:00:00.000Z');
+    expect(engineTimestamp('2026-11-27T16:00:00+08:00')?.toISOString()).toBe('2026-11-27T08:00:00.000Z');
+    expect(engineTimestamp('2026-11-27T08:00:00Z')?.toISOString()).toBe('2026-11-27T08:00:00.000Z');
+    expect(engineTimestamp('2026-11-27')?.toISOString()).toBe('2026-11-27T00:00:00.000Z');
+    expect(engineTimestamp('yesterday')).toBeUndefined();
+    expect(engineTimestamp('2026-13-45 99:00:00')).toBeUndefined();
   });
 });
