@@ -121,11 +121,13 @@ async function withConversionSlot(work: () => Promise<void>): Promise<void> {
   }
 }
 
-function sqlString(text: string): string {
+/** A single-quoted DuckDB string literal (for paths and names the platform controls, never for user input). */
+export function sqlString(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-function sqlIdentifier(name: string): string {
+/** A double-quoted DuckDB identifier. */
+export function sqlIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 

@@ -24,7 +24,7 @@ import { pipeline } from 'node:stream/promises';
 import type { DatasetContract } from '../datasets/contract';
 import { curatedDedupeKey, LATEST_VERSION_ORDER } from '../datasets/contract';
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { spillingDuckDb } from '../formats/parquet';
+import { spillingDuckDb, sqlIdentifier as ident, sqlString as quote } from '../formats/parquet';
 import type { LakeDeps } from '../ports';
 import { NoSuchKeyError } from '../ports';
 import { databaseFor } from '../catalog/table-definition';
@@ -81,8 +81,6 @@ function compactionEngine(): Promise<DuckDBInstance> {
   return engine;
 }
 
-const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Downloads `key` of the curated bucket to `path`. */
 async function download(deps: Pick<LakeDeps, 'store' | 'names'>, key: string, path: string): Promise<void> {

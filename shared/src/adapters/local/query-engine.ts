@@ -21,6 +21,7 @@ import type { Catalog, CatalogTable, PartitionInput, QueryEngine, QueryParameter
 import type { LakeNames } from '../../lake/names';
 import { parseS3Uri } from '../../lake/keys';
 import { readObjectText } from '../../lake/objects';
+import { sqlIdentifier as ident, sqlString as literal } from '../../formats/parquet';
 import { describeError, errorCode, errorMessage, readJsonIfExists, writeFileAtomic } from './files';
 import type { LocalObjectStore } from './object-store';
 
@@ -67,10 +68,6 @@ interface CachedResult {
   all: (string | null)[][];
 }
 
-/** Double-quotes a SQL identifier. */
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-/** Single-quotes a SQL string literal (used only for paths and names the platform controls, never for user input). */
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** Glue/Hive column types as DuckDB types, for the empty view of a table with no partitions yet. */
 function duckType(glueType: string): string {
