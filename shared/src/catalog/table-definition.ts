@@ -8,7 +8,7 @@ import type { ColumnType, DatasetContract } from '../datasets/contract';
 import { curatedColumns, curatedDedupeKey } from '../datasets/contract';
 import { datasetLocation, partitionLocation } from '../lake/keys';
 import type { LakeNames } from '../lake/names';
-import type { CatalogColumn, PartitionInput, TableInput } from '../ports';
+import type { Catalog, CatalogColumn, PartitionInput, TableInput } from '../ports';
 import { CONTRACT_VERSION_PARAMETER } from './schema-evolution';
 
 /** The Hive type Glue and Athena use for each contract type. */
@@ -43,6 +43,13 @@ function truncate(text: string, max: number): string {
 /** The catalog database of a dataset: staging contracts are kept apart from curated tables. */
 export function databaseFor(contract: DatasetContract, names: LakeNames): string {
   return contract.stage === 'staging' ? names.databases.staging : names.databases.curated;
+}
+
+/** The partitions the catalog has registered for a dataset's table; none while the table does not exist (Glue refuses to list those). */
+export async function registeredPartitions(catalog: Catalog, names: LakeNames, contract: DatasetContract): Promise<PartitionInput[]> {
+  const database = databaseFor(contract, names);
+  if ((await catalog.getTable(database, contract.name)) === undefined) return [];
+  return catalog.listPartitions(database, contract.name);
 }
 
 /** The table's columns (partition keys excluded), in Parquet file order. */

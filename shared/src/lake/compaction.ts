@@ -27,7 +27,7 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import { spillingDuckDb, sqlIdentifier as ident, sqlString as quote } from '../formats/parquet';
 import type { LakeDeps } from '../ports';
 import { NoSuchKeyError } from '../ports';
-import { databaseFor } from '../catalog/table-definition';
+import { registeredPartitions } from '../catalog/table-definition';
 import { DATASETS } from '../datasets/registry';
 import { compactedPartKey, compactionRecordPrefix, partitionPrefix } from './keys';
 import { readJsonIfPresent } from './objects';
@@ -215,9 +215,7 @@ export async function compactLake(deps: Pick<LakeDeps, 'store' | 'names' | 'cloc
   let skipped = 0;
   for (const contract of DATASETS) {
     retired += await retireCompactedInputs(deps, contract);
-    const database = databaseFor(contract, deps.names);
-    if ((await deps.catalog.getTable(database, contract.name)) === undefined) continue;
-    for (const partition of await deps.catalog.listPartitions(database, contract.name)) {
+    for (const partition of await registeredPartitions(deps.catalog, deps.names, contract)) {
       const [site, dt] = partition.Values;
       if (site === undefined || dt === undefined) continue;
       if (options.deadline !== undefined && Date.now() > options.deadline) {

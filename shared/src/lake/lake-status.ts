@@ -4,7 +4,7 @@
  * files. Read from the manifests, the quarantine records and the catalog: the
  * same facts on AWS and locally (`lake status`).
  */
-import { databaseFor } from '../catalog/table-definition';
+import { registeredPartitions } from '../catalog/table-definition';
 import { DATASETS } from '../datasets/registry';
 import type { LakeDeps } from '../ports';
 import { fileManifestKey, UNKNOWN_DATASET } from './keys';
@@ -64,8 +64,7 @@ export async function lakeStatus(deps: Pick<LakeDeps, 'store' | 'catalog' | 'nam
       if (manifest.completedAt !== undefined && (status.lastIngestAt === undefined || manifest.completedAt > status.lastIngestAt)) status.lastIngestAt = manifest.completedAt;
     }
     status.rejectRate = status.rowsIn === 0 ? 0 : status.rowsRejected / status.rowsIn;
-    const table = await catalog.getTable(databaseFor(contract, names), contract.name);
-    if (table !== undefined) status.partitions = (await catalog.listPartitions(databaseFor(contract, names), contract.name)).length;
+    status.partitions = (await registeredPartitions(catalog, names, contract)).length;
     status.quarantinedFiles = await countQuarantined(deps, contract.name);
     datasets.push(status);
   }

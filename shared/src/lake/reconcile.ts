@@ -9,7 +9,7 @@
  * Written announcement (a process killed between publishing and delivering it
  * locally; a catalog failure past its retries on AWS): it is announced again.
  */
-import { databaseFor } from '../catalog/table-definition';
+import { registeredPartitions } from '../catalog/table-definition';
 import type { DatasetContract } from '../datasets/contract';
 import { findContract } from '../datasets/registry';
 import type { LakeDeps } from '../ports';
@@ -43,14 +43,10 @@ export async function reconcileRawObjects(deps: Pick<LakeDeps, 'store' | 'queue'
   // Each table's registered partitions, read once per sweep.
   const registered = new Map<string, Promise<Set<string>>>();
   const registeredOf = (contract: DatasetContract): Promise<Set<string>> => {
-    const database = databaseFor(contract, names);
-    let known = registered.get(`${database}.${contract.name}`);
+    let known = registered.get(contract.name);
     if (known === undefined) {
-      known = (async () => {
-        if ((await deps.catalog.getTable(database, contract.name)) === undefined) return new Set<string>();
-        return new Set((await deps.catalog.listPartitions(database, contract.name)).map((p) => p.Values.join('/')));
-      })();
-      registered.set(`${database}.${contract.name}`, known);
+      known = registeredPartitions(deps.catalog, names, contract).then((partitions) => new Set(partitions.map((p) => p.Values.join('/'))));
+      registered.set(contract.name, known);
     }
     return known;
   };
