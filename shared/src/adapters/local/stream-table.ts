@@ -200,16 +200,18 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
   const hourOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
   const keysDir = (table: string, shard: string) => join(shardDir(table, shard), 'keys');
 
-  /** Brings this process's view of a shard's items up to date with its hourly key logs (other processes append too). */
+  /**
+   * Brings this process's view of a shard's items up to date with its hourly key
+   * logs (other processes append too). Called under the table's lock, so once an
+   * hour it also deletes the logs whose items have all expired.
+   */
   async function keyIndex(table: string, shard: string, nowMs: number): Promise<KeyIndex> {
     const id = `${table}/${shard}`;
     const index = keyIndexes.get(id) ?? { items: new Map(), offsets: new Map(), prunedAt: 0 };
     keyIndexes.set(id, index);
     const oldest = hourOf(nowMs) - ITEM_TTL_HOURS * HOUR_MS;
-    const hours = (await readdir(keysDir(table, shard)).catch(() => [] as string[]))
-      .map((name) => Number(name.replace(/\.log$/, '')))
-      .filter((hour) => Number.isFinite(hour) && hour >= oldest)
-      .sort((a, b) => a - b);
+    const logged = (await readdir(keysDir(table, shard)).catch(() => [] as string[])).map((name) => Number(name.replace(/\.log$/, ''))).filter((hour) => Number.isFinite(hour));
+    const hours = logged.filter((hour) => hour >= oldest).sort((a, b) => a - b);
     for (const hour of hours) {
       const handle = await open(join(keysDir(table, shard), `${hour}.log`), 'r').catch(() => undefined);
       if (handle === undefined) continue;
@@ -234,6 +236,8 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
     if (index.prunedAt !== hourOf(nowMs)) {
       for (const [hash, item] of index.items) if (item.hour < oldest) index.items.delete(hash);
       for (const hour of index.offsets.keys()) if (hour < oldest) index.offsets.delete(hour);
+      // An hour's log is kept one hour past its items, for a reader in another process still catching up.
+      for (const hour of logged) if (hour < oldest - HOUR_MS) await unlink(join(keysDir(table, shard), `${hour}.log`)).catch(() => undefined);
       index.prunedAt = hourOf(nowMs);
     }
     return index;
@@ -302,9 +306,6 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
         const keys = keysDir(table, shards[shard] ?? '');
         await mkdir(keys, { recursive: true });
         await appendFile(join(keys, `${hourOf(arrivedAtMs)}.log`), group.keyLines.join(''));
-        // Logs of hours whose items have all expired go (under the lock, so no reader is mid-append).
-        const expired = hourOf(arrivedAtMs) - (ITEM_TTL_HOURS + 1) * HOUR_MS;
-        for (const name of await readdir(keys)) if (Number(name.replace(/\.log$/, '')) < expired) await unlink(join(keys, name)).catch(() => undefined);
       }
       return written;
     });
