@@ -41,6 +41,12 @@ function bundle(moduleUrl: string): Promise<string> {
 
 export type Figures = Record<string, string | number | boolean>;
 
+/** The nearest-rank `p`th percentile of `values` (unsorted; NaN when empty). */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
 /** Peak resident set size of this process so far, in MiB. */
 export function peakRssMib(): number {
   // maxRSS is in kilobytes.

@@ -17,7 +17,7 @@ import { datasetPrefix, partitionPrefix } from '@pulse-lake/shared/lake/keys';
 import { getNamedQuery } from '@pulse-lake/shared/query/named-queries';
 import { renderNamedQuery } from '@pulse-lake/shared/query/render';
 import { runToCompletion } from '@pulse-lake/shared/query/run';
-import { runChild } from './child';
+import { percentile, runChild } from './child';
 import { registerGrown } from './query-api';
 
 const SCRATCH = fileURLToPath(new URL('../scratch/compaction', import.meta.url));
@@ -25,7 +25,6 @@ const PATIENTS = 500;
 const DAY = '2025-03-15';
 const RUNS = 15;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 export async function benchCompaction(files: number, rows: number): Promise<Record<string, unknown>[]> {
   const home = join(SCRATCH, `lake-${files}-${rows}`);
@@ -71,7 +70,7 @@ export async function benchCompaction(files: number, rows: number): Promise<Reco
         answer = JSON.stringify((await runToCompletion(lake.engine, rendered.sql, { parameters: rendered.parameters, firstPollMs: 2 })).rows);
         if (i >= 2) times.push(Date.now() - started);
       }
-      return { ms: median(times), answer };
+      return { ms: percentile(times, 50), answer };
     };
     const before = await timeQuery();
     const compaction = await runChild(new URL('./compact-partition-child.ts', import.meta.url).href, [home, 'vitals', 'SG', DAY]);

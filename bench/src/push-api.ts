@@ -15,11 +15,10 @@ import { newPartnerKey } from '@pulse-lake/shared/auth/partners';
 import { signedFetch } from '@pulse-lake/local/client/signed-fetch';
 import { startLake } from '@pulse-lake/local/runtime/runtime';
 import type { Figures } from './child';
-import { peakRssMib, runChild } from './child';
+import { peakRssMib, percentile, runChild } from './child';
 
 const REGION = 'ap-southeast-1';
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 const round = (n: number) => Math.round(n * 10) / 10;
 
 /** One batch of distinct readings: client `c`'s batch `b`. */
@@ -55,8 +54,7 @@ async function pushLoad(baseUrl: string, accessKeyId: string, secretAccessKey: s
     }),
   );
   const elapsed = (Date.now() - started) / 1000;
-  const sorted = latencies.sort((a, b) => a - b);
-  return { batches: sorted.length, refused, records: sorted.length * size, seconds: round(elapsed), recordsPerSecond: Math.round((sorted.length * size) / elapsed), p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), client_peak_rss_mib: peakRssMib() };
+  return { batches: latencies.length, refused, records: latencies.length * size, seconds: round(elapsed), recordsPerSecond: Math.round((latencies.length * size) / elapsed), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), client_peak_rss_mib: peakRssMib() };
 }
 
 /** Starts the lake with its HTTP API, makes a gateway key, and runs the clients in a child process. */

@@ -24,6 +24,7 @@ import { DATASETS, getContract } from '@pulse-lake/shared/datasets/registry';
 import { datasetPrefix } from '@pulse-lake/shared/lake/keys';
 import { signedFetch, type SignedFetch } from '@pulse-lake/local/client/signed-fetch';
 import { startLake } from '@pulse-lake/local/runtime/runtime';
+import { percentile } from './child';
 
 const SCRATCH = fileURLToPath(new URL('../scratch/query-api', import.meta.url));
 const REGION = 'ap-southeast-1';
@@ -109,11 +110,6 @@ async function runQuery(client: Client, name: string, parameters: Record<string,
   if (page.status !== 200) throw new Error(`${name} results: ${page.status}`);
   return { ms: Date.now() - started, rows: (page.body.rows as unknown[]).length };
 }
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-};
 
 /** Signature verification alone: one signed request verified `times` times against an in-memory key. */
 async function signatureCost(key: PartnerKey, times: number): Promise<number> {
