@@ -7,9 +7,9 @@
  * never values.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { PlainItem } from '@pulse-lake/shared/adapters/local/index';
 import { findContract } from '@pulse-lake/shared/datasets/registry';
+import { jsonLines } from '@pulse-lake/shared/formats/jsonl';
 import { TELEMETRY_KEY, TELEMETRY_TYPE, telemetryItem, TelemetryItemError } from '@pulse-lake/shared/lake/telemetry-items';
 
 /** At most this many problems are listed; the count says how many there were. */
@@ -42,10 +42,7 @@ function itemOfLine(value: unknown): PlainItem | string {
 export async function readTelemetryItems(path: string): Promise<PlainItem[]> {
   const items: PlainItem[] = [];
   const problems: string[] = [];
-  let line = 0;
-  for await (const text of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
-    line++;
-    if (text.trim() === '') continue;
+  for await (const { line, text } of jsonLines(createReadStream(path))) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -15,12 +15,13 @@ const BATCH = 1024;
 
 const DIALECT: SourceDialect = { format: 'jsonl', encoding: 'utf-8', bom: false, decimalComma: false };
 
-interface JsonLine {
+export interface JsonLine {
   line: number;
   text: string;
 }
 
-async function* lines(input: Readable): AsyncGenerator<JsonLine> {
+/** The non-blank lines of a JSON Lines stream with their line numbers (1-based), a leading BOM dropped. */
+export async function* jsonLines(input: Readable): AsyncGenerator<JsonLine> {
   const reader = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   try {
@@ -61,7 +62,7 @@ function asField(value: unknown): string {
 export async function scanJsonlHeader(input: Readable): Promise<string[]> {
   const keys = new Set<string>();
   let objects = 0;
-  for await (const { text } of lines(input)) {
+  for await (const { text } of jsonLines(input)) {
     const object = parseObject(text);
     if (object === undefined) continue;
     objects++;
@@ -80,7 +81,7 @@ export async function scanJsonlHeader(input: Readable): Promise<string[]> {
 export async function* readJsonl(input: Readable, header: readonly string[]): AsyncGenerator<SourceItem[]> {
   let batch: SourceItem[] = [{ kind: 'header', fields: [...header], dialect: { ...DIALECT } }];
   let record = 0;
-  for await (const { line, text } of lines(input)) {
+  for await (const { line, text } of jsonLines(input)) {
     record++;
     const object = parseObject(text);
     if (object === undefined) batch.push({ kind: 'problem', record, line, rule: 'malformed_json', reason: `record ${record} (line ${line}) is not a JSON object` });
