@@ -31,6 +31,12 @@ export interface RawJsonlLanding {
    * never a secret, a record value or a third party's URL query.
    */
   origin: { bucket: string; key: string };
+  /**
+   * The object's key from its content hash, for objects kept outside the raw
+   * layout (stream records of no known dataset, the telemetry table's deletions);
+   * default `<dataset>/<source>/<sha256>.jsonl`.
+   */
+  keyOf?: (contentHash: string) => string;
 }
 
 export interface RawJsonlLanded {
@@ -43,7 +49,7 @@ export interface RawJsonlLanded {
 /** Lands `jsonl` as an immutable raw object; once `put` resolves the object is durable (S3's answer). */
 export async function landRawJsonl(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, landing: RawJsonlLanding): Promise<RawJsonlLanded> {
   const contentHash = sha256Hex(landing.jsonl);
-  const raw = { bucket: deps.names.buckets.raw, key: rawKey(landing.dataset, landing.source, contentHash, 'jsonl') };
+  const raw = { bucket: deps.names.buckets.raw, key: landing.keyOf?.(contentHash) ?? rawKey(landing.dataset, landing.source, contentHash, 'jsonl') };
   try {
     await deps.store.put(raw.bucket, raw.key, landing.jsonl, {
       contentType: 'application/x-ndjson',

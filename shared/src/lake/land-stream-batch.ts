@@ -14,12 +14,11 @@
  *   their history.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
-import { createHash } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { rawKey, streamDeletesKey } from './keys';
+import { streamDeletesKey } from './keys';
+import { canonicalJsonl, landRawJsonl } from './land-raw-jsonl';
 import { TELEMETRY_TYPE, telemetryDataset } from './telemetry-items';
 import type { LakeDeps } from '../ports';
-import { PreconditionFailedError } from '../ports';
 
 /** Items whose `type` names no contract land here, so the planner quarantines them and nothing is lost. */
 export const UNKNOWN_STREAM_DATASET = '_unknown';
@@ -67,7 +66,7 @@ const isTtlDeletion = (record: StreamRecordInput): boolean => record.userIdentit
 interface Group {
   dataset: string;
   kind: 'readings' | 'deletes';
-  lines: string[];
+  rows: Record<string, Json>[];
   /** Sequence number of the group's first record in the batch. */
   firstSequence: string | undefined;
   firstIndex: number;
@@ -123,47 +122,35 @@ export async function landStreamBatch(deps: Pick<LakeDeps, 'store' | 'clock' | '
     const kind = removed ? 'deletes' : 'readings';
     let group = groups.get(`${kind}/${dataset}`);
     if (group === undefined) {
-      group = { dataset, kind, lines: [], firstSequence: change?.SequenceNumber, firstIndex: index };
+      group = { dataset, kind, rows: [], firstSequence: change?.SequenceNumber, firstIndex: index };
       groups.set(`${kind}/${dataset}`, group);
     }
-    group.lines.push(JSON.stringify(line));
+    group.rows.push(line);
   }
 
   const landed: StreamBatchOutcome['landed'] = [];
-  const landedAt = deps.clock.now().toISOString();
   for (const group of [...groups.values()].sort((a, b) => a.firstIndex - b.firstIndex)) {
-    const body = Buffer.from(group.lines.map((line) => `${line}\n`).join(''), 'utf8');
-    const hash = createHash('sha256').update(body).digest('hex');
-    const key =
+    const keyOf =
       group.kind === 'deletes'
-        ? streamDeletesKey(group.dataset, hash)
+        ? (hash: string) => streamDeletesKey(group.dataset, hash)
         : // Records naming no known dataset are kept raw beside the datasets, never dropped (`_unknown` is not a dataset name).
           group.dataset === UNKNOWN_STREAM_DATASET
-          ? `${UNKNOWN_STREAM_DATASET}/stream/${hash}.jsonl`
-          : rawKey(group.dataset, 'stream', hash, 'jsonl');
-    let duplicate = false;
+          ? (hash: string) => `${UNKNOWN_STREAM_DATASET}/stream/${hash}.jsonl`
+          : undefined;
     try {
-      await deps.store.put(deps.names.buckets.raw, key, body, {
-        contentType: 'application/x-ndjson',
-        ifNoneMatch: '*',
-        metadata: {
-          'original-bucket': 'dynamodb-stream',
-          'original-key': `telemetry/${group.dataset}`,
-          'landed-at': landedAt,
-          dataset: group.dataset,
-          'content-sha256': hash,
-        },
+      const raw = await landRawJsonl(deps, {
+        dataset: group.dataset,
+        source: 'stream',
+        jsonl: canonicalJsonl(group.rows),
+        origin: { bucket: 'dynamodb-stream', key: `telemetry/${group.dataset}` },
+        ...(keyOf !== undefined ? { keyOf } : {}),
       });
+      landed.push({ dataset: group.dataset, kind: group.kind, key: raw.raw.key, records: group.rows.length, duplicate: raw.duplicate });
     } catch (error) {
-      if (error instanceof PreconditionFailedError) {
-        duplicate = true;
-      } else {
-        const failedAt = poison !== undefined && poison.index < group.firstIndex ? poison.sequence : group.firstSequence;
-        const failureReason = error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown';
-        return { landed, skipped, failureReason, ...(failedAt !== undefined ? { failedSequenceNumber: failedAt } : {}) };
-      }
+      const failedAt = poison !== undefined && poison.index < group.firstIndex ? poison.sequence : group.firstSequence;
+      const failureReason = error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown';
+      return { landed, skipped, failureReason, ...(failedAt !== undefined ? { failedSequenceNumber: failedAt } : {}) };
     }
-    landed.push({ dataset: group.dataset, kind: group.kind, key, records: group.lines.length, duplicate });
   }
   if (poison === undefined) return { landed, skipped };
   return {
