@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { NodeSha256 } from '@pulse-lake/shared/auth/node-sha256';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { buildLocalLake, type LocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { newPartnerKey, type PartnerKey } from '@pulse-lake/shared/auth/partners';
@@ -113,7 +113,7 @@ async function runQuery(client: Client, name: string, parameters: Record<string,
 
 /** Signature verification alone: one signed request verified `times` times against an in-memory key. */
 async function signatureCost(key: PartnerKey, times: number): Promise<number> {
-  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region: REGION, service: 'execute-api', sha256: Sha256 });
+  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region: REGION, service: 'execute-api', sha256: NodeSha256 });
   const body = JSON.stringify({ parameters: { from: '2025-03-01', to: '2025-03-31' } });
   const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/v1/queries/daily_vitals/executions', query: {}, headers: { host: '127.0.0.1', 'content-type': 'application/json' }, body });
   const request: SignedRequest = { method: 'POST', path: '/v1/queries/daily_vitals/executions', query: {}, headers: signed.headers, body: Buffer.from(body) };

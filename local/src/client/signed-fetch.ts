@@ -3,7 +3,7 @@
  * (service execute-api) by the AWS SDK's own signer, as a partner's code would
  * sign it. Used by the bench and the tests; handy for scripting the local API.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { NodeSha256 } from '@pulse-lake/shared/auth/node-sha256';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 export interface SignedResponse {
@@ -17,7 +17,7 @@ export interface SignedResponse {
 export type SignedFetch = (method: string, pathAndQuery: string, body?: unknown, signingDate?: Date) => Promise<SignedResponse>;
 
 export function signedFetch(baseUrl: string, key: { accessKeyId: string; secretAccessKey: string }, region: string): SignedFetch {
-  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region, service: 'execute-api', sha256: Sha256 });
+  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region, service: 'execute-api', sha256: NodeSha256 });
   return async (method, pathAndQuery, body, signingDate) => {
     const url = new URL(pathAndQuery, baseUrl);
     const text = body === undefined ? undefined : JSON.stringify(body);

@@ -8,10 +8,10 @@
  * flight fails. The checks before it name what is wrong without a secret.
  * Pure: no clock, no registry, no event shapes.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
 import { RequestError } from '../api/request-error';
+import { NodeSha256 } from './node-sha256';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** How far a request's x-amz-date may be from the server's clock, either way. */
@@ -98,31 +98,6 @@ function headerValues(headers: SignedRequest['headers']): Map<string, string[]> 
 }
 
 const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-
-const bytesOf = (data: SourceData): Uint8Array | string =>
-  typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-
-/** SHA-256 (HMAC-SHA256 with a secret) on node:crypto, in the shape the smithy signer takes. */
-class NodeSha256 {
-  private readonly secret: Uint8Array | string | undefined;
-  private hash;
-  constructor(secret?: SourceData) {
-    this.secret = secret === undefined ? undefined : bytesOf(secret);
-    this.hash = this.fresh();
-  }
-  private fresh() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytesOf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
 
 /** `x-amz-date` (20240301T080000Z) as a Date; undefined when it is not one. */
 function parseAmzDate(text: string): Date | undefined {
