@@ -4,7 +4,8 @@
  * They are what make the folders behave like S3/SQS/Glue under concurrency.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** Prefix of every temp file the stand-ins write, so listings and watchers can skip them. */
@@ -24,11 +25,24 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Opens a new file at `path` for writing (O_EXCL), creating its folder only when
+ * it is missing: a mkdir before every write is a wasted system call on a hot path.
+ */
+export async function openNewFile(path: string, mode = 0o644): Promise<FileHandle> {
+  try {
+    return await open(path, 'wx', mode);
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT') throw error;
+    await mkdir(dirname(path), { recursive: true });
+    return open(path, 'wx', mode);
+  }
+}
+
 /** Writes `data` to a temp file in `tmpDir` and fsyncs it; returns the temp path (the caller renames or links it). */
 export async function writeTemp(tmpDir: string, data: Uint8Array | string, mode = 0o644): Promise<string> {
-  await mkdir(tmpDir, { recursive: true });
   const path = tempPath(tmpDir);
-  const handle = await open(path, 'wx', mode);
+  const handle = await openNewFile(path, mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -39,22 +53,28 @@ export async function writeTemp(tmpDir: string, data: Uint8Array | string, mode 
 }
 
 /**
- * Renames `from` onto `to`, creating `to`'s directory. Retries when a concurrent
- * cleanup removed the directory between mkdir and rename.
+ * Puts `from` at `to` with `place` (rename or link), creating `to`'s directory only
+ * when it is missing. Retries when a concurrent cleanup removed the directory
+ * between mkdir and the move; the source vanishing is a real error.
  */
-export async function renameInto(from: string, to: string): Promise<void> {
+async function placeInto(place: (from: string, to: string) => Promise<void>, from: string, to: string): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
-    await mkdir(dirname(to), { recursive: true });
     try {
-      await rename(from, to);
+      await place(from, to);
       return;
     } catch (error) {
       if (errorCode(error) !== 'ENOENT' || attempt >= 3) throw error;
-      // The source vanishing is a real error; only a missing target directory is retried.
       await stat(from);
+      await mkdir(dirname(to), { recursive: true });
     }
   }
 }
+
+/** Renames `from` onto `to`, creating `to`'s directory when it is missing. */
+export const renameInto = (from: string, to: string): Promise<void> => placeInto(rename, from, to);
+
+/** Hard-links `from` as `to` (EEXIST when `to` exists), creating `to`'s directory when it is missing. */
+export const linkInto = (from: string, to: string): Promise<void> => placeInto(link, from, to);
 
 /** Atomically replaces `path` with `data`: readers see the old content or the new, never a part. */
 export async function writeFileAtomic(tmpDir: string, path: string, data: Uint8Array | string, mode?: number): Promise<void> {

@@ -7,14 +7,13 @@
  */
 import type { S3EventRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ByteRange, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from '../../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../../ports';
-import { errorCode, readJsonIfExists, renameInto, TEMP_PREFIX, tempPath, withFileLock, writeFileAtomic } from './files';
+import { errorCode, linkInto, openNewFile, readJsonIfExists, renameInto, TEMP_PREFIX, tempPath, withFileLock, writeFileAtomic } from './files';
 import { createPendingWork, reportToStderr } from './pending-work';
 import type { ObjectCreatedEventName, S3EventSettings } from './s3-events';
 import { objectCreatedRecord } from './s3-events';
@@ -144,42 +143,38 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     return result;
   }
 
-  function toReadable(body: ObjectBody): Readable {
-    if (typeof body === 'string') return Readable.from([Buffer.from(body, 'utf8')]);
-    if (body instanceof Uint8Array) return Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]);
-    return body;
-  }
-
-  /** Streams the body into a fsynced temp file, hashing on the way. */
+  /**
+   * Writes the body into a fsynced temp file, hashing on the way. A body held
+   * in memory (every pushed batch, manifest and message) is one write on one
+   * handle; a stream is piped through it.
+   */
   async function spool(body: ObjectBody): Promise<{ path: string; etag: string; size: number; mtimeMs: number }> {
-    await mkdir(tmpDir, { recursive: true });
     const path = tempPath(tmpDir);
     const hash = createHash('md5');
     let size = 0;
+    const handle = await openNewFile(path);
     try {
-      const out = createWriteStream(path, { flags: 'wx' });
-      await pipeline(
-        toReadable(body),
-        async function* (source: AsyncIterable<Buffer | string>) {
-          for await (const chunk of source) {
-            const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-            hash.update(bytes);
-            size += bytes.length;
-            yield bytes;
-          }
-        },
-        out,
-      );
-      const handle = await open(path, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
+      if (typeof body === 'string' || body instanceof Uint8Array) {
+        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+        hash.update(bytes);
+        size = bytes.byteLength;
+        await handle.writeFile(bytes);
+      } else {
+        // Written chunk by chunk on the handle itself: a write stream would hold the handle until it closes.
+        for await (const chunk of body as AsyncIterable<Buffer | string>) {
+          const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+          hash.update(bytes);
+          size += bytes.length;
+          await handle.writeFile(bytes);
+        }
       }
+      await handle.sync();
       // rename/link keep the mtime, so the sidecar can name the exact file version it describes.
-      const stats = await stat(path);
+      const stats = await handle.stat();
+      await handle.close();
       return { path, etag: `"${hash.digest('hex')}"`, size, mtimeMs: stats.mtimeMs };
     } catch (error) {
+      await handle.close().catch(() => undefined);
       await rm(path, { force: true });
       throw error;
     }
@@ -202,16 +197,14 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     const target = objectPath(bucket, key);
     const sidecar: Sidecar = { etag: spooled.etag, size: spooled.size, mtimeMs: spooled.mtimeMs, metadata: { ...(opts.metadata ?? {}) } };
     if (opts.contentType !== undefined) sidecar.contentType = opts.contentType;
+    // Set once the temp file has been renamed into place; until then it is removed on the way out.
+    let renamed = false;
     try {
       if (opts.ifNoneMatch === '*') {
         // link() fails with EEXIST when the key exists: the check and the write are one atomic step, across processes.
-        await mkdir(dirname(target), { recursive: true });
-        try {
-          await link(spooled.path, target);
-        } catch (error) {
-          if (errorCode(error) === 'EEXIST') throw new PreconditionFailedError(bucket, key, { cause: error });
-          throw error;
-        }
+        await linkInto(spooled.path, target).catch((error: unknown) => {
+          throw errorCode(error) === 'EEXIST' ? new PreconditionFailedError(bucket, key, { cause: error }) : error;
+        });
         await writeFileAtomic(tmpDir, sidecarPath(bucket, key), JSON.stringify(sidecar));
       } else if (opts.ifMatch !== undefined) {
         const expected = normalizeEtag(opts.ifMatch);
@@ -220,14 +213,20 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
           if (current === undefined) throw new NoSuchKeyError(bucket, key);
           if (normalizeEtag(current.etag) !== expected) throw new PreconditionFailedError(bucket, key);
           await renameInto(spooled.path, target);
+          renamed = true;
           await writeFileAtomic(tmpDir, sidecarPath(bucket, key), JSON.stringify(sidecar));
         });
       } else {
         await renameInto(spooled.path, target);
+        renamed = true;
         await writeFileAtomic(tmpDir, sidecarPath(bucket, key), JSON.stringify(sidecar));
       }
     } finally {
-      await rm(spooled.path, { force: true });
+      if (!renamed) {
+        await unlink(spooled.path).catch((error: unknown) => {
+          if (errorCode(error) !== 'ENOENT') throw error;
+        });
+      }
     }
     notify(bucket, key, spooled.size, spooled.etag, eventName);
     return { etag: spooled.etag };
