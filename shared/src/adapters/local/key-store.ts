@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyStore } from '../../ports';
 import { errorCode, readJsonIfExists, writeTemp } from './files';
@@ -21,22 +22,26 @@ export class KeyFileError extends Error {
   }
 }
 
-/** Refuses a secrets file other users can read: it would be as good as published. */
-async function assertPrivate(path: string): Promise<boolean> {
-  let mode: number;
+/**
+ * The stats of a secrets file, or undefined when there is none; refused when
+ * other users can read it: it would be as good as published.
+ */
+export async function privateFileStats(path: string): Promise<Stats | undefined> {
+  let stats: Stats;
   try {
-    mode = (await stat(path)).mode & 0o777;
+    stats = await stat(path);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
+    if (errorCode(error) === 'ENOENT') return undefined;
     throw error;
   }
+  const mode = stats.mode & 0o777;
   if ((mode & 0o077) !== 0) throw new KeyFileError(`${path} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
-  return true;
+  return stats;
 }
 
 /** A JSON file of secrets (mode 0600), or undefined when there is none; refused when others can read it. */
 export async function readPrivateJson<T>(path: string): Promise<T | undefined> {
-  return (await assertPrivate(path)) ? readJsonIfExists<T>(path) : undefined;
+  return (await privateFileStats(path)) !== undefined ? readJsonIfExists<T>(path) : undefined;
 }
 
 export interface LocalKeyStore extends KeyStore {
@@ -57,7 +62,7 @@ export function buildLocalKeyStore(home: string): LocalKeyStore {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
     }
-    await assertPrivate(keyPath);
+    await privateFileStats(keyPath);
     if (key.length !== KEY_BYTES) throw new KeyFileError(`${keyPath} holds ${key.length} bytes, expected ${KEY_BYTES}; restore the original key file`);
     return key;
   }

@@ -7,8 +7,8 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PartnerKey } from '../../auth/partners';
 import type { PartnerRegistry } from '../../ports';
-import { withFileLock, writeFileAtomic } from './files';
-import { readPrivateJson } from './key-store';
+import { readJsonIfExists, withFileLock, writeFileAtomic } from './files';
+import { privateFileStats } from './key-store';
 
 export interface LocalPartnerRegistry extends PartnerRegistry {
   readonly path: string;
@@ -26,8 +26,18 @@ export function buildLocalPartnerRegistry(home: string): LocalPartnerRegistry {
   const dir = join(home, 'partners');
   const path = join(dir, 'keys.json');
 
+  // Every signed request looks its key up: the parsed file is kept while the file is the same
+  // (keys are added by writing a new file, from any process, so a new inode or mtime means a reread).
+  let kept: { version: string; keys: PartnerKey[] } | undefined;
+
   async function read(): Promise<PartnerKey[]> {
-    return (await readPrivateJson<KeysFile>(path))?.keys ?? [];
+    const stats = await privateFileStats(path);
+    if (stats === undefined) return [];
+    const version = `${stats.ino}:${stats.mtimeMs}:${stats.size}`;
+    if (kept?.version === version) return kept.keys;
+    const keys = (await readJsonIfExists<KeysFile>(path))?.keys ?? [];
+    kept = { version, keys };
+    return keys;
   }
 
   return {
@@ -35,7 +45,7 @@ export function buildLocalPartnerRegistry(home: string): LocalPartnerRegistry {
     async find(accessKeyId) {
       return (await read()).find((key) => key.accessKeyId === accessKeyId);
     },
-    list: read,
+    list: async () => [...(await read())],
     async add(key) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await chmod(dir, 0o700);
