@@ -32,7 +32,7 @@ import type { NormalizeChunkMessage, WrittenPartition } from '../lake/messages';
 import { partitionsWrittenEvent } from '../lake/messages';
 import { quarantineObject } from '../lake/quarantine';
 import type { ByteRange, LakeDeps } from '../ports';
-import { createTokenizer } from '../privacy/tokenize';
+import { keptTokenizer } from '../privacy/tokenize';
 import { FingerprintSet } from './fingerprint-set';
 import type { RowNormalizer } from './row-normalizer';
 import { createRowNormalizer, HeaderError } from './row-normalizer';
@@ -205,7 +205,7 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
   const columns = curatedColumns(contract);
   // The same on every row of the chunk: written once per file, not staged per row.
   const lineage = { _source_hash: contentHash, _ingested_at: ingestedAt };
-  const tokenizer = createTokenizer(await deps.keys.pseudonymizationKey());
+  const tokenizer = keptTokenizer(await deps.keys.pseudonymizationKey());
 
   const work = mkdtempSync(join(tmpdir(), 'pulse-lake-normalize-'));
   const partitions: OpenPartition[] = [];

@@ -82,3 +82,15 @@ export function createTokenizer(key: Buffer, options: { cacheSize?: number } = {
     },
   };
 }
+
+let kept: { key: Buffer; tokenizer: Tokenizer } | undefined;
+
+/**
+ * The tokenizer on `key`, kept from one call to the next while the key stays
+ * the same: a warm Lambda (or local worker) normalizing batch after small batch
+ * then keeps its token cache instead of paying an HMAC per row again.
+ */
+export function keptTokenizer(key: Buffer): Tokenizer {
+  if (kept === undefined || !kept.key.equals(key)) kept = { key: Buffer.from(key), tokenizer: createTokenizer(key) };
+  return kept.tokenizer;
+}
