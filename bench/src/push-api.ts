@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newPartnerKey } from '@pulse-lake/shared/auth/partners';
+import { databaseFor } from '@pulse-lake/shared/catalog/table-definition';
+import { getContract } from '@pulse-lake/shared/datasets/registry';
+import { runToCompletion } from '@pulse-lake/shared/query/run';
 import { signedFetch } from '@pulse-lake/local/client/signed-fetch';
 import { startLake } from '@pulse-lake/local/runtime/runtime';
 import type { Figures } from './child';
@@ -66,7 +69,25 @@ export async function benchPushApi(options: { clients: number; seconds: number; 
     await running.lake.partners.add(key);
     const url = running.http?.url ?? '';
     const figures = await runChild(import.meta.url, ['--load', url, key.accessKeyId, key.secretAccessKey, String(options.clients), String(options.seconds), String(options.batchSize)]);
-    return [{ bench: 'push-api', clients: options.clients, batchSize: options.batchSize, ...figures, server_peak_rss_mib: peakRssMib(), note: 'server RSS includes the tsx loader and the planner; the normalizer runs in one worker process' }];
+    // Accepting is half of keeping up: the lake must also have normalized every accepted record.
+    const pushesEnded = Date.now();
+    await running.drain({ timeoutMs: 600_000 });
+    const drainSeconds = (Date.now() - pushesEnded) / 1000;
+    const counted = await runToCompletion(running.lake.engine, `SELECT count(*) FROM "${databaseFor(getContract('vitals'), running.lake.names)}"."vitals"`, { firstPollMs: 5 });
+    const queryable = Number(counted.rows[0]?.[0] ?? 0);
+    return [
+      {
+        bench: 'push-api',
+        clients: options.clients,
+        batchSize: options.batchSize,
+        ...figures,
+        drained_after_s: round(drainSeconds),
+        queryable_records: queryable,
+        all_queryable: queryable === figures['records'],
+        server_peak_rss_mib: peakRssMib(),
+        note: 'server RSS includes the tsx loader and the planner; the normalizer runs in one worker process; drained_after_s: from the last push until every accepted batch was normalized',
+      },
+    ];
   } finally {
     await running.stop();
     rmSync(home, { recursive: true, force: true });
