@@ -1,4 +1,4 @@
-import { createTokenizer, PseudonymizationKeyError } from '../../../src/privacy/tokenize';
+import { createTokenizer, keptTokenizer, PseudonymizationKeyError } from '../../../src/privacy/tokenize';
 
 const keyA = Buffer.alloc(32, 1);
 const keyB = Buffer.alloc(32, 2);
@@ -59,5 +59,18 @@ describe('a tokenizer for one namespace', () => {
     expect(patient('SG-MRN-1')).toBe(tokenizer.token('patient_token', 'SG-MRN-1'));
     expect(patient(' sg-mrn-1 ')).toBe(tokenizer.token('patient_token', 'SG-MRN-1'));
     expect(patient('SG-MRN-1')).not.toBe(tokenizer.token('device_token', 'SG-MRN-1'));
+  });
+});
+
+describe('the kept tokenizer', () => {
+  it('is the same tokenizer while the key is the same, and a new one with new tokens when the key changes', () => {
+    const key = Buffer.alloc(32, 7);
+    const first = keptTokenizer(key);
+    expect(keptTokenizer(Buffer.from(key))).toBe(first);
+
+    const rotated = keptTokenizer(Buffer.alloc(32, 8));
+    expect(rotated).not.toBe(first);
+    expect(rotated.token('patient_token', 'SG-MRN-001')).toBe(createTokenizer(Buffer.alloc(32, 8)).token('patient_token', 'SG-MRN-001'));
+    expect(rotated.token('patient_token', 'SG-MRN-001')).not.toBe(createTokenizer(key).token('patient_token', 'SG-MRN-001'));
   });
 });

@@ -27,6 +27,19 @@ describe('the local partner registry', () => {
     expect(sg.secretAccessKey).toMatch(/^[A-Za-z0-9]{40}$/);
   });
 
+  it('finds a key another process added after this one had read the file', async () => {
+    const server = buildLocalPartnerRegistry(home);
+    const sg = newPartnerKey('clinic-sg', new Date('2026-01-01T00:00:00Z'));
+    await server.add(sg);
+    expect(await server.find(sg.accessKeyId)).toEqual(sg);
+
+    const us = newPartnerKey('clinic-us', new Date('2026-01-01T00:00:00Z'));
+    await buildLocalPartnerRegistry(home).add(us);
+
+    expect(await server.find(us.accessKeyId)).toEqual(us);
+    expect(await server.find(sg.accessKeyId)).toEqual(sg);
+  });
+
   it('refuses a key file other users can read', async () => {
     const registry = buildLocalPartnerRegistry(home);
     const key = newPartnerKey('clinic-sg', new Date());
