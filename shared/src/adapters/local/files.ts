@@ -76,6 +76,15 @@ export const renameInto = (from: string, to: string): Promise<void> => placeInto
 /** Hard-links `from` as `to` (EEXIST when `to` exists), creating `to`'s directory when it is missing. */
 export const linkInto = (from: string, to: string): Promise<void> => placeInto(link, from, to);
 
+/** Removes the file at `path`; one that is not there (or whose folder is not) is already removed. */
+export async function unlinkIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') throw error;
+  }
+}
+
 /** Atomically replaces `path` with `data`: readers see the old content or the new, never a part. */
 export async function writeFileAtomic(tmpDir: string, path: string, data: Uint8Array | string, mode?: number): Promise<void> {
   const temp = await writeTemp(tmpDir, data, mode);

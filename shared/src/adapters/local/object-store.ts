@@ -8,12 +8,12 @@
 import type { S3EventRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ByteRange, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from '../../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../../ports';
-import { errorCode, linkInto, openNewFile, readJsonIfExists, renameInto, TEMP_PREFIX, tempPath, withFileLock, writeFileAtomic } from './files';
+import { errorCode, linkInto, openNewFile, readJsonIfExists, renameInto, TEMP_PREFIX, tempPath, unlinkIfExists, withFileLock, writeFileAtomic } from './files';
 import { createPendingWork, reportToStderr } from './pending-work';
 import type { ObjectCreatedEventName, S3EventSettings } from './s3-events';
 import { objectCreatedRecord } from './s3-events';
@@ -144,9 +144,9 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
   }
 
   /**
-   * Writes the body into a fsynced temp file, hashing on the way. A body held
-   * in memory (every pushed batch, manifest and message) is one write on one
-   * handle; a stream is piped through it.
+   * Writes the body into a fsynced temp file, hashing on the way, on one handle
+   * (write, fsync, stat): a body held in memory (every pushed batch, manifest and
+   * message) is one write; a stream is written chunk by chunk.
    */
   async function spool(body: ObjectBody): Promise<{ path: string; etag: string; size: number; mtimeMs: number }> {
     const path = tempPath(tmpDir);
@@ -154,19 +154,13 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     let size = 0;
     const handle = await openNewFile(path);
     try {
-      if (typeof body === 'string' || body instanceof Uint8Array) {
-        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      // Not a write stream: one on the handle would hold the handle open until the stream closes.
+      const chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string> = typeof body === 'string' || body instanceof Uint8Array ? [body] : body;
+      for await (const chunk of chunks) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
         hash.update(bytes);
-        size = bytes.byteLength;
+        size += bytes.byteLength;
         await handle.writeFile(bytes);
-      } else {
-        // Written chunk by chunk on the handle itself: a write stream would hold the handle until it closes.
-        for await (const chunk of body as AsyncIterable<Buffer | string>) {
-          const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-          hash.update(bytes);
-          size += bytes.length;
-          await handle.writeFile(bytes);
-        }
       }
       await handle.sync();
       // rename/link keep the mtime, so the sidecar can name the exact file version it describes.
@@ -222,11 +216,7 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
         await writeFileAtomic(tmpDir, sidecarPath(bucket, key), JSON.stringify(sidecar));
       }
     } finally {
-      if (!renamed) {
-        await unlink(spooled.path).catch((error: unknown) => {
-          if (errorCode(error) !== 'ENOENT') throw error;
-        });
-      }
+      if (!renamed) await unlinkIfExists(spooled.path);
     }
     notify(bucket, key, spooled.size, spooled.etag, eventName);
     return { etag: spooled.etag };
@@ -328,11 +318,7 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     },
     async delete(bucket, key) {
       checkKey(bucket, key);
-      for (const path of [objectPath(bucket, key), sidecarPath(bucket, key)]) {
-        await unlink(path).catch((error: unknown) => {
-          if (!['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? '')) throw error;
-        });
-      }
+      for (const path of [objectPath(bucket, key), sidecarPath(bucket, key)]) await unlinkIfExists(path);
       await prune(join(s3Root, bucket), dirname(objectPath(bucket, key)));
       await prune(join(metaRoot, bucket), dirname(sidecarPath(bucket, key)));
     },

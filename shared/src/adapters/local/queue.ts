@@ -9,10 +9,10 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Queue, QueueMessage } from '../../ports';
-import { errorCode, renameInto, writeTemp } from './files';
+import { errorCode, renameInto, unlinkIfExists, writeTemp } from './files';
 import { reportToStderr } from './pending-work';
 
 /** The handler a queue's event source mapping invokes: a Lambda SQS handler. */
@@ -230,10 +230,8 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
   }
 
   async function acknowledge(queueName: string, receiptHandle: string): Promise<void> {
-    await unlink(join(dirs(queueName).inflight, receiptHandle)).catch((error: unknown) => {
-      // The visibility timeout ran out and someone else holds it now: it will be delivered again (at-least-once).
-      if (errorCode(error) !== 'ENOENT') throw error;
-    });
+    // Gone: the visibility timeout ran out and someone else holds it now; it will be delivered again (at-least-once).
+    await unlinkIfExists(join(dirs(queueName).inflight, receiptHandle));
   }
 
   /** Shortens an in-flight message's invisibility to `seconds` from now (never lengthens it). */
