@@ -13,7 +13,12 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/tests/unit/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/**/tests/unit/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+    },
     {
       ...common,
       displayName: 'integration',

@@ -24,7 +24,8 @@ const TIMEOUT_MS = 5 * 60 * 1000;
  */
 function removeBuildLeftovers(service, pid) {
   const prefix = `${service}-${pid}-`;
-  for (const name of readdirSync(tmpdir())) if (name.startsWith(prefix)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  for (const name of readdirSync(tmpdir()))
+    if (name.startsWith(prefix)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
 }
 
 function parseArgs(argv) {
@@ -36,8 +37,10 @@ function parseArgs(argv) {
     else if (arg.startsWith('--stage=')) stage = arg.slice('--stage='.length);
     else services.push(arg);
   }
-  for (const name of services) if (!SERVICES.includes(name)) throw new Error(`unknown service ${name}; known: ${SERVICES.join(', ')}`);
-  if (!/^[a-z][a-z0-9]{0,15}$/.test(stage)) throw new Error(`stage ${stage} must be lower-case letters and digits (it names buckets and Glue databases)`);
+  for (const name of services)
+    if (!SERVICES.includes(name)) throw new Error(`unknown service ${name}; known: ${SERVICES.join(', ')}`);
+  if (!/^[a-z][a-z0-9]{0,15}$/.test(stage))
+    throw new Error(`stage ${stage} must be lower-case letters and digits (it names buckets and Glue databases)`);
   return { stage, services: services.length > 0 ? services : SERVICES };
 }
 

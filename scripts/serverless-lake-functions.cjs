@@ -13,7 +13,16 @@
  *
  * Loaded by relative path from each service's `plugins:`; no install step, packages offline.
  */
-const { createReadStream, createWriteStream, existsSync, lstatSync, readFileSync, readdirSync, renameSync, rmSync } = require('node:fs');
+const {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} = require('node:fs');
 const { basename, dirname, join, relative, resolve, sep } = require('node:path');
 
 const ALARMED_METRICS = [
@@ -42,7 +51,8 @@ function allows(list, value) {
 /** Where Node finds package `name` from `fromDir`: the nearest node_modules/<name> up the tree. */
 function packageDir(name, fromDir) {
   for (let dir = fromDir; ; dir = dirname(dir)) {
-    if (basename(dir) !== 'node_modules' && existsSync(join(dir, 'node_modules', name, 'package.json'))) return join(dir, 'node_modules', name);
+    if (basename(dir) !== 'node_modules' && existsSync(join(dir, 'node_modules', name, 'package.json')))
+      return join(dir, 'node_modules', name);
     if (dirname(dir) === dir) return undefined;
   }
 }
@@ -64,11 +74,14 @@ function packagesFor(names, fromDir, cpu) {
     const runs = allows(pkg.os, LAMBDA_OS) && allows(pkg.cpu, cpu) && allows(pkg.libc, LAMBDA_LIBC);
     if (!runs) {
       if (optional) return undefined;
-      throw new Error(`${name} is built for ${[].concat(pkg.os ?? [], pkg.cpu ?? [], pkg.libc ?? []).join('/')}, not linux/${cpu}/glibc`);
+      throw new Error(
+        `${name} is built for ${[].concat(pkg.os ?? [], pkg.cpu ?? [], pkg.libc ?? []).join('/')}, not linux/${cpu}/glibc`,
+      );
     }
     const seen = found.get(name);
     if (seen !== undefined) {
-      if (seen.dir !== dir) throw new Error(`two copies of ${name} (${seen.dir}, ${dir}) would share node_modules/${name}`);
+      if (seen.dir !== dir)
+        throw new Error(`two copies of ${name} (${seen.dir}, ${dir}) would share node_modules/${name}`);
       return seen;
     }
     const entry = { name, dir, version: pkg.version };
@@ -77,7 +90,9 @@ function packagesFor(names, fromDir, cpu) {
     for (const dep of Object.keys(pkg.dependencies ?? {})) if (!optionals.includes(dep)) visit(dep, dir, false, name);
     // A package with optional dependencies (the bindings' per-platform binaries) is useless without one of them.
     if (optionals.length > 0 && optionals.map((dep) => visit(dep, dir, true, name)).every((e) => e === undefined)) {
-      throw new Error(`none of ${name}'s optional dependencies (${optionals.join(', ')}) is installed for linux/${cpu}/glibc`);
+      throw new Error(
+        `none of ${name}'s optional dependencies (${optionals.join(', ')}) is installed for linux/${cpu}/glibc`,
+      );
     }
     return entry;
   };
@@ -125,15 +140,29 @@ async function rewriteZip(artifact, extra) {
   for (const file of Object.values(existing.files)) {
     if (file.dir) continue;
     const data = await file.async('nodebuffer');
-    entries.push({ name: file.name, size: data.length, mode: file.unixPermissions, add: (zip, options) => zip.append(data, options) });
+    entries.push({
+      name: file.name,
+      size: data.length,
+      mode: file.unixPermissions,
+      add: (zip, options) => zip.append(data, options),
+    });
   }
   for (const [name, path, stat] of extra) {
-    if (existing.files[name] !== undefined) throw new Error(`${name} is already in ${artifact}: the bundle must not carry what nodeModules ships`);
-    entries.push({ name, size: stat.size, mode: stat.mode, add: (zip, options) => zip.append(createReadStream(path), options) });
+    if (existing.files[name] !== undefined)
+      throw new Error(`${name} is already in ${artifact}: the bundle must not carry what nodeModules ships`);
+    entries.push({
+      name,
+      size: stat.size,
+      mode: stat.mode,
+      add: (zip, options) => zip.append(createReadStream(path), options),
+    });
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const unzipped = entries.reduce((sum, e) => sum + e.size, 0);
-  if (unzipped > UNZIPPED_LIMIT) throw new Error(`${basename(artifact)} would be ${(unzipped / 2 ** 20).toFixed(0)} MiB unzipped; Lambda takes at most 250 MB`);
+  if (unzipped > UNZIPPED_LIMIT)
+    throw new Error(
+      `${basename(artifact)} would be ${(unzipped / 2 ** 20).toFixed(0)} MiB unzipped; Lambda takes at most 250 MB`,
+    );
   const partial = `${artifact}.partial`;
   rmSync(partial, { force: true });
   await new Promise((done, fail) => {
@@ -182,13 +211,20 @@ class LakeFunctions {
       if (fn.nodeModules === undefined || (only !== undefined && only !== name)) continue;
       const artifact = fn.package?.artifact;
       if (!service.package?.individually || artifact === undefined) {
-        throw new ServerlessError(`function ${name} lists nodeModules but shares the service's zip; set package.individually: true so only it ships them`);
+        throw new ServerlessError(
+          `function ${name} lists nodeModules but shares the service's zip; set package.individually: true so only it ships them`,
+        );
       }
       const architectures = fn.architecture !== undefined ? [fn.architecture] : Object.keys(NPM_CPU);
-      const tried = architectures.map((architecture) => ({ architecture, ...packagesFor(fn.nodeModules, serviceDir, NPM_CPU[architecture]) }));
+      const tried = architectures.map((architecture) => ({
+        architecture,
+        ...packagesFor(fn.nodeModules, serviceDir, NPM_CPU[architecture]),
+      }));
       const runnable = tried.filter((t) => t.packages !== undefined);
       if (runnable.length === 0) {
-        throw new ServerlessError(`function ${name} cannot ship ${fn.nodeModules.join(', ')}: ${tried.map((t) => `${t.architecture}: ${t.reason}`).join('; ')}`);
+        throw new ServerlessError(
+          `function ${name} cannot ship ${fn.nodeModules.join(', ')}: ${tried.map((t) => `${t.architecture}: ${t.reason}`).join('; ')}`,
+        );
       }
       // The function's (or provider's) architecture when what it ships runs there (pure JavaScript runs anywhere);
       // otherwise the one architecture whose native binding is installed.
@@ -201,7 +237,9 @@ class LakeFunctions {
       } catch (error) {
         throw new ServerlessError(`function ${name}: ${error.message}`);
       }
-      this.log?.info(`${name}: ${chosen.architecture}, ships ${chosen.packages.map((p) => `${p.name}@${p.version}`).join(', ')}; ${(unzipped / 2 ** 20).toFixed(1)} MiB unzipped`);
+      this.log?.info(
+        `${name}: ${chosen.architecture}, ships ${chosen.packages.map((p) => `${p.name}@${p.version}`).join(', ')}; ${(unzipped / 2 ** 20).toFixed(1)} MiB unzipped`,
+      );
     }
   }
 
@@ -210,11 +248,17 @@ class LakeFunctions {
     const provider = this.serverless.getProvider('aws');
     const resources = service.provider.compiledCloudFormationTemplate.Resources;
     const topicArn = service.custom?.alarms?.topicArn;
-    if (topicArn === undefined) throw new this.serverless.classes.Error('custom.alarms.topicArn is not set: the functions\' alarms would notify nobody');
+    if (topicArn === undefined)
+      throw new this.serverless.classes.Error(
+        "custom.alarms.topicArn is not set: the functions' alarms would notify nobody",
+      );
     for (const name of service.getAllFunctions()) {
       const fn = service.getFunction(name);
       const missing = ['role', 'timeout', 'memorySize'].filter((key) => fn[key] === undefined);
-      if (missing.length > 0) throw new this.serverless.classes.Error(`function ${name} sets no ${missing.join(', ')} of its own; every lake function declares its role, timeout and memory beside it`);
+      if (missing.length > 0)
+        throw new this.serverless.classes.Error(
+          `function ${name} sets no ${missing.join(', ')} of its own; every lake function declares its role, timeout and memory beside it`,
+        );
       const logicalId = provider.naming.getLambdaLogicalId(name);
       const lambda = resources[logicalId];
       if (lambda === undefined) continue;

@@ -31,7 +31,9 @@ function bundle(moduleUrl: string): Promise<string> {
       format: 'esm',
       mainFields: ['module', 'main'],
       external: ['@duckdb/node-api'],
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
       logLevel: 'error',
     }).then(() => outfile);
     bundled.set(moduleUrl, done);
@@ -65,7 +67,8 @@ export async function runChild(moduleUrl: string, args: readonly string[]): Prom
     child.on('close', resolve);
   });
   const last = out.trim().split('\n').pop() ?? '';
-  if (code !== 0 || !last.startsWith('{')) throw new Error(`bench child ${script} ${args.join(' ')} exited with ${code}: ${out.slice(-500)}`);
+  if (code !== 0 || !last.startsWith('{'))
+    throw new Error(`bench child ${script} ${args.join(' ')} exited with ${code}: ${out.slice(-500)}`);
   return JSON.parse(last) as Figures;
 }
 
@@ -129,7 +132,9 @@ export async function serveWarmWorker(job: (line: string) => Promise<Figures>): 
       try {
         console.log(JSON.stringify(await job(line)));
       } catch (error) {
-        console.log(JSON.stringify({ error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
+        console.log(
+          JSON.stringify({ error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+        );
       }
     }
   }

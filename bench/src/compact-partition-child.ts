@@ -11,7 +11,8 @@ import { compactPartition, retireCompactedInputs } from '@pulse-lake/shared/lake
 import { peakRssMib } from './child';
 
 const [, , home, dataset, site, dt] = process.argv;
-if (home === undefined || dataset === undefined || site === undefined || dt === undefined) throw new Error('usage: compact-partition-child <home> <dataset> <site> <dt>');
+if (home === undefined || dataset === undefined || site === undefined || dt === undefined)
+  throw new Error('usage: compact-partition-child <home> <dataset> <site> <dt>');
 const lake = buildLocalLake(home, { stage: 'local' });
 try {
   const contract = getContract(dataset);

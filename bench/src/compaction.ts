@@ -25,7 +25,6 @@ const PATIENTS = 500;
 const DAY = '2025-03-15';
 const RUNS = 15;
 
-
 export async function benchCompaction(files: number, rows: number): Promise<Record<string, unknown>[]> {
   const home = join(SCRATCH, `lake-${files}-${rows}`);
   rmSync(home, { recursive: true, force: true });
@@ -55,28 +54,43 @@ export async function benchCompaction(files: number, rows: number): Promise<Reco
     );
     const writeStarted = Date.now();
     for (let batch = 0; batch < files; batch++) {
-      await db.run(`COPY (SELECT * EXCLUDE (batch) FROM readings WHERE batch = ${batch}) TO '${join(folder, `part-${String(batch).padStart(16, '0')}-0000.parquet`)}' (FORMAT PARQUET, COMPRESSION zstd)`);
+      await db.run(
+        `COPY (SELECT * EXCLUDE (batch) FROM readings WHERE batch = ${batch}) TO '${join(folder, `part-${String(batch).padStart(16, '0')}-0000.parquet`)}' (FORMAT PARQUET, COMPRESSION zstd)`,
+      );
     }
     const writeMs = Date.now() - writeStarted;
     await registerGrown(lake, db, ['patients', 'vitals']);
 
     const query = getNamedQuery('daily_vitals');
-    const rendered = renderNamedQuery(query, { from: DAY, to: DAY, patient_token: await patientToken(db, 7) }, { partnerId: 'clinic-sg' }, { curatedDatabase: lake.names.databases.curated, dialect: 'duckdb' });
+    const rendered = renderNamedQuery(
+      query,
+      { from: DAY, to: DAY, patient_token: await patientToken(db, 7) },
+      { partnerId: 'clinic-sg' },
+      { curatedDatabase: lake.names.databases.curated, dialect: 'duckdb' },
+    );
     const timeQuery = async () => {
       const times: number[] = [];
       let answer = '';
       for (let i = 0; i < RUNS + 2; i++) {
         const started = Date.now();
-        answer = JSON.stringify((await runToCompletion(lake.engine, rendered.sql, { parameters: rendered.parameters, firstPollMs: 2 })).rows);
+        answer = JSON.stringify(
+          (await runToCompletion(lake.engine, rendered.sql, { parameters: rendered.parameters, firstPollMs: 2 })).rows,
+        );
         if (i >= 2) times.push(Date.now() - started);
       }
       return { ms: percentile(times, 50), answer };
     };
     const before = await timeQuery();
-    const compaction = await runChild(new URL('./compact-partition-child.ts', import.meta.url).href, [home, 'vitals', 'SG', DAY]);
+    const compaction = await runChild(new URL('./compact-partition-child.ts', import.meta.url).href, [
+      home,
+      'vitals',
+      'SG',
+      DAY,
+    ]);
     const after = await timeQuery();
     // The same answer from fewer files, or the figures mean nothing.
-    if (before.answer !== after.answer || before.answer === '[]') throw new Error('daily_vitals answered differently after compaction (or not at all)');
+    if (before.answer !== after.answer || before.answer === '[]')
+      throw new Error('daily_vitals answered differently after compaction (or not at all)');
     return [
       {
         bench: 'compaction',
@@ -103,5 +117,6 @@ async function patientToken(db: Awaited<ReturnType<DuckDBInstance['connect']>>, 
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { files: { type: 'string' }, rows: { type: 'string' } } });
-  for (const figures of await benchCompaction(Number(values.files ?? 2000), Number(values.rows ?? 1_000_000))) console.log(JSON.stringify(figures));
+  for (const figures of await benchCompaction(Number(values.files ?? 2000), Number(values.rows ?? 1_000_000)))
+    console.log(JSON.stringify(figures));
 }

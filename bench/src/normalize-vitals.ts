@@ -37,7 +37,9 @@ export async function generateVitalsCsv(path: string, rows: number): Promise<{ b
   const out = createWriteStream(path);
   const hash = createHash('sha256');
   const start = Date.parse('2024-03-01T00:00:00Z');
-  let batch: string[] = ['patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct,systolic_mmhg,diastolic_mmhg,temperature_c,respiratory_rate_bpm\n'];
+  let batch: string[] = [
+    'patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct,systolic_mmhg,diastolic_mmhg,temperature_c,respiratory_rate_bpm\n',
+  ];
   let previous = '';
   const flush = async () => {
     const text = batch.join('');
@@ -77,7 +79,12 @@ async function serveChunks(home: string): Promise<void> {
       const message = JSON.parse(messageJson) as NormalizeChunkMessage;
       const started = performance.now();
       const outcome = await normalizeChunk(lake, message);
-      return { chunk: message.chunk.index, rows: outcome.rowsIn, rows_written: outcome.rowsWritten, seconds: Math.round(((performance.now() - started) / 1000) * 100) / 100 };
+      return {
+        chunk: message.chunk.index,
+        rows: outcome.rowsIn,
+        rows_written: outcome.rowsWritten,
+        seconds: Math.round(((performance.now() - started) / 1000) * 100) / 100,
+      };
     });
   } finally {
     await lake.close();
@@ -94,7 +101,9 @@ async function serveChunks(home: string): Promise<void> {
 async function runFanOut(csv: string, sha256: string, concurrency: number): Promise<Figures> {
   const home = mkdtempSync(join(tmpdir(), 'pulse-bench-fanout-'));
   const lake = buildLocalLake(home);
-  const workers = await Promise.all(Array.from({ length: concurrency }, () => startWarmWorker(import.meta.url, ['--serve-chunks', home])));
+  const workers = await Promise.all(
+    Array.from({ length: concurrency }, () => startWarmWorker(import.meta.url, ['--serve-chunks', home])),
+  );
   try {
     const raw = { bucket: lake.names.buckets.raw, key: rawKey('vitals', 'dropzone', sha256, 'csv') };
     await lake.store.putFile(raw.bucket, raw.key, csv);
@@ -103,7 +112,11 @@ async function runFanOut(csv: string, sha256: string, concurrency: number): Prom
     const started = performance.now();
     // BENCH_CHUNK_MIB tries other chunk sizes than the deployed default.
     const chunkMib = Number(process.env.BENCH_CHUNK_MIB);
-    const plan = await planRawObject(lake, raw, Number.isFinite(chunkMib) && chunkMib > 0 ? { chunkBytes: chunkMib * 2 ** 20 } : {});
+    const plan = await planRawObject(
+      lake,
+      raw,
+      Number.isFinite(chunkMib) && chunkMib > 0 ? { chunkBytes: chunkMib * 2 ** 20 } : {},
+    );
     const planSeconds = (performance.now() - started) / 1000;
     const messages = (await lake.queue.list(lake.names.queues.normalize)).map((m) => m.body);
     const results: Figures[] = [];
@@ -141,10 +154,18 @@ async function runDuckdbCopy(csv: string, rows: number): Promise<Figures> {
     const db = await DuckDBInstance.create(':memory:', { threads: '2' });
     const connection = await db.connect();
     const started = performance.now();
-    await connection.run(`COPY (SELECT * FROM read_csv('${csv}', ignore_errors = true)) TO '${join(dir, 'out.parquet')}' (FORMAT PARQUET, COMPRESSION zstd)`);
+    await connection.run(
+      `COPY (SELECT * FROM read_csv('${csv}', ignore_errors = true)) TO '${join(dir, 'out.parquet')}' (FORMAT PARQUET, COMPRESSION zstd)`,
+    );
     const seconds = (performance.now() - started) / 1000;
     connection.closeSync();
-    return { bench: 'duckdb-plain-copy', rows, seconds: Math.round(seconds * 100) / 100, rows_per_s: Math.round(rows / seconds), peak_rss_mib: peakRssMib() };
+    return {
+      bench: 'duckdb-plain-copy',
+      rows,
+      seconds: Math.round(seconds * 100) / 100,
+      rows_per_s: Math.round(rows / seconds),
+      peak_rss_mib: peakRssMib(),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -159,7 +180,8 @@ export async function benchNormalizeVitals(rows: number): Promise<Figures[]> {
     const copy = await runChild(import.meta.url, ['--duckdb-copy', csv, String(rows)]);
     const pipeline = await runChild(import.meta.url, ['--pipeline', csv, sha256]);
     const fanOut = await runFanOut(csv, sha256, availableParallelism());
-    const ratio = (figures: Figures) => Math.round((Number(figures.rows_per_s) / Number(copy.rows_per_s)) * 1000) / 1000;
+    const ratio = (figures: Figures) =>
+      Math.round((Number(figures.rows_per_s) / Number(copy.rows_per_s)) * 1000) / 1000;
     const fileMib = Math.round((bytes / 2 ** 20) * 10) / 10;
     return [
       { ...pipeline, file_mib: fileMib, ratio_to_duckdb: ratio(pipeline) },
@@ -187,7 +209,12 @@ export async function benchLargeCsv(gigabytes: number): Promise<Figures[]> {
     const fanOut = await runFanOut(csv, sha256, availableParallelism());
     const fileMib = Math.round((bytes / 2 ** 20) * 10) / 10;
     return [
-      { ...fanOut, bench: 'normalize-vitals-large-fanout', file_mib: fileMib, ratio_to_duckdb: Math.round((Number(fanOut.rows_per_s) / Number(copy.rows_per_s)) * 1000) / 1000 },
+      {
+        ...fanOut,
+        bench: 'normalize-vitals-large-fanout',
+        file_mib: fileMib,
+        ratio_to_duckdb: Math.round((Number(fanOut.rows_per_s) / Number(copy.rows_per_s)) * 1000) / 1000,
+      },
       { ...copy, bench: 'duckdb-plain-copy-large', file_mib: fileMib, ratio_to_duckdb: 1 },
     ];
   } finally {
@@ -197,10 +224,19 @@ export async function benchLargeCsv(gigabytes: number): Promise<Figures[]> {
 
 const [, , mode, first, second] = process.argv;
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) {
-  if (mode === '--pipeline' && first !== undefined && second !== undefined) console.log(JSON.stringify(await normalizeWholeFile(first, { contentHash: second, format: 'csv', bench: 'normalize-vitals' })));
+  if (mode === '--pipeline' && first !== undefined && second !== undefined)
+    console.log(
+      JSON.stringify(
+        await normalizeWholeFile(first, { contentHash: second, format: 'csv', bench: 'normalize-vitals' }),
+      ),
+    );
   else if (mode === '--serve-chunks' && first !== undefined) await serveChunks(first);
-  else if (mode === '--fan-out' && first !== undefined && second !== undefined) console.log(JSON.stringify(await runFanOut(first, second, availableParallelism())));
-  else if (mode === '--large' && first !== undefined) for (const figures of await benchLargeCsv(Number(first))) console.log(JSON.stringify(figures));
-  else if (mode === '--duckdb-copy' && first !== undefined) console.log(JSON.stringify(await runDuckdbCopy(first, Number(second))));
-  else for (const figures of await benchNormalizeVitals(Number(mode ?? 1_000_000))) console.log(JSON.stringify(figures));
+  else if (mode === '--fan-out' && first !== undefined && second !== undefined)
+    console.log(JSON.stringify(await runFanOut(first, second, availableParallelism())));
+  else if (mode === '--large' && first !== undefined)
+    for (const figures of await benchLargeCsv(Number(first))) console.log(JSON.stringify(figures));
+  else if (mode === '--duckdb-copy' && first !== undefined)
+    console.log(JSON.stringify(await runDuckdbCopy(first, Number(second))));
+  else
+    for (const figures of await benchNormalizeVitals(Number(mode ?? 1_000_000))) console.log(JSON.stringify(figures));
 }

@@ -19,11 +19,21 @@ async function generateWorkbook(path: string, rows: number): Promise<void> {
   const writer = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: true, useStyles: true });
   const sheet = writer.addWorksheet('Readings');
   sheet.addRow(['Ward vitals export']).commit();
-  sheet.addRow(['patient_id', 'device_serial', 'recorded_at', 'site', 'heart_rate_bpm', 'spo2_pct', 'temperature_c']).commit();
+  sheet
+    .addRow(['patient_id', 'device_serial', 'recorded_at', 'site', 'heart_rate_bpm', 'spo2_pct', 'temperature_c'])
+    .commit();
   const start = Date.UTC(2024, 2, 1);
   for (let i = 0; i < rows; i++) {
     const patient = (i * 7919) % 5_000;
-    const row = sheet.addRow([`SG-MRN-${String(patient).padStart(6, '0')}`, `PLW-2A-${String(patient).padStart(8, '0')}`, new Date(start + i * 15_000), 'SG', 55 + (i % 50), 92 + (i % 8), 36 + (i % 16) / 10]);
+    const row = sheet.addRow([
+      `SG-MRN-${String(patient).padStart(6, '0')}`,
+      `PLW-2A-${String(patient).padStart(8, '0')}`,
+      new Date(start + i * 15_000),
+      'SG',
+      55 + (i % 50),
+      92 + (i % 8),
+      36 + (i % 16) / 10,
+    ]);
     row.getCell(3).numFmt = 'yyyy-mm-dd hh:mm:ss';
     row.commit();
   }
@@ -48,7 +58,8 @@ const [, , mode, first] = process.argv;
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) {
   if (mode === '--pipeline' && first !== undefined) {
     const contentHash = createHash('sha256').update(readFileSync(first)).digest('hex');
-    console.log(JSON.stringify(await normalizeWholeFile(first, { contentHash, format: 'xlsx', bench: 'normalize-xlsx' })));
-  }
-  else for (const figures of await benchNormalizeXlsx(Number(mode ?? 200_000))) console.log(JSON.stringify(figures));
+    console.log(
+      JSON.stringify(await normalizeWholeFile(first, { contentHash, format: 'xlsx', bench: 'normalize-xlsx' })),
+    );
+  } else for (const figures of await benchNormalizeXlsx(Number(mode ?? 200_000))) console.log(JSON.stringify(figures));
 }

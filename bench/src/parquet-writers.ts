@@ -68,7 +68,14 @@ async function duckdbAppender(path: string, columns: CuratedColumn[], rows: numb
   // File-backed with a memory limit, as a Lambda would need for a large chunk.
   const db = await DuckDBInstance.create(join(dir, 'appender.duckdb'), { memory_limit: '256MB', threads: '2' });
   const connection = await db.connect();
-  const sqlType = { string: 'VARCHAR', integer: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' } as const;
+  const sqlType = {
+    string: 'VARCHAR',
+    integer: 'BIGINT',
+    double: 'DOUBLE',
+    boolean: 'BOOLEAN',
+    date: 'DATE',
+    timestamp: 'TIMESTAMP',
+  } as const;
   await connection.run(`CREATE TABLE t (${columns.map((c) => `"${c.name}" ${sqlType[c.type]}`).join(', ')})`);
   const appender = await connection.createAppender('t');
   for (const row of curatedVitalsRows(rows)) {
@@ -76,7 +83,8 @@ async function duckdbAppender(path: string, columns: CuratedColumn[], rows: numb
       const value = row[i] ?? null;
       const type = columns[i]?.type;
       if (value === null) appender.appendNull();
-      else if (type === 'timestamp' && value instanceof Date) appender.appendTimestamp(timestampValue(BigInt(value.getTime()) * 1000n));
+      else if (type === 'timestamp' && value instanceof Date)
+        appender.appendTimestamp(timestampValue(BigInt(value.getTime()) * 1000n));
       else if (type === 'integer' && typeof value === 'number') appender.appendBigInt(BigInt(value));
       else if (type === 'double' && typeof value === 'number') appender.appendDouble(value);
       else if (typeof value === 'string') appender.appendVarchar(value);
@@ -93,8 +101,10 @@ async function duckdbAppender(path: string, columns: CuratedColumn[], rows: numb
 async function duckdbChunks(path: string, columns: CuratedColumn[], rows: number, dir: string): Promise<void> {
   const db = await DuckDBInstance.create(':memory:', { memory_limit: '256MB', threads: '2', temp_directory: dir });
   const connection = await db.connect();
-  const staged = columns.map((c) => (c.type === 'string' || c.type === 'date' ? VARCHAR : c.type === 'boolean' ? BOOLEAN : DOUBLE));
-  await connection.run(`CREATE TABLE t (${columns.map((c, i) => `c${i} ${staged[i]?.toString()}`).join(', ')})`);
+  const staged = columns.map((c) =>
+    c.type === 'string' || c.type === 'date' ? VARCHAR : c.type === 'boolean' ? BOOLEAN : DOUBLE,
+  );
+  await connection.run(`CREATE TABLE t (${columns.map((_c, i) => `c${i} ${staged[i]?.toString()}`).join(', ')})`);
   const appender = await connection.createAppender('t');
   const size = 2048;
   let buffers: CuratedValue[][] = columns.map(() => []);
@@ -104,7 +114,12 @@ async function duckdbChunks(path: string, columns: CuratedColumn[], rows: number
     const chunk = DuckDBDataChunk.create(staged, n);
     for (let i = 0; i < columns.length; i++) {
       const values = buffers[i] ?? [];
-      chunk.setColumnValues(i, columns[i]?.type === 'timestamp' ? values.map((v) => (v instanceof Date ? v.getTime() : null)) : (values as never));
+      chunk.setColumnValues(
+        i,
+        columns[i]?.type === 'timestamp'
+          ? values.map((v) => (v instanceof Date ? v.getTime() : null))
+          : (values as never),
+      );
     }
     appender.appendDataChunk(chunk);
     buffers = columns.map(() => []);
@@ -115,23 +130,52 @@ async function duckdbChunks(path: string, columns: CuratedColumn[], rows: number
   }
   flush();
   appender.closeSync();
-  const select = columns.map((c, i) => (c.type === 'timestamp' ? `make_timestamp((c${i} * 1000)::BIGINT)` : c.type === 'integer' ? `c${i}::BIGINT` : c.type === 'date' ? `c${i}::DATE` : `c${i}`) + ` AS "${c.name}"`);
+  const select = columns.map(
+    (c, i) =>
+      `${
+        c.type === 'timestamp'
+          ? `make_timestamp((c${i} * 1000)::BIGINT)`
+          : c.type === 'integer'
+            ? `c${i}::BIGINT`
+            : c.type === 'date'
+              ? `c${i}::DATE`
+              : `c${i}`
+      } AS "${c.name}"`,
+  );
   await connection.run(`COPY (SELECT ${select.join(', ')} FROM t) TO '${path}' (FORMAT PARQUET, COMPRESSION zstd)`);
   connection.closeSync();
 }
 
 async function hyparquet(path: string, columns: CuratedColumn[], rows: number): Promise<void> {
-  const basic = { string: 'STRING', integer: 'INT64', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'STRING', timestamp: 'TIMESTAMP' } as const;
+  const basic = {
+    string: 'STRING',
+    integer: 'INT64',
+    double: 'DOUBLE',
+    boolean: 'BOOLEAN',
+    date: 'STRING',
+    timestamp: 'TIMESTAMP',
+  } as const;
   const writer = new ParquetWriter({
     writer: fileWriter(path),
     schema: [
       { name: 'root', num_children: columns.length },
       ...columns.map((c) => ({
         name: c.name,
-        type: c.type === 'string' ? ('BYTE_ARRAY' as const) : c.type === 'double' ? ('DOUBLE' as const) : c.type === 'boolean' ? ('BOOLEAN' as const) : c.type === 'date' ? ('INT32' as const) : ('INT64' as const),
+        type:
+          c.type === 'string'
+            ? ('BYTE_ARRAY' as const)
+            : c.type === 'double'
+              ? ('DOUBLE' as const)
+              : c.type === 'boolean'
+                ? ('BOOLEAN' as const)
+                : c.type === 'date'
+                  ? ('INT32' as const)
+                  : ('INT64' as const),
         repetition_type: 'OPTIONAL' as const,
         ...(c.type === 'string' ? { converted_type: 'UTF8' as const } : {}),
-        ...(c.type === 'timestamp' ? { logical_type: { type: 'TIMESTAMP' as const, isAdjustedToUTC: true, unit: 'MILLIS' as const } } : {}),
+        ...(c.type === 'timestamp'
+          ? { logical_type: { type: 'TIMESTAMP' as const, isAdjustedToUTC: true, unit: 'MILLIS' as const } }
+          : {}),
       })),
     ],
   });
@@ -143,7 +187,9 @@ async function hyparquet(path: string, columns: CuratedColumn[], rows: number): 
     const columnData = columns.map((c, i) => ({
       name: c.name,
       type: basic[c.type],
-      data: (c.type === 'integer' ? (buffers[i] ?? []).map((v) => (v === null ? null : BigInt(v as number))) : buffers[i] ?? []) as never,
+      data: (c.type === 'integer'
+        ? (buffers[i] ?? []).map((v) => (v === null ? null : BigInt(v as number)))
+        : (buffers[i] ?? [])) as never,
     }));
     await writer.write({ columnData, rowGroupSize: groupSize });
     buffers = columns.map(() => []);
@@ -177,7 +223,8 @@ async function runCandidate(candidate: Candidate, rows: number): Promise<Figures
     // Every candidate must have written a readable file with every row.
     const db = await DuckDBInstance.create(':memory:');
     const check = await db.connect();
-    const counted = (await check.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM '${path}'`)).getRowObjectsJson()[0]?.n;
+    const counted = (await check.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM '${path}'`)).getRowObjectsJson()[0]
+      ?.n;
     check.closeSync();
     return {
       bench: 'parquet-writer',
@@ -197,7 +244,8 @@ async function runCandidate(candidate: Candidate, rows: number): Promise<Figures
 /** Runs every candidate in its own child process; returns their figures. */
 export async function benchParquetWriters(rows: number): Promise<Figures[]> {
   const results: Figures[] = [];
-  for (const candidate of CANDIDATES) results.push(await runChild(import.meta.url, ['--candidate', candidate, String(rows)]));
+  for (const candidate of CANDIDATES)
+    results.push(await runChild(import.meta.url, ['--candidate', candidate, String(rows)]));
   return results;
 }
 

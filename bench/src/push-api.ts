@@ -38,7 +38,14 @@ function batch(c: number, b: number, size: number): Record<string, unknown>[] {
 }
 
 /** The clients' side, in the child: `clients` loops posting for `seconds`; latencies of accepted (202) pushes. */
-async function pushLoad(baseUrl: string, accessKeyId: string, secretAccessKey: string, clients: number, seconds: number, size: number): Promise<Figures> {
+async function pushLoad(
+  baseUrl: string,
+  accessKeyId: string,
+  secretAccessKey: string,
+  clients: number,
+  seconds: number,
+  size: number,
+): Promise<Figures> {
   const call = signedFetch(baseUrl, { accessKeyId, secretAccessKey }, REGION);
   const latencies: number[] = [];
   let refused = 0;
@@ -57,23 +64,55 @@ async function pushLoad(baseUrl: string, accessKeyId: string, secretAccessKey: s
     }),
   );
   const elapsed = (Date.now() - started) / 1000;
-  return { batches: latencies.length, refused, records: latencies.length * size, seconds: round(elapsed), recordsPerSecond: Math.round((latencies.length * size) / elapsed), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), client_peak_rss_mib: peakRssMib() };
+  return {
+    batches: latencies.length,
+    refused,
+    records: latencies.length * size,
+    seconds: round(elapsed),
+    recordsPerSecond: Math.round((latencies.length * size) / elapsed),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    client_peak_rss_mib: peakRssMib(),
+  };
 }
 
 /** Starts the lake with its HTTP API, makes a gateway key, and runs the clients in a child process. */
-export async function benchPushApi(options: { clients: number; seconds: number; batchSize: number }): Promise<Figures[]> {
+export async function benchPushApi(options: {
+  clients: number;
+  seconds: number;
+  batchSize: number;
+}): Promise<Figures[]> {
   const home = mkdtempSync(join(tmpdir(), 'pulse-bench-push-'));
-  const running = await startLake({ home, stage: 'local', region: REGION, httpPort: 0, workers: 1, onError: () => undefined });
+  const running = await startLake({
+    home,
+    stage: 'local',
+    region: REGION,
+    httpPort: 0,
+    workers: 1,
+    onError: () => undefined,
+  });
   try {
     const key = newPartnerKey('bench-gateway', new Date(), ['vitals']);
     await running.lake.partners.add(key);
     const url = running.http?.url ?? '';
-    const figures = await runChild(import.meta.url, ['--load', url, key.accessKeyId, key.secretAccessKey, String(options.clients), String(options.seconds), String(options.batchSize)]);
+    const figures = await runChild(import.meta.url, [
+      '--load',
+      url,
+      key.accessKeyId,
+      key.secretAccessKey,
+      String(options.clients),
+      String(options.seconds),
+      String(options.batchSize),
+    ]);
     // Accepting is half of keeping up: the lake must also have normalized every accepted record.
     const pushesEnded = Date.now();
     await running.drain({ timeoutMs: 600_000 });
     const drainSeconds = (Date.now() - pushesEnded) / 1000;
-    const counted = await runToCompletion(running.lake.engine, `SELECT count(*) FROM "${databaseFor(getContract('vitals'), running.lake.names)}"."vitals"`, { firstPollMs: 5 });
+    const counted = await runToCompletion(
+      running.lake.engine,
+      `SELECT count(*) FROM "${databaseFor(getContract('vitals'), running.lake.names)}"."vitals"`,
+      { firstPollMs: 5 },
+    );
     const queryable = Number(counted.rows[0]?.[0] ?? 0);
     return [
       {
@@ -99,6 +138,13 @@ if (mode === '--load') {
   const [, , , baseUrl = '', id = '', secret = '', clients = '8', seconds = '10', size = '500'] = process.argv;
   console.log(JSON.stringify(await pushLoad(baseUrl, id, secret, Number(clients), Number(seconds), Number(size))));
 } else if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) {
-  const { values } = parseArgs({ options: { clients: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' } } });
-  for (const figures of await benchPushApi({ clients: Number(values.clients ?? 8), seconds: Number(values.seconds ?? 10), batchSize: Number(values.batch ?? 500) })) console.log(JSON.stringify(figures));
+  const { values } = parseArgs({
+    options: { clients: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' } },
+  });
+  for (const figures of await benchPushApi({
+    clients: Number(values.clients ?? 8),
+    seconds: Number(values.seconds ?? 10),
+    batchSize: Number(values.batch ?? 500),
+  }))
+    console.log(JSON.stringify(figures));
 }

@@ -41,8 +41,11 @@ async function growLake(home: string, rows: number): Promise<void> {
   const db = await instance.connect();
   try {
     const perPatient = Math.ceil(rows / PATIENTS);
-    for (const name of ['patients', 'vitals']) mkdirSync(join(curated, datasetPrefix('curated', name)), { recursive: true });
-    await db.run(`CREATE TABLE p AS SELECT i, CASE WHEN i % 2 = 0 THEN 'SG' ELSE 'US' END AS site FROM range(${PATIENTS}) t(i)`);
+    for (const name of ['patients', 'vitals'])
+      mkdirSync(join(curated, datasetPrefix('curated', name)), { recursive: true });
+    await db.run(
+      `CREATE TABLE p AS SELECT i, CASE WHEN i % 2 = 0 THEN 'SG' ELSE 'US' END AS site FROM range(${PATIENTS}) t(i)`,
+    );
     await db.run(`CREATE MACRO tok(x) AS sha256(x)`);
     await db.run(
       `COPY (SELECT tok('patient-' || i) AS patient_token, substr(tok('postal-' || i), 1, 2) AS postal_prefix, 1930 + i % 30 AS birth_year, CASE WHEN i % 3 = 0 THEN 'M' ELSE 'F' END AS sex,
@@ -79,10 +82,15 @@ export async function registerGrown(lake: LocalLake, db: DuckDBConnection, datas
     await lake.catalog.upsertTable(lake.names.databases.curated, tableInput(contract, lake.names));
   }
   for (const name of datasets) {
-    const partitions = await db.runAndReadAll(`SELECT DISTINCT site, dt FROM read_parquet('${join(curated, datasetPrefix('curated', name))}**/*.parquet', hive_partitioning = true, hive_types = {'site': VARCHAR, 'dt': VARCHAR})`);
+    const partitions = await db.runAndReadAll(
+      `SELECT DISTINCT site, dt FROM read_parquet('${join(curated, datasetPrefix('curated', name))}**/*.parquet', hive_partitioning = true, hive_types = {'site': VARCHAR, 'dt': VARCHAR})`,
+    );
     const contract = getContract(name);
-    const inputs = (partitions.getRows() as [string, string][]).map(([site, dt]) => partitionInput(contract, lake.names, { site, dt }));
-    for (let i = 0; i < inputs.length; i += 100) await lake.catalog.addPartitions(lake.names.databases.curated, name, inputs.slice(i, i + 100));
+    const inputs = (partitions.getRows() as [string, string][]).map(([site, dt]) =>
+      partitionInput(contract, lake.names, { site, dt }),
+    );
+    for (let i = 0; i < inputs.length; i += 100)
+      await lake.catalog.addPartitions(lake.names.databases.curated, name, inputs.slice(i, i + 100));
   }
 }
 
@@ -95,7 +103,11 @@ function signedClient(baseUrl: string, key: PartnerKey): Client {
 }
 
 /** Start, poll every 10 ms, read the first page: what a partner waits for. */
-async function runQuery(client: Client, name: string, parameters: Record<string, string>): Promise<{ ms: number; rows: number }> {
+async function runQuery(
+  client: Client,
+  name: string,
+  parameters: Record<string, string>,
+): Promise<{ ms: number; rows: number }> {
   const started = Date.now();
   const run = await client.call('POST', `/v1/queries/${name}/executions`, { parameters });
   if (run.status !== 202) throw new Error(`${name}: ${run.status} ${JSON.stringify(run.body)}`);
@@ -103,7 +115,8 @@ async function runQuery(client: Client, name: string, parameters: Record<string,
   for (;;) {
     const status = await client.call('GET', `/v1/executions/${id}`);
     if (status.body.status === 'SUCCEEDED') break;
-    if (status.body.status === 'FAILED' || status.body.status === 'CANCELLED') throw new Error(`${name} ${String(status.body.status)}`);
+    if (status.body.status === 'FAILED' || status.body.status === 'CANCELLED')
+      throw new Error(`${name} ${String(status.body.status)}`);
     await new Promise((wake) => setTimeout(wake, 10));
   }
   const page = await client.call('GET', `/v1/executions/${id}/results`);
@@ -113,11 +126,35 @@ async function runQuery(client: Client, name: string, parameters: Record<string,
 
 /** Signature verification alone: one signed request verified `times` times against an in-memory key. */
 async function signatureCost(key: PartnerKey, times: number): Promise<number> {
-  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region: REGION, service: 'execute-api', sha256: NodeSha256 });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+    region: REGION,
+    service: 'execute-api',
+    sha256: NodeSha256,
+  });
   const body = JSON.stringify({ parameters: { from: '2025-03-01', to: '2025-03-31' } });
-  const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/v1/queries/daily_vitals/executions', query: {}, headers: { host: '127.0.0.1', 'content-type': 'application/json' }, body });
-  const request: SignedRequest = { method: 'POST', path: '/v1/queries/daily_vitals/executions', query: {}, headers: signed.headers, body: Buffer.from(body) };
-  const options = { region: REGION, service: 'execute-api', now: new Date(), secretOf: async () => key.secretAccessKey };
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    path: '/v1/queries/daily_vitals/executions',
+    query: {},
+    headers: { host: '127.0.0.1', 'content-type': 'application/json' },
+    body,
+  });
+  const request: SignedRequest = {
+    method: 'POST',
+    path: '/v1/queries/daily_vitals/executions',
+    query: {},
+    headers: signed.headers,
+    body: Buffer.from(body),
+  };
+  const options = {
+    region: REGION,
+    service: 'execute-api',
+    now: new Date(),
+    secretOf: async () => key.secretAccessKey,
+  };
   for (let i = 0; i < 1000; i++) await verifySignature(request, options);
   const start = process.hrtime.bigint();
   for (let i = 0; i < times; i++) await verifySignature(request, options);
@@ -166,7 +203,17 @@ export async function benchQueryApi(rows: number, only?: readonly string[]): Pro
         times.push(run.ms);
         resultRows = run.rows;
       }
-      figures.push({ bench: 'query-api latency', query: name, scope: parameters.patient_token !== undefined ? 'one patient' : 'partner', parameters: { ...parameters, ...(parameters.patient_token ? { patient_token: 'one patient' } : {}) }, lakeRows: rows, runs: times.length, resultRows, p50Ms: percentile(times, 50), p95Ms: percentile(times, 95) });
+      figures.push({
+        bench: 'query-api latency',
+        query: name,
+        scope: parameters.patient_token !== undefined ? 'one patient' : 'partner',
+        parameters: { ...parameters, ...(parameters.patient_token ? { patient_token: 'one patient' } : {}) },
+        lakeRows: rows,
+        runs: times.length,
+        resultRows,
+        p50Ms: percentile(times, 50),
+        p95Ms: percentile(times, 95),
+      });
     }
   } finally {
     await running.stop();
@@ -185,24 +232,37 @@ export async function benchQueryApi(rows: number, only?: readonly string[]): Pro
       Array.from({ length: 16 }, async () => {
         const own = signedClient(running.http?.url ?? '', key);
         while (Date.now() < until) {
-          const run = await own.call('POST', '/v1/queries/daily_vitals/executions', { parameters: { ...month, patient_token: patient } });
+          const run = await own.call('POST', '/v1/queries/daily_vitals/executions', {
+            parameters: { ...month, patient_token: patient },
+          });
           const page = await own.call('GET', `/v1/executions/${String(run.body.executionId)}/results`);
           if (page.status !== 200) throw new Error(`cached results: ${page.status}`);
           requests += 2;
         }
       }),
     );
-    figures.push({ bench: 'query-api cached', clients: 16, seconds: (Date.now() - start) / 1000, requests, requestsPerSecond: Math.round(requests / ((Date.now() - start) / 1000)) });
+    figures.push({
+      bench: 'query-api cached',
+      clients: 16,
+      seconds: (Date.now() - start) / 1000,
+      requests,
+      requestsPerSecond: Math.round(requests / ((Date.now() - start) / 1000)),
+    });
   } finally {
     await running.stop();
     delete process.env.QUERY_RESULT_REUSE_MINUTES;
   }
-  figures.push({ bench: 'sigv4 verification', requests: 20_000, msPerRequest: Number((await signatureCost(key, 20_000)).toFixed(4)) });
+  figures.push({
+    bench: 'sigv4 verification',
+    requests: 20_000,
+    msPerRequest: Number((await signatureCost(key, 20_000)).toFixed(4)),
+  });
   if (grownMs > 0) figures.push({ bench: 'query-api lake grown', rows, ms: grownMs });
   return figures;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { rows: { type: 'string' }, only: { type: 'string' } } });
-  for (const figures of await benchQueryApi(Number(values.rows ?? 10_000_000), values.only?.split(','))) console.log(JSON.stringify(figures));
+  for (const figures of await benchQueryApi(Number(values.rows ?? 10_000_000), values.only?.split(',')))
+    console.log(JSON.stringify(figures));
 }

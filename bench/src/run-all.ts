@@ -21,16 +21,27 @@ import { benchCompaction } from './compaction';
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 for (const figures of await benchParquetWriters(rows)) console.log(JSON.stringify(figures));
 for (const figures of await benchNormalizeVitals(rows)) console.log(JSON.stringify(figures));
-for (const figures of await benchNormalizeXlsx(Number(process.env.BENCH_XLSX_ROWS ?? 200_000))) console.log(JSON.stringify(figures));
+for (const figures of await benchNormalizeXlsx(Number(process.env.BENCH_XLSX_ROWS ?? 200_000)))
+  console.log(JSON.stringify(figures));
 // The push bench runs its server in this process: first of the benches that do, so its peak RSS and CPU are its own.
 const pushSeconds = Number(process.env.BENCH_PUSH_SECONDS ?? 10);
 // 4 clients offer about the bar's 20,000 records/s; 8 saturate the server and show its ceiling (and the queueing it costs).
-if (pushSeconds > 0) for (const clients of [4, 8]) for (const figures of await benchPushApi({ clients, seconds: pushSeconds, batchSize: 500 })) console.log(JSON.stringify(figures));
+if (pushSeconds > 0)
+  for (const clients of [4, 8])
+    for (const figures of await benchPushApi({ clients, seconds: pushSeconds, batchSize: 500 }))
+      console.log(JSON.stringify(figures));
 const largeGigabytes = Number(process.env.BENCH_LARGE_GB ?? 1);
 if (largeGigabytes > 0) for (const figures of await benchLargeCsv(largeGigabytes)) console.log(JSON.stringify(figures));
 const queryRows = Number(process.env.BENCH_QUERY_ROWS ?? 10_000_000);
 if (queryRows > 0) for (const figures of await benchQueryApi(queryRows)) console.log(JSON.stringify(figures));
-const streamRates = (process.env.BENCH_STREAM_RATES ?? '2000,4000,5000').split(',').filter((r) => r.trim() !== '').map(Number);
-if (streamRates.length > 0) for (const figures of await benchStreamFreshness(streamRates, Number(process.env.BENCH_STREAM_SECONDS ?? 60))) console.log(JSON.stringify(figures));
+const streamRates = (process.env.BENCH_STREAM_RATES ?? '2000,4000,5000')
+  .split(',')
+  .filter((r) => r.trim() !== '')
+  .map(Number);
+if (streamRates.length > 0)
+  for (const figures of await benchStreamFreshness(streamRates, Number(process.env.BENCH_STREAM_SECONDS ?? 60)))
+    console.log(JSON.stringify(figures));
 const compactionFiles = Number(process.env.BENCH_COMPACTION_FILES ?? 2000);
-if (compactionFiles > 0) for (const figures of await benchCompaction(compactionFiles, compactionFiles * 500)) console.log(JSON.stringify(figures));
+if (compactionFiles > 0)
+  for (const figures of await benchCompaction(compactionFiles, compactionFiles * 500))
+    console.log(JSON.stringify(figures));

@@ -30,7 +30,6 @@ const POLL_MS = 250;
 /** The freshness bar: p95 delay, and the longest catch-up after the writers stop, for a rate to count as sustained. */
 const BAR_MS = 10_000;
 
-
 interface SecondGroup {
   /** When each expected reading's table write returned, in write order. */
   writtenAt: number[];
@@ -52,7 +51,10 @@ function expectVitals(item: PlainItem, writtenAt: number, expected: Map<string, 
   group.writtenAt.push(writtenAt);
 }
 
-export async function benchStreamFreshness(rates: readonly number[], seconds: number): Promise<Record<string, unknown>[]> {
+export async function benchStreamFreshness(
+  rates: readonly number[],
+  seconds: number,
+): Promise<Record<string, unknown>[]> {
   const figures: Record<string, unknown>[] = [];
   for (const rate of rates) {
     const home = join(SCRATCH, `rate-${rate}`);
@@ -86,7 +88,9 @@ export async function benchStreamFreshness(rates: readonly number[], seconds: nu
           );
           const at = Date.now();
           for (const [time, count] of result.rows) {
-            const second = engineTimestamp(time ?? '')?.toISOString().slice(0, 19);
+            const second = engineTimestamp(time ?? '')
+              ?.toISOString()
+              .slice(0, 19);
             if (second === undefined) continue;
             const group = expected.get(second);
             if (group === undefined) continue;
@@ -152,5 +156,6 @@ export async function benchStreamFreshness(rates: readonly number[], seconds: nu
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({ options: { rates: { type: 'string' }, seconds: { type: 'string' } } });
   const rates = (values.rates ?? '2000').split(',').map(Number);
-  for (const figures of await benchStreamFreshness(rates, Number(values.seconds ?? 60))) console.log(JSON.stringify(figures));
+  for (const figures of await benchStreamFreshness(rates, Number(values.seconds ?? 60)))
+    console.log(JSON.stringify(figures));
 }

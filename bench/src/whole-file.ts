@@ -14,7 +14,10 @@ import { normalizeChunk } from '@pulse-lake/shared/normalize/normalize-chunk';
 import type { Figures } from './child';
 import { peakRssMib } from './child';
 
-export async function normalizeWholeFile(path: string, file: { contentHash: string; format: SourceFormat; bench: string }): Promise<Figures> {
+export async function normalizeWholeFile(
+  path: string,
+  file: { contentHash: string; format: SourceFormat; bench: string },
+): Promise<Figures> {
   const home = mkdtempSync(join(tmpdir(), 'pulse-bench-lake-'));
   const lake = buildLocalLake(home);
   try {
@@ -22,9 +25,22 @@ export async function normalizeWholeFile(path: string, file: { contentHash: stri
     const raw = { bucket: lake.names.buckets.raw, key: rawKey('vitals', 'dropzone', contentHash, format) };
     await lake.store.putFile(raw.bucket, raw.key, path);
     const landedAt = new Date().toISOString();
-    await writePlannedManifest(lake.store, lake.names, { dataset: 'vitals', contentHash, format, raw, landedAt, chunkCount: 1 }, new Date());
+    await writePlannedManifest(
+      lake.store,
+      lake.names,
+      { dataset: 'vitals', contentHash, format, raw, landedAt, chunkCount: 1 },
+      new Date(),
+    );
     const started = performance.now();
-    const outcome = await normalizeChunk(lake, { kind: 'normalize-chunk', dataset: 'vitals', format, raw, contentHash, ingestedAt: landedAt, chunk: { index: 0, count: 1 } });
+    const outcome = await normalizeChunk(lake, {
+      kind: 'normalize-chunk',
+      dataset: 'vitals',
+      format,
+      raw,
+      contentHash,
+      ingestedAt: landedAt,
+      chunk: { index: 0, count: 1 },
+    });
     const seconds = (performance.now() - started) / 1000;
     return {
       bench: file.bench,

@@ -48,7 +48,11 @@ export interface ObjectStore {
   head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   /** Lists objects under a prefix in key order. */
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
-  copy(from: { bucket: string; key: string }, to: { bucket: string; key: string }, options?: PutOptions): Promise<{ etag: string }>;
+  copy(
+    from: { bucket: string; key: string },
+    to: { bucket: string; key: string },
+    options?: PutOptions,
+  ): Promise<{ etag: string }>;
   delete(bucket: string, key: string): Promise<void>;
   /**
    * A short-lived URL that downloads the object without credentials (S3

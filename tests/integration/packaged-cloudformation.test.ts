@@ -35,7 +35,8 @@ const templates = new Map<string, Template>();
 
 beforeAll(async () => {
   await ensurePackaged();
-  for (const service of SERVICES) templates.set(service, JSON.parse(readFileSync(templatePath(service), 'utf8')) as Template);
+  for (const service of SERVICES)
+    templates.set(service, JSON.parse(readFileSync(templatePath(service), 'utf8')) as Template);
 }, 600_000);
 
 function template(service: string): Template {
@@ -55,7 +56,8 @@ function iamStatements(t: Template): Statement[] {
     if (r.Type !== 'AWS::IAM::Role' && r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::ManagedPolicy') continue;
     const documents: unknown[] = [];
     const props = r.Properties ?? {};
-    if (Array.isArray(props['Policies'])) for (const p of props['Policies'] as { PolicyDocument?: unknown }[]) documents.push(p.PolicyDocument);
+    if (Array.isArray(props['Policies']))
+      for (const p of props['Policies'] as { PolicyDocument?: unknown }[]) documents.push(p.PolicyDocument);
     if (props['PolicyDocument'] !== undefined) documents.push(props['PolicyDocument']);
     for (const doc of documents) {
       const list = (doc as { Statement?: unknown } | undefined)?.Statement;
@@ -66,7 +68,11 @@ function iamStatements(t: Template): Statement[] {
 }
 
 const list = (value: unknown): unknown[] => ([] as unknown[]).concat(value ?? []);
-const LAKE_KEY = [{ 'Fn::GetAtt': ['LakeKey', 'Arn'] }, { Ref: 'LakeKey' }, { 'Fn::ImportValue': `pulse-lake-${STAGE}-key-arn` }];
+const LAKE_KEY = [
+  { 'Fn::GetAtt': ['LakeKey', 'Arn'] },
+  { Ref: 'LakeKey' },
+  { 'Fn::ImportValue': `pulse-lake-${STAGE}-key-arn` },
+];
 const ACCESS_LOGS = `pulse-lake-${STAGE}-access-logs`;
 /** Services whose every action is data: a "*" resource on them is never least privilege. */
 const DATA_SERVICES = ['s3', 'sqs', 'glue', 'athena', 'dynamodb', 'kms'];
@@ -117,7 +123,9 @@ function s3BucketsOf(role: FunctionRole): Set<string> {
 }
 
 function allTemplatesResourcesOfType(type: string): [string, Resource, string][] {
-  return SERVICES.flatMap((service) => resourcesOfType(template(service), type).map(([id, r]) => [id, r, service] as [string, Resource, string]));
+  return SERVICES.flatMap((service) =>
+    resourcesOfType(template(service), type).map(([id, r]) => [id, r, service] as [string, Resource, string]),
+  );
 }
 
 /** Lake buckets (not serverless' own deployment bucket), by name. */
@@ -164,7 +172,9 @@ describe('packaged CloudFormation', () => {
     const dlq = queues.find((q) => q.props['QueueName'] === names.queues.normalizeDlq);
     expect(queue).toBeDefined();
     expect(dlq).toBeDefined();
-    const redrive = queue?.props['RedrivePolicy'] as { deadLetterTargetArn?: unknown; maxReceiveCount?: number } | undefined;
+    const redrive = queue?.props['RedrivePolicy'] as
+      | { deadLetterTargetArn?: unknown; maxReceiveCount?: number }
+      | undefined;
     expect(redrive?.maxReceiveCount).toBe(5);
     expect(redrive?.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [dlq?.id, 'Arn'] });
     const consumer = resourcesOfType(t, 'AWS::Lambda::Function').find(([id]) => id.startsWith('NormalizeDashchunk'));
@@ -189,14 +199,18 @@ describe('packaged CloudFormation', () => {
   });
 
   it('names the Glue databases as lakeNames() does', () => {
-    const databases = resourcesOfType(template('etl-trigger'), 'AWS::Glue::Database').map(([, r]) => (r.Properties?.['DatabaseInput'] as { Name?: string }).Name);
+    const databases = resourcesOfType(template('etl-trigger'), 'AWS::Glue::Database').map(
+      ([, r]) => (r.Properties?.['DatabaseInput'] as { Name?: string }).Name,
+    );
     expect(databases.sort()).toEqual([names.databases.curated, names.databases.staging].sort());
   });
 
   it('routes Partitions Written events from the lake to the catalog function', () => {
     const rules = resourcesOfType(template('etl-trigger'), 'AWS::Events::Rule').map(([, r]) => r.Properties ?? {});
     const patterned = rules.filter((rule) => rule['EventPattern'] !== undefined);
-    expect(patterned.map((rule) => rule['EventPattern'])).toEqual([{ source: [names.eventSource], 'detail-type': ['Partitions Written'] }]);
+    expect(patterned.map((rule) => rule['EventPattern'])).toEqual([
+      { source: [names.eventSource], 'detail-type': ['Partitions Written'] },
+    ]);
   });
 
   it('sweeps the raw zone and compacts curated partitions every hour', () => {
@@ -219,71 +233,98 @@ describe('packaged CloudFormation', () => {
     expect(rules.map((rule) => rule['ScheduleExpression'])).toEqual(['rate(1 minute)']);
     expect(JSON.stringify(rules[0]?.['Targets'])).toContain('RunDashconnectorsLambdaFunction');
     const ssm = iamStatements(t).filter((s) => JSON.stringify(s.Action).includes('ssm:GetParameter'));
-    expect(ssm.map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringContaining(':parameter/pulse-lake/dev/partners/*'), expect.stringContaining(':parameter/pulse-lake/dev/connectors/*')]);
+    expect(ssm.map((s) => JSON.stringify(s.Resource))).toEqual([
+      expect.stringContaining(':parameter/pulse-lake/dev/partners/*'),
+      expect.stringContaining(':parameter/pulse-lake/dev/connectors/*'),
+    ]);
   });
 
   it('leaves partner signatures of the push API to its handlers (partners and gateways are not IAM principals)', () => {
     // The handlers' own check is exercised in services/ingest-api/tests/unit/push-batch.test.ts and local/tests/integration/partner-api.test.ts.
-    const methods = resourcesOfType(template('ingest-api'), 'AWS::ApiGateway::Method').filter(([, r]) => r.Properties?.['HttpMethod'] !== 'OPTIONS');
+    const methods = resourcesOfType(template('ingest-api'), 'AWS::ApiGateway::Method').filter(
+      ([, r]) => r.Properties?.['HttpMethod'] !== 'OPTIONS',
+    );
     expect(methods.map(([, m]) => m.Properties?.['HttpMethod']).sort()).toEqual(['GET', 'POST']);
     for (const [, method] of methods) expect(method.Properties?.['AuthorizationType']).toBe('NONE');
   });
 
   it('leaves partner signatures of the query API to its handlers (partners are not IAM principals), with /health as the one route that is not /v1', () => {
     // The handlers' own check is exercised route by route in local/tests/integration/partner-api.test.ts.
-    const resources = resourcesOfType(template('query-api'), 'AWS::ApiGateway::Resource').map(([, r]) => String(r.Properties?.['PathPart']));
-    const methods = resourcesOfType(template('query-api'), 'AWS::ApiGateway::Method').filter(([, r]) => r.Properties?.['HttpMethod'] !== 'OPTIONS');
-    expect(resources.sort()).toEqual(['executions', 'executions', 'health', 'openapi.json', 'queries', 'results', 'v1', '{id}', '{name}'].sort());
+    const resources = resourcesOfType(template('query-api'), 'AWS::ApiGateway::Resource').map(([, r]) =>
+      String(r.Properties?.['PathPart']),
+    );
+    const methods = resourcesOfType(template('query-api'), 'AWS::ApiGateway::Method').filter(
+      ([, r]) => r.Properties?.['HttpMethod'] !== 'OPTIONS',
+    );
+    expect(resources.sort()).toEqual(
+      ['executions', 'executions', 'health', 'openapi.json', 'queries', 'results', 'v1', '{id}', '{name}'].sort(),
+    );
     expect(methods).toHaveLength(6);
     for (const [, method] of methods) expect(method.Properties?.['AuthorizationType']).toBe('NONE');
   });
 });
 
 describe('least-privilege IAM, per function', () => {
-  it.each(SERVICES)('runs every function of %s under a role of its own that only Lambda assumes, writing only its own log group', (service) => {
-    const t = template(service);
-    const roles = functionRoles(service);
-    expect(resourcesOfType(t, 'AWS::IAM::Role').map(([id]) => id)).not.toContain('IamRoleLambdaExecution');
-    expect(new Set(roles.map((r) => r.roleId)).size).toBe(roles.length);
-    for (const { functionId, roleId, statements } of roles) {
-      const role = t.Resources[roleId];
-      expect({ functionId, roleType: role?.Type }).toEqual({ functionId, roleType: 'AWS::IAM::Role' });
-      expect(role?.Properties?.['AssumeRolePolicyDocument']).toEqual({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-      });
-      const logs = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('logs:')));
-      expect({ functionId, logs: logs.map((st) => st.Resource) }).toEqual({ functionId, logs: [{ 'Fn::GetAtt': [functionId.replace(/LambdaFunction$/, 'LogGroup'), 'Arn'] }] });
-    }
-  });
+  it.each(SERVICES)(
+    'runs every function of %s under a role of its own that only Lambda assumes, writing only its own log group',
+    (service) => {
+      const t = template(service);
+      const roles = functionRoles(service);
+      expect(resourcesOfType(t, 'AWS::IAM::Role').map(([id]) => id)).not.toContain('IamRoleLambdaExecution');
+      expect(new Set(roles.map((r) => r.roleId)).size).toBe(roles.length);
+      for (const { functionId, roleId, statements } of roles) {
+        const role = t.Resources[roleId];
+        expect({ functionId, roleType: role?.Type }).toEqual({ functionId, roleType: 'AWS::IAM::Role' });
+        expect(role?.Properties?.['AssumeRolePolicyDocument']).toEqual({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        });
+        const logs = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('logs:')));
+        expect({ functionId, logs: logs.map((st) => st.Resource) }).toEqual({
+          functionId,
+          logs: [{ 'Fn::GetAtt': [functionId.replace(/LambdaFunction$/, 'LogGroup'), 'Arn'] }],
+        });
+      }
+    },
+  );
 
-  it.each(SERVICES)('grants no wildcard action in %s, and no "*" resource on S3, SQS, Glue, Athena, DynamoDB or KMS', (service) => {
-    const statements = iamStatements(template(service));
-    expect(statements.length).toBeGreaterThan(0);
-    for (const statement of statements) {
-      const actions = list(statement.Action).map(String);
-      for (const action of actions) expect({ action, wildcard: action.includes('*') }).toEqual({ action, wildcard: false });
-      if (statement.Effect !== 'Allow') continue;
-      const resources = list(statement.Resource);
-      // X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions: "*" is the only resource they take.
-      if (resources.includes('*')) expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
-      if (!actions.some((a) => DATA_SERVICES.includes(a.split(':')[0] ?? ''))) continue;
-      for (const resource of resources) expect({ actions, resource }).not.toEqual({ actions, resource: '*' });
-      if (actions.some((a) => a.startsWith('s3:'))) {
-        for (const resource of resources) {
-          const { bucket } = s3Target(resource);
-          expect(Object.values(names.buckets)).toContain(bucket);
+  it.each(SERVICES)(
+    'grants no wildcard action in %s, and no "*" resource on S3, SQS, Glue, Athena, DynamoDB or KMS',
+    (service) => {
+      const statements = iamStatements(template(service));
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        const actions = list(statement.Action).map(String);
+        for (const action of actions)
+          expect({ action, wildcard: action.includes('*') }).toEqual({ action, wildcard: false });
+        if (statement.Effect !== 'Allow') continue;
+        const resources = list(statement.Resource);
+        // X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions: "*" is the only resource they take.
+        if (resources.includes('*')) expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
+        if (!actions.some((a) => DATA_SERVICES.includes(a.split(':')[0] ?? ''))) continue;
+        for (const resource of resources) expect({ actions, resource }).not.toEqual({ actions, resource: '*' });
+        if (actions.some((a) => a.startsWith('s3:'))) {
+          for (const resource of resources) {
+            const { bucket } = s3Target(resource);
+            expect(Object.values(names.buckets)).toContain(bucket);
+          }
         }
       }
-    }
-  });
+    },
+  );
 
   it('never lets the query API reach the raw, drop zone or rejects buckets', () => {
     for (const role of functionRoles('query-api')) {
-      for (const bucket of s3BucketsOf(role)) expect({ role: role.roleId, bucket }).toEqual({ role: role.roleId, bucket: expect.stringMatching(/-(curated|query-results)$/) });
+      for (const bucket of s3BucketsOf(role))
+        expect({ role: role.roleId, bucket }).toEqual({
+          role: role.roleId,
+          bucket: expect.stringMatching(/-(curated|query-results)$/),
+        });
     }
     // Athena reads curated Parquet as the caller: the curated/ prefix, never the audit trail or manifests.
-    const reads = functionRoles('query-api').flatMap((r) => r.statements.filter((st) => list(st.Action).includes('s3:GetObject')).flatMap((st) => list(st.Resource)));
+    const reads = functionRoles('query-api').flatMap((r) =>
+      r.statements.filter((st) => list(st.Action).includes('s3:GetObject')).flatMap((st) => list(st.Resource)),
+    );
     const curatedReads = reads.map(s3Target).filter((target) => target.bucket === names.buckets.curated);
     expect(curatedReads.map((target) => target.path)).toEqual(curatedReads.map(() => 'curated/*'));
   });
@@ -291,22 +332,41 @@ describe('least-privilege IAM, per function', () => {
   it('never lets the ingest and normalize functions reach query results', () => {
     const ingesting = (['ingest-files', 'ingest-api', 'stream', 'etl-trigger'] as const).flatMap(functionRoles);
     expect(ingesting.length).toBeGreaterThan(5);
-    for (const role of ingesting) expect({ role: role.roleId, buckets: [...s3BucketsOf(role)] }).not.toEqual({ role: role.roleId, buckets: expect.arrayContaining([names.buckets['query-results']]) });
+    for (const role of ingesting)
+      expect({ role: role.roleId, buckets: [...s3BucketsOf(role)] }).not.toEqual({
+        role: role.roleId,
+        buckets: expect.arrayContaining([names.buckets['query-results']]),
+      });
   });
 
   it('lets every function that reads a bucket list it, so that a missing key is a 404 and not a 403', () => {
     for (const role of SERVICES.flatMap(functionRoles)) {
       const granted = (action: string) =>
-        role.statements.filter((st) => st.Effect === 'Allow' && list(st.Action).includes(action)).flatMap((st) => list(st.Resource).map((r) => s3Target(r)));
-      const listed = new Set(granted('s3:ListBucket').filter((t) => t.path === '').map((t) => t.bucket));
-      for (const { bucket } of granted('s3:GetObject')) expect({ role: role.roleId, reads: bucket, lists: listed.has(bucket) }).toEqual({ role: role.roleId, reads: bucket, lists: true });
+        role.statements
+          .filter((st) => st.Effect === 'Allow' && list(st.Action).includes(action))
+          .flatMap((st) => list(st.Resource).map((r) => s3Target(r)));
+      const listed = new Set(
+        granted('s3:ListBucket')
+          .filter((t) => t.path === '')
+          .map((t) => t.bucket),
+      );
+      for (const { bucket } of granted('s3:GetObject'))
+        expect({ role: role.roleId, reads: bucket, lists: listed.has(bucket) }).toEqual({
+          role: role.roleId,
+          reads: bucket,
+          lists: true,
+        });
     }
   });
 
   it('gives the drop zone only to the function that lands its files, read-only', () => {
-    const withDropzone = SERVICES.flatMap(functionRoles).filter((role) => s3BucketsOf(role).has(names.buckets.dropzone));
+    const withDropzone = SERVICES.flatMap(functionRoles).filter((role) =>
+      s3BucketsOf(role).has(names.buckets.dropzone),
+    );
     expect(withDropzone.map((role) => role.roleId)).toEqual(['OnDropZoneObjectRole']);
-    const actions = withDropzone[0]?.statements.filter((st) => list(st.Resource).some((r) => String(r).includes(names.buckets.dropzone))).flatMap((st) => list(st.Action));
+    const actions = withDropzone[0]?.statements
+      .filter((st) => list(st.Resource).some((r) => String(r).includes(names.buckets.dropzone)))
+      .flatMap((st) => list(st.Action));
     expect(actions?.sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
   });
 });
@@ -317,7 +377,8 @@ describe('buckets', () => {
     if (bucket === undefined) throw new Error(`no bucket ${names.buckets[zone]} in any template`);
     return bucket.props;
   };
-  const lifecycleRules = (props: Record<string, unknown>) => list((props['LifecycleConfiguration'] as { Rules?: unknown } | undefined)?.Rules) as Record<string, unknown>[];
+  const lifecycleRules = (props: Record<string, unknown>) =>
+    list((props['LifecycleConfiguration'] as { Rules?: unknown } | undefined)?.Rules) as Record<string, unknown>[];
 
   it('declares every lake bucket, and the access-logs bucket', () => {
     expect([...lakeBuckets().keys()].sort()).toEqual([...Object.values(names.buckets), ACCESS_LOGS].sort());
@@ -325,26 +386,56 @@ describe('buckets', () => {
 
   it('encrypts every bucket, the access-logs bucket included, with the lake key (SSE-KMS, bucket keys on), which S3 log delivery may use', () => {
     for (const [name, { props }] of lakeBuckets()) {
-      const rule = (props['BucketEncryption'] as { ServerSideEncryptionConfiguration?: Record<string, unknown>[] }).ServerSideEncryptionConfiguration?.[0] ?? {};
+      const rule =
+        (props['BucketEncryption'] as { ServerSideEncryptionConfiguration?: Record<string, unknown>[] })
+          .ServerSideEncryptionConfiguration?.[0] ?? {};
       const byDefault = rule['ServerSideEncryptionByDefault'] as { SSEAlgorithm?: string; KMSMasterKeyID?: unknown };
-      expect({ name, algorithm: byDefault.SSEAlgorithm, bucketKey: rule['BucketKeyEnabled'] }).toEqual({ name, algorithm: 'aws:kms', bucketKey: true });
+      expect({ name, algorithm: byDefault.SSEAlgorithm, bucketKey: rule['BucketKeyEnabled'] }).toEqual({
+        name,
+        algorithm: 'aws:kms',
+        bucketKey: true,
+      });
       expect(LAKE_KEY).toContainEqual(byDefault.KMSMasterKeyID);
     }
-    const keyPolicy = resourcesOfType(template('ingest-files'), 'AWS::KMS::Key')[0]?.[1].Properties?.['KeyPolicy'] as { Statement: Record<string, unknown>[] };
+    const keyPolicy = resourcesOfType(template('ingest-files'), 'AWS::KMS::Key')[0]?.[1].Properties?.['KeyPolicy'] as {
+      Statement: Record<string, unknown>[];
+    };
     expect(keyPolicy.Statement).toContainEqual(
-      expect.objectContaining({ Principal: { Service: 'logging.s3.amazonaws.com' }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }),
+      expect.objectContaining({
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
     );
   });
 
   it('closes every bucket to the public, enforces bucket ownership and denies requests without TLS', () => {
     const policies = allTemplatesResourcesOfType('AWS::S3::BucketPolicy').map(([, r]) => r.Properties ?? {});
     for (const [name, { id, props }] of lakeBuckets()) {
-      expect({ name, block: props['PublicAccessBlockConfiguration'] }).toEqual({ name, block: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
-      expect({ name, ownership: props['OwnershipControls'] }).toEqual({ name, ownership: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
-      const policy = policies.find((p) => p['Bucket'] === name || JSON.stringify(p['Bucket']) === JSON.stringify({ Ref: id }));
-      const denies = list((policy?.['PolicyDocument'] as { Statement?: unknown } | undefined)?.Statement) as Record<string, unknown>[];
-      const tls = denies.find((st) => st['Effect'] === 'Deny' && JSON.stringify(st['Condition']) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }));
-      expect({ name, tlsOnly: tls?.['Principal'] === '*' && tls['Action'] === 's3:*' && list(tls['Resource']).length === 2 }).toEqual({ name, tlsOnly: true });
+      expect({ name, block: props['PublicAccessBlockConfiguration'] }).toEqual({
+        name,
+        block: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      });
+      expect({ name, ownership: props['OwnershipControls'] }).toEqual({
+        name,
+        ownership: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      });
+      const policy = policies.find(
+        (p) => p['Bucket'] === name || JSON.stringify(p['Bucket']) === JSON.stringify({ Ref: id }),
+      );
+      const denies = list((policy?.['PolicyDocument'] as { Statement?: unknown } | undefined)?.Statement) as Record<
+        string,
+        unknown
+      >[];
+      const tls = denies.find(
+        (st) =>
+          st['Effect'] === 'Deny' &&
+          JSON.stringify(st['Condition']) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+      );
+      expect({
+        name,
+        tlsOnly: tls?.['Principal'] === '*' && tls['Action'] === 's3:*' && list(tls['Resource']).length === 2,
+      }).toEqual({ name, tlsOnly: true });
     }
   });
 
@@ -352,7 +443,12 @@ describe('buckets', () => {
     for (const zone of ['raw', 'curated'] as const) {
       const props = zoneBucket(zone);
       expect(props['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
-      expect(lifecycleRules(props).map((rule) => [rule['ExpirationInDays'], typeof rule['NoncurrentVersionExpirationInDays']])).toEqual([[undefined, 'number']]);
+      expect(
+        lifecycleRules(props).map((rule) => [
+          rule['ExpirationInDays'],
+          typeof rule['NoncurrentVersionExpirationInDays'],
+        ]),
+      ).toEqual([[undefined, 'number']]);
     }
   });
 
@@ -367,27 +463,46 @@ describe('buckets', () => {
   it('logs access to every lake bucket in the access-logs bucket, which takes S3 log delivery for the lake buckets only', () => {
     for (const [name, { props }] of lakeBuckets()) {
       if (name === ACCESS_LOGS) continue;
-      const destination = (props['LoggingConfiguration'] as { DestinationBucketName?: unknown } | undefined)?.DestinationBucketName;
+      const destination = (props['LoggingConfiguration'] as { DestinationBucketName?: unknown } | undefined)
+        ?.DestinationBucketName;
       expect({ name, destination }).toEqual({ name, destination: expect.anything() });
       expect([ACCESS_LOGS, { Ref: 'AccessLogsBucket' }]).toContainEqual(destination);
     }
-    const policy = template('ingest-files').Resources['AccessLogsBucketPolicy']?.Properties?.['PolicyDocument'] as { Statement: Record<string, unknown>[] };
+    const policy = template('ingest-files').Resources['AccessLogsBucketPolicy']?.Properties?.['PolicyDocument'] as {
+      Statement: Record<string, unknown>[];
+    };
     const delivery = policy.Statement.find((st) => st['Effect'] === 'Allow');
     expect(delivery?.['Principal']).toEqual({ Service: 'logging.s3.amazonaws.com' });
-    expect(delivery?.['Condition']).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': `arn:aws:s3:::pulse-lake-${STAGE}-*` } });
+    expect(delivery?.['Condition']).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': `arn:aws:s3:::pulse-lake-${STAGE}-*` },
+    });
   });
 });
 
 describe('queues and alarms', () => {
-  const queues = () => SERVICES.flatMap((service) => resourcesOfType(template(service), 'AWS::SQS::Queue').map(([id, r]) => ({ service, id, props: r.Properties ?? {} })));
+  const queues = () =>
+    SERVICES.flatMap((service) =>
+      resourcesOfType(template(service), 'AWS::SQS::Queue').map(([id, r]) => ({
+        service,
+        id,
+        props: r.Properties ?? {},
+      })),
+    );
   /** A DLQ is a redrive target, or the on-failure destination of a stream mapping or of a function's async invocations. */
   function isDeadLetterQueue(service: string, id: string): boolean {
     const t = template(service);
     const target = JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
-    const redriven = resourcesOfType(t, 'AWS::SQS::Queue').some(([, r]) => JSON.stringify((r.Properties?.['RedrivePolicy'] as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn) === target);
-    const onFailure = [...resourcesOfType(t, 'AWS::Lambda::EventSourceMapping'), ...resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig')].some(([, r]) =>
-      JSON.stringify(r.Properties?.['DestinationConfig'] ?? {}).includes(target),
+    const redriven = resourcesOfType(t, 'AWS::SQS::Queue').some(
+      ([, r]) =>
+        JSON.stringify(
+          (r.Properties?.['RedrivePolicy'] as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn,
+        ) === target,
     );
+    const onFailure = [
+      ...resourcesOfType(t, 'AWS::Lambda::EventSourceMapping'),
+      ...resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig'),
+    ].some(([, r]) => JSON.stringify(r.Properties?.['DestinationConfig'] ?? {}).includes(target));
     return redriven || onFailure;
   }
 
@@ -403,29 +518,46 @@ describe('queues and alarms', () => {
   });
 
   it('keeps the events of S3-triggered and catalog functions that failed every retry in a DLQ the function may write to', () => {
-    const asyncFunctions = { 'ingest-files': ['OnDashdropDashzoneDashobjectLambdaFunction', 'OnDashrawDashobjectLambdaFunction'], 'etl-trigger': ['OnDashpartitionsDashwrittenLambdaFunction'] };
+    const asyncFunctions = {
+      'ingest-files': ['OnDashdropDashzoneDashobjectLambdaFunction', 'OnDashrawDashobjectLambdaFunction'],
+      'etl-trigger': ['OnDashpartitionsDashwrittenLambdaFunction'],
+    };
     for (const [service, functionIds] of Object.entries(asyncFunctions)) {
       const t = template(service);
       const roles = functionRoles(service);
       for (const functionId of functionIds) {
-        const config = resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig').find(([, r]) => JSON.stringify(r.Properties?.['FunctionName']) === JSON.stringify({ Ref: functionId }));
-        const destination = (config?.[1].Properties?.['DestinationConfig'] as { OnFailure?: { Destination?: { 'Fn::GetAtt'?: string[] } } } | undefined)?.OnFailure?.Destination;
+        const config = resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig').find(
+          ([, r]) => JSON.stringify(r.Properties?.['FunctionName']) === JSON.stringify({ Ref: functionId }),
+        );
+        const destination = (
+          config?.[1].Properties?.['DestinationConfig'] as
+            | { OnFailure?: { Destination?: { 'Fn::GetAtt'?: string[] } } }
+            | undefined
+        )?.OnFailure?.Destination;
         const queueId = destination?.['Fn::GetAtt']?.[0] ?? '';
-        expect({ functionId, destination: t.Resources[queueId]?.Type }).toEqual({ functionId, destination: 'AWS::SQS::Queue' });
-        const sends = roles.find((r) => r.functionId === functionId)?.statements.filter((st) => list(st.Action).includes('sqs:SendMessage')).flatMap((st) => list(st.Resource));
+        expect({ functionId, destination: t.Resources[queueId]?.Type }).toEqual({
+          functionId,
+          destination: 'AWS::SQS::Queue',
+        });
+        const sends = roles
+          .find((r) => r.functionId === functionId)
+          ?.statements.filter((st) => list(st.Action).includes('sqs:SendMessage'))
+          .flatMap((st) => list(st.Resource));
         expect(sends).toContainEqual(destination);
       }
     }
   });
 
-  it('sets every consumed queue\'s visibility timeout to at least six times its consumer\'s timeout', () => {
+  it("sets every consumed queue's visibility timeout to at least six times its consumer's timeout", () => {
     let consumed = 0;
     for (const service of SERVICES) {
       const t = template(service);
       for (const [, mapping] of resourcesOfType(t, 'AWS::Lambda::EventSourceMapping')) {
-        const queueId = (mapping.Properties?.['EventSourceArn'] as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0] ?? '';
+        const queueId =
+          (mapping.Properties?.['EventSourceArn'] as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0] ?? '';
         if (t.Resources[queueId]?.Type !== 'AWS::SQS::Queue') continue;
-        const functionId = (mapping.Properties?.['FunctionName'] as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0] ?? '';
+        const functionId =
+          (mapping.Properties?.['FunctionName'] as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0] ?? '';
         const timeout = Number(t.Resources[functionId]?.Properties?.['Timeout']);
         expect(Number(t.Resources[queueId]?.Properties?.['VisibilityTimeout'])).toBeGreaterThanOrEqual(6 * timeout);
         consumed += 1;
@@ -434,7 +566,7 @@ describe('queues and alarms', () => {
     expect(consumed).toBeGreaterThan(0);
   });
 
-  it('alarms to the lake\'s topic on every DLQ holding a message and on every queue\'s oldest message age', () => {
+  it("alarms to the lake's topic on every DLQ holding a message and on every queue's oldest message age", () => {
     for (const { service, id } of queues()) {
       const t = template(service);
       const dimension = [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id, 'QueueName'] } }];
@@ -445,43 +577,77 @@ describe('queues and alarms', () => {
         expect(depth.map((a) => [a['Threshold'], a['ComparisonOperator']])).toEqual([[0, 'GreaterThanThreshold']]);
         age.push(...depth);
       }
-      for (const alarm of age) expect(list(alarm['AlarmActions'])).toEqual([service === 'ingest-files' ? { Ref: 'AlarmTopic' } : { 'Fn::ImportValue': `pulse-lake-${STAGE}-alarm-topic-arn` }]);
+      for (const alarm of age)
+        expect(list(alarm['AlarmActions'])).toEqual([
+          service === 'ingest-files'
+            ? { Ref: 'AlarmTopic' }
+            : { 'Fn::ImportValue': `pulse-lake-${STAGE}-alarm-topic-arn` },
+        ]);
     }
   });
 });
 
 describe('Lambda settings', () => {
-  it.each(SERVICES)('traces every function of %s, logs JSON with a retention, and alarms on its errors and throttles', (service) => {
-    const t = template(service);
-    for (const [id, fn] of resourcesOfType(t, 'AWS::Lambda::Function')) {
-      const props = fn.Properties ?? {};
-      expect({ id, tracing: props['TracingConfig'] }).toEqual({ id, tracing: { Mode: 'Active' } });
-      expect({ id, logging: props['LoggingConfig'] }).toEqual({ id, logging: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' } });
-      expect(t.Resources[id.replace(/LambdaFunction$/, 'LogGroup')]?.Properties?.['RetentionInDays']).toBe(30);
-      for (const metric of ['Errors', 'Throttles']) {
-        const alarms = alarmsOn(t, metric, [{ Name: 'FunctionName', Value: { Ref: id } }]);
-        expect({ id, metric, alarms: alarms.map((a) => [a['Threshold'], list(a['AlarmActions']).length]) }).toEqual({ id, metric, alarms: [[0, 1]] });
+  it.each(SERVICES)(
+    'traces every function of %s, logs JSON with a retention, and alarms on its errors and throttles',
+    (service) => {
+      const t = template(service);
+      for (const [id, fn] of resourcesOfType(t, 'AWS::Lambda::Function')) {
+        const props = fn.Properties ?? {};
+        expect({ id, tracing: props['TracingConfig'] }).toEqual({ id, tracing: { Mode: 'Active' } });
+        expect({ id, logging: props['LoggingConfig'] }).toEqual({
+          id,
+          logging: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' },
+        });
+        expect(t.Resources[id.replace(/LambdaFunction$/, 'LogGroup')]?.Properties?.['RetentionInDays']).toBe(30);
+        for (const metric of ['Errors', 'Throttles']) {
+          const alarms = alarmsOn(t, metric, [{ Name: 'FunctionName', Value: { Ref: id } }]);
+          expect({ id, metric, alarms: alarms.map((a) => [a['Threshold'], list(a['AlarmActions']).length]) }).toEqual({
+            id,
+            metric,
+            alarms: [[0, 1]],
+          });
+        }
       }
-    }
-  });
+    },
+  );
 
   it.each(SERVICES)('sets its own timeout and memory size on every function of %s', (service) => {
-    const config = readServiceFile(join(root, 'services', service, 'serverless.yml'), { stage: STAGE, region: 'ap-southeast-1' });
+    const config = readServiceFile(join(root, 'services', service, 'serverless.yml'), {
+      stage: STAGE,
+      region: 'ap-southeast-1',
+    });
     const functions = Object.entries(config['functions'] as Record<string, Record<string, unknown>>);
     expect(functions.length).toBeGreaterThan(0);
-    for (const [name, fn] of functions) expect({ name, timeout: typeof fn['timeout'], memorySize: typeof fn['memorySize'] }).toEqual({ name, timeout: 'number', memorySize: 'number' });
+    for (const [name, fn] of functions)
+      expect({ name, timeout: typeof fn['timeout'], memorySize: typeof fn['memorySize'] }).toEqual({
+        name,
+        timeout: 'number',
+        memorySize: 'number',
+      });
   });
 
   /** Packages a one-function fixture service that uses the same plugin as the lake's services; returns its exit status and output. */
   function packageFixture(name: string): { status: number | null; output: string } {
     const packageDir = mkdtempSync(join(tmpdir(), 'lake-functions-fixture-'));
     try {
-      const run = spawnSync(process.execPath, [join(root, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'package', '--package', packageDir], {
-        cwd: join(root, 'tests', 'integration', 'fixtures', name),
-        encoding: 'utf8',
-        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', CI: '1', AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
-        timeout: 120_000,
-      });
+      const run = spawnSync(
+        process.execPath,
+        [join(root, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'package', '--package', packageDir],
+        {
+          cwd: join(root, 'tests', 'integration', 'fixtures', name),
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            SLS_TELEMETRY_DISABLED: '1',
+            SLS_NOTIFICATIONS_MODE: 'off',
+            CI: '1',
+            AWS_ACCESS_KEY_ID: 'offline',
+            AWS_SECRET_ACCESS_KEY: 'offline',
+          },
+          timeout: 120_000,
+        },
+      );
       return { status: run.status, output: `${run.stdout}${run.stderr}` };
     } finally {
       rmSync(packageDir, { recursive: true, force: true });
@@ -497,18 +663,25 @@ describe('Lambda settings', () => {
   it('refuses to package a function that ships DuckDB on arm64, for which node_modules holds no binding', () => {
     const run = packageFixture('native-module-on-arm64');
     expect(run.status).not.toBe(0);
-    expect(run.output).toContain("function writer cannot ship @duckdb/node-api: arm64: none of @duckdb/node-bindings's optional dependencies");
+    expect(run.output).toContain(
+      "function writer cannot ship @duckdb/node-api: arm64: none of @duckdb/node-bindings's optional dependencies",
+    );
   });
 
-  it('bounds the normalizers\' concurrency at the queue and the catalog writer\'s with reserved concurrency (Glue and Athena quotas)', () => {
-    const mapping = resourcesOfType(template('ingest-files'), 'AWS::Lambda::EventSourceMapping')[0]?.[1].Properties ?? {};
+  it("bounds the normalizers' concurrency at the queue and the catalog writer's with reserved concurrency (Glue and Athena quotas)", () => {
+    const mapping =
+      resourcesOfType(template('ingest-files'), 'AWS::Lambda::EventSourceMapping')[0]?.[1].Properties ?? {};
     expect(mapping['ScalingConfig']).toEqual({ MaximumConcurrency: 10 });
-    expect(template('etl-trigger').Resources['OnDashpartitionsDashwrittenLambdaFunction']?.Properties?.['ReservedConcurrentExecutions']).toBe(2);
+    expect(
+      template('etl-trigger').Resources['OnDashpartitionsDashwrittenLambdaFunction']?.Properties?.[
+        'ReservedConcurrentExecutions'
+      ],
+    ).toBe(2);
   });
 });
 
 describe('catalog and Athena', () => {
-  it('enforces the Athena workgroup\'s configuration, encrypts its results with the lake key and cuts queries off at a byte count', () => {
+  it("enforces the Athena workgroup's configuration, encrypts its results with the lake key and cuts queries off at a byte count", () => {
     const workgroup = resourcesOfType(template('query-api'), 'AWS::Athena::WorkGroup')[0]?.[1].Properties ?? {};
     const config = workgroup['WorkGroupConfiguration'] as Record<string, unknown>;
     expect(workgroup['Name']).toBe(`pulse-lake-${STAGE}`);
@@ -516,7 +689,10 @@ describe('catalog and Athena', () => {
     expect(config['BytesScannedCutoffPerQuery']).toBe(1073741824);
     expect(config['ResultConfiguration']).toEqual({
       OutputLocation: `s3://${names.buckets['query-results']}/athena/`,
-      EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: { 'Fn::ImportValue': `pulse-lake-${STAGE}-key-arn` } },
+      EncryptionConfiguration: {
+        EncryptionOption: 'SSE_KMS',
+        KmsKey: { 'Fn::ImportValue': `pulse-lake-${STAGE}-key-arn` },
+      },
     });
   });
 
@@ -525,7 +701,10 @@ describe('catalog and Athena', () => {
     const key = t.Resources['LakeKey'] as Resource & { DeletionPolicy?: string };
     expect(key.Properties?.['EnableKeyRotation']).toBe(true);
     expect(key.DeletionPolicy).toBe('Retain');
-    expect(t.Resources['LakeKeyAlias']?.Properties).toEqual({ AliasName: `alias/pulse-lake-${STAGE}`, TargetKeyId: { Ref: 'LakeKey' } });
+    expect(t.Resources['LakeKeyAlias']?.Properties).toEqual({
+      AliasName: `alias/pulse-lake-${STAGE}`,
+      TargetKeyId: { Ref: 'LakeKey' },
+    });
   });
 });
 
@@ -535,36 +714,51 @@ describe('the staging crawler', () => {
   const crawler = () => crawlers()[0]?.[1].Properties ?? {};
   const crawlerRole = () => String((crawler()['Role'] as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0]);
   /** A string or an `Fn::Join` of strings and references, with each reference (partition, region, account) left out. */
-  const joined = (value: unknown) => ((value as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join']?.[1] ?? [value]).map((part) => (typeof part === 'string' ? part : '')).join('');
+  const joined = (value: unknown) =>
+    ((value as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join']?.[1] ?? [value])
+      .map((part) => (typeof part === 'string' ? part : ''))
+      .join('');
   const glueTargets = (statements: Statement[], action: string) =>
-    statements.filter((st) => st.Effect === 'Allow' && list(st.Action).includes(action)).flatMap((st) => list(st.Resource).map((r) => joined(r).replace(/^arn::glue::/, '')));
+    statements
+      .filter((st) => st.Effect === 'Allow' && list(st.Action).includes(action))
+      .flatMap((st) => list(st.Resource).map((r) => joined(r).replace(/^arn::glue::/, '')));
 
-  it('is one crawler, named as lakeNames() does, over the curated bucket\'s staging/ prefix into the staging database', () => {
+  it("is one crawler, named as lakeNames() does, over the curated bucket's staging/ prefix into the staging database", () => {
     expect(crawlers()).toHaveLength(1);
     expect(crawler()['Name']).toBe(names.crawlers.staging);
     const databaseId = (crawler()['DatabaseName'] as { Ref?: string }).Ref ?? '';
-    expect((etl().Resources[databaseId]?.Properties?.['DatabaseInput'] as { Name?: string }).Name).toBe(names.databases.staging);
+    expect((etl().Resources[databaseId]?.Properties?.['DatabaseInput'] as { Name?: string }).Name).toBe(
+      names.databases.staging,
+    );
     const targets = crawler()['Targets'] as { S3Targets?: { Path?: string }[] } & Record<string, unknown>;
     expect(Object.keys(targets)).toEqual(['S3Targets']);
     expect(targets.S3Targets?.map((t) => t.Path)).toEqual([`s3://${names.buckets.curated}/staging/`]);
   });
 
-  it('never updates or deletes a table, names what it makes apart, and never looks into a staging contract\'s folder', () => {
+  it("never updates or deletes a table, names what it makes apart, and never looks into a staging contract's folder", () => {
     expect(crawler()['SchemaChangePolicy']).toEqual({ UpdateBehavior: 'LOG', DeleteBehavior: 'LOG' });
     expect(crawler()['TablePrefix']).toBe('crawled_');
     // A contract named crawled_* would fall within what the crawler may write.
     for (const contract of DATASETS) expect(contract.name.startsWith('crawled_')).toBe(false);
-    const configuration = JSON.parse(String(crawler()['Configuration'])) as { CrawlerOutput?: { Tables?: unknown; Partitions?: unknown } };
+    const configuration = JSON.parse(String(crawler()['Configuration'])) as {
+      CrawlerOutput?: { Tables?: unknown; Partitions?: unknown };
+    };
     // No `Tables.AddOrUpdateBehavior: MergeNewColumns`: LOG must hold for columns too.
     expect(configuration.CrawlerOutput).toEqual({ Partitions: { AddOrUpdateBehavior: 'InheritFromTable' } });
-    const exclusions = (crawler()['Targets'] as { S3Targets: { Exclusions?: string[] }[] }).S3Targets[0]?.Exclusions ?? [];
-    expect([...exclusions].sort()).toEqual(DATASETS.filter((d) => d.stage === 'staging').map((d) => `${d.name}/**`).sort());
+    const exclusions =
+      (crawler()['Targets'] as { S3Targets: { Exclusions?: string[] }[] }).S3Targets[0]?.Exclusions ?? [];
+    expect([...exclusions].sort()).toEqual(
+      DATASETS.filter((d) => d.stage === 'staging')
+        .map((d) => `${d.name}/**`)
+        .sort(),
+    );
   });
 
   it('runs under a role only Glue assumes, reading staging/ and writing only crawled_ tables of the staging database', () => {
     const role = etl().Resources[crawlerRole()];
     expect(role?.Properties?.['RoleName']).toBe(names.crawlers.staging);
-    const trust = (role?.Properties?.['AssumeRolePolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement;
+    const trust = (role?.Properties?.['AssumeRolePolicyDocument'] as { Statement: Record<string, unknown>[] })
+      .Statement;
     expect(trust.map((st) => st['Principal'])).toEqual([{ Service: 'glue.amazonaws.com' }]);
     const statements = roleStatements(etl(), crawlerRole());
 
@@ -574,52 +768,93 @@ describe('the staging crawler', () => {
       { bucket: names.buckets.curated, path: '' },
       { bucket: names.buckets.curated, path: 'staging/*' },
     ]);
-    expect(s3.find((st) => list(st.Action).includes('s3:ListBucket'))).toMatchObject({ Condition: { StringLike: { 's3:prefix': ['staging/', 'staging/*'] } } });
+    expect(s3.find((st) => list(st.Action).includes('s3:ListBucket'))).toMatchObject({
+      Condition: { StringLike: { 's3:prefix': ['staging/', 'staging/*'] } },
+    });
 
     const staging = names.databases.staging;
-    for (const action of ['glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition', 'glue:UpdatePartition']) {
-      expect({ action, resources: glueTargets(statements, action) }).toEqual({ action, resources: [':catalog', `:database/${staging}`, `:table/${staging}/crawled_*`] });
+    for (const action of [
+      'glue:CreateTable',
+      'glue:UpdateTable',
+      'glue:BatchCreatePartition',
+      'glue:UpdatePartition',
+    ]) {
+      expect({ action, resources: glueTargets(statements, action) }).toEqual({
+        action,
+        resources: [':catalog', `:database/${staging}`, `:table/${staging}/crawled_*`],
+      });
     }
     const reached = statements.flatMap((st) => list(st.Resource).map(joined)).join(' ');
     expect(reached).not.toContain(names.databases.curated);
-    expect(statements.flatMap((st) => list(st.Action)).filter((a) => /^glue:(Delete|BatchDelete)/.test(String(a)))).toEqual([]);
-    expect(statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('kms:'))).flatMap((st) => list(st.Resource))).toEqual([LAKE_KEY[2]]);
-    const logs = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('logs:'))).flatMap((st) => list(st.Resource));
+    expect(
+      statements.flatMap((st) => list(st.Action)).filter((a) => /^glue:(Delete|BatchDelete)/.test(String(a))),
+    ).toEqual([]);
+    expect(
+      statements
+        .filter((st) => list(st.Action).some((a) => String(a).startsWith('kms:')))
+        .flatMap((st) => list(st.Resource)),
+    ).toEqual([LAKE_KEY[2]]);
+    const logs = statements
+      .filter((st) => list(st.Action).some((a) => String(a).startsWith('logs:')))
+      .flatMap((st) => list(st.Resource));
     expect(logs).toEqual([expect.anything(), { 'Fn::GetAtt': ['StagingCrawlerLogGroup', 'Arn'] }]);
-    expect(joined(logs[0])).toBe(`arn::logs:::log-group:${String(etl().Resources['StagingCrawlerLogGroup']?.Properties?.['LogGroupName'])}`);
+    expect(joined(logs[0])).toBe(
+      `arn::logs:::log-group:${String(etl().Resources['StagingCrawlerLogGroup']?.Properties?.['LogGroupName'])}`,
+    );
   });
 
   it('encrypts its logs with the lake key through a security configuration, in a log group with a retention', () => {
     const configurationId = (crawler()['CrawlerSecurityConfiguration'] as { Ref?: string }).Ref ?? '';
     const configuration = etl().Resources[configurationId];
     expect(configuration?.Type).toBe('AWS::Glue::SecurityConfiguration');
-    const encryption = configuration?.Properties?.['EncryptionConfiguration'] as Record<string, Record<string, unknown>>;
+    const encryption = configuration?.Properties?.['EncryptionConfiguration'] as Record<
+      string,
+      Record<string, unknown>
+    >;
     expect(encryption['CloudWatchEncryption']).toEqual({ CloudWatchEncryptionMode: 'SSE-KMS', KmsKeyArn: LAKE_KEY[2] });
     expect(encryption['S3Encryptions']).toEqual([{ S3EncryptionMode: 'SSE-KMS', KmsKeyArn: LAKE_KEY[2] }]);
     // Glue writes an encrypted crawler's logs to /aws-glue/crawlers-role/<role name>-<security configuration name>.
     const logGroup = etl().Resources['StagingCrawlerLogGroup']?.Properties ?? {};
-    expect(logGroup['LogGroupName']).toBe(`/aws-glue/crawlers-role/${names.crawlers.staging}-${String(configuration?.Properties?.['Name'])}`);
+    expect(logGroup['LogGroupName']).toBe(
+      `/aws-glue/crawlers-role/${names.crawlers.staging}-${String(configuration?.Properties?.['Name'])}`,
+    );
     expect(logGroup['KmsKeyId']).toEqual(LAKE_KEY[2]);
     expect(logGroup['RetentionInDays']).toBe(30);
     // The lake key lets CloudWatch Logs use it for those log groups only.
-    const keyPolicy = template('ingest-files').Resources['LakeKey']?.Properties?.['KeyPolicy'] as { Statement: Record<string, unknown>[] };
-    const forLogs = keyPolicy.Statement.filter((st) => joined((st['Principal'] as { Service?: unknown }).Service).startsWith('logs.'));
-    expect(forLogs.map((st) => joined((st['Condition'] as { ArnLike: Record<string, unknown> }).ArnLike['kms:EncryptionContext:aws:logs:arn']))).toEqual([
-      `arn::logs:::log-group:/aws-glue/crawlers-role/pulse-lake-${STAGE}-*`,
-    ]);
+    const keyPolicy = template('ingest-files').Resources['LakeKey']?.Properties?.['KeyPolicy'] as {
+      Statement: Record<string, unknown>[];
+    };
+    const forLogs = keyPolicy.Statement.filter((st) =>
+      joined((st['Principal'] as { Service?: unknown }).Service).startsWith('logs.'),
+    );
+    expect(
+      forLogs.map((st) =>
+        joined((st['Condition'] as { ArnLike: Record<string, unknown> }).ArnLike['kms:EncryptionContext:aws:logs:arn']),
+      ),
+    ).toEqual([`arn::logs:::log-group:/aws-glue/crawlers-role/pulse-lake-${STAGE}-*`]);
   });
 
   it('is started only by the catalog function, which keeps its debounce record under _state/crawlers/ in the curated bucket', () => {
-    const starters = SERVICES.flatMap(functionRoles).filter((role) => role.statements.some((st) => list(st.Action).includes('glue:StartCrawler')));
+    const starters = SERVICES.flatMap(functionRoles).filter((role) =>
+      role.statements.some((st) => list(st.Action).includes('glue:StartCrawler')),
+    );
     expect(starters.map((role) => role.roleId)).toEqual(['OnPartitionsWrittenRole']);
-    expect(glueTargets(starters[0]?.statements ?? [], 'glue:StartCrawler')).toEqual([`:crawler/${names.crawlers.staging}`]);
-    const writes = (starters[0]?.statements ?? []).filter((st) => list(st.Action).some((a) => ['s3:PutObject', 's3:DeleteObject'].includes(String(a))));
-    expect(writes.flatMap((st) => list(st.Resource)).map((r) => s3Target(r))).toEqual([{ bucket: names.buckets.curated, path: '_state/crawlers/*' }]);
+    expect(glueTargets(starters[0]?.statements ?? [], 'glue:StartCrawler')).toEqual([
+      `:crawler/${names.crawlers.staging}`,
+    ]);
+    const writes = (starters[0]?.statements ?? []).filter((st) =>
+      list(st.Action).some((a) => ['s3:PutObject', 's3:DeleteObject'].includes(String(a))),
+    );
+    expect(writes.flatMap((st) => list(st.Resource)).map((r) => s3Target(r))).toEqual([
+      { bucket: names.buckets.curated, path: '_state/crawlers/*' },
+    ]);
   });
 });
 
 describe('deployment', () => {
-  const compose = parseYaml(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')) as { services: Record<string, { path: string; dependsOn?: string[] }> };
+  const compose = parseYaml(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')) as {
+    services: Record<string, { path: string; dependsOn?: string[] }>;
+  };
 
   it('composes the five services', () => {
     expect(Object.keys(compose.services).sort()).toEqual([...SERVICES].sort());
@@ -630,18 +865,26 @@ describe('deployment', () => {
     const deployedBefore = (service: string): Set<string> => {
       const before = new Set<string>();
       const visit = (name: string) => {
-        for (const dependency of compose.services[name]?.dependsOn ?? []) if (!before.has(dependency)) (before.add(dependency), visit(dependency));
+        for (const dependency of compose.services[name]?.dependsOn ?? [])
+          if (!before.has(dependency)) before.add(dependency), visit(dependency);
       };
       visit(service);
       return before;
     };
     const exporter = new Map<string, string>();
-    for (const service of SERVICES) for (const output of Object.values(template(service).Outputs ?? {})) if (typeof output.Export?.Name === 'string') exporter.set(output.Export.Name, service);
+    for (const service of SERVICES)
+      for (const output of Object.values(template(service).Outputs ?? {}))
+        if (typeof output.Export?.Name === 'string') exporter.set(output.Export.Name, service);
     let imports = 0;
     for (const service of SERVICES) {
       for (const name of valuesOf(template(service).Resources, 'Fn::ImportValue')) {
         const from = exporter.get(String(name));
-        expect({ service, imports: name, from, deployedBefore: from !== undefined && deployedBefore(service).has(from) }).toEqual({ service, imports: name, from, deployedBefore: true });
+        expect({
+          service,
+          imports: name,
+          from,
+          deployedBefore: from !== undefined && deployedBefore(service).has(from),
+        }).toEqual({ service, imports: name, from, deployedBefore: true });
         imports += 1;
       }
     }
@@ -650,19 +893,35 @@ describe('deployment', () => {
 
   it('deploys to ap-southeast-1 unless told otherwise, and gives prod longer retention and more headroom than dev', () => {
     for (const service of SERVICES) {
-      const state = JSON.parse(readFileSync(join(root, 'services', service, '.serverless', 'serverless-state.json'), 'utf8')) as { service: { provider: { region: string } } };
+      const state = JSON.parse(
+        readFileSync(join(root, 'services', service, '.serverless', 'serverless-state.json'), 'utf8'),
+      ) as { service: { provider: { region: string } } };
       expect({ service, region: state.service.provider.region }).toEqual({ service, region: 'ap-southeast-1' });
-      const read = (stage: string, region = 'ap-southeast-1') => readServiceFile(join(root, 'services', service, 'serverless.yml'), { stage, region });
+      const read = (stage: string, region = 'ap-southeast-1') =>
+        readServiceFile(join(root, 'services', service, 'serverless.yml'), { stage, region });
       const provider = (stage: string, region?: string) => read(stage, region)['provider'] as Record<string, unknown>;
-      expect({ service, dev: provider('dev')['logRetentionInDays'], prod: provider('prod')['logRetentionInDays'] }).toEqual({ service, dev: 30, prod: 365 });
+      expect({
+        service,
+        dev: provider('dev')['logRetentionInDays'],
+        prod: provider('prod')['logRetentionInDays'],
+      }).toEqual({ service, dev: 30, prod: 365 });
       expect(provider('prod', 'us-east-1')['region']).toBe('us-east-1');
     }
     const param = (service: string, stage: string, name: string) => {
-      const params = readServiceFile(join(root, 'services', service, 'serverless.yml'), { stage, region: 'ap-southeast-1' })['params'] as Record<string, Record<string, unknown>>;
+      const params = readServiceFile(join(root, 'services', service, 'serverless.yml'), {
+        stage,
+        region: 'ap-southeast-1',
+      })['params'] as Record<string, Record<string, unknown>>;
       return params[stage]?.[name] ?? params['default']?.[name];
     };
-    expect(Number(param('query-api', 'prod', 'bytesScannedCutoff'))).toBeGreaterThan(Number(param('query-api', 'dev', 'bytesScannedCutoff')));
-    expect(Number(param('ingest-files', 'prod', 'rejectsRetentionDays'))).toBeGreaterThan(Number(param('ingest-files', 'dev', 'rejectsRetentionDays')));
-    expect(Number(param('ingest-files', 'prod', 'normalizeConcurrency'))).toBeGreaterThan(Number(param('ingest-files', 'dev', 'normalizeConcurrency')));
+    expect(Number(param('query-api', 'prod', 'bytesScannedCutoff'))).toBeGreaterThan(
+      Number(param('query-api', 'dev', 'bytesScannedCutoff')),
+    );
+    expect(Number(param('ingest-files', 'prod', 'rejectsRetentionDays'))).toBeGreaterThan(
+      Number(param('ingest-files', 'dev', 'rejectsRetentionDays')),
+    );
+    expect(Number(param('ingest-files', 'prod', 'normalizeConcurrency'))).toBeGreaterThan(
+      Number(param('ingest-files', 'dev', 'normalizeConcurrency')),
+    );
   });
 });

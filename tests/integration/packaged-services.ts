@@ -19,7 +19,11 @@ export const templatePath = (service: string) => join(packageDir(service), 'clou
 function newestMtime(path: string): number {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.mtimeMs;
-  return readdirSync(path).reduce((newest, entry) => (entry === 'node_modules' || entry.startsWith('.') ? newest : Math.max(newest, newestMtime(join(path, entry)))), stat.mtimeMs);
+  return readdirSync(path).reduce(
+    (newest, entry) =>
+      entry === 'node_modules' || entry.startsWith('.') ? newest : Math.max(newest, newestMtime(join(path, entry))),
+    stat.mtimeMs,
+  );
 }
 
 /**
@@ -31,7 +35,13 @@ function isStale(service: string): boolean {
   if (!existsSync(path)) return true;
   const written = statSync(path).mtimeMs;
   const dir = join(root, 'services', service);
-  const inputs = [join(dir, 'serverless.yml'), join(dir, 'src'), join(root, 'shared', 'src'), join(root, 'scripts', 'serverless-lake-functions.cjs'), join(root, 'package-lock.json')];
+  const inputs = [
+    join(dir, 'serverless.yml'),
+    join(dir, 'src'),
+    join(root, 'shared', 'src'),
+    join(root, 'scripts', 'serverless-lake-functions.cjs'),
+    join(root, 'package-lock.json'),
+  ];
   return inputs.some((input) => existsSync(input) && newestMtime(input) > written);
 }
 
@@ -64,7 +74,10 @@ export async function ensurePackaged(): Promise<void> {
     writeFileSync(join(LOCK, 'pid'), String(process.pid));
     const stale = SERVICES.filter(isStale);
     if (stale.length > 0) {
-      execFileSync(process.execPath, [join(root, 'scripts', 'package-services.mjs'), '--stage', STAGE, ...stale], { cwd: root, stdio: 'inherit' });
+      execFileSync(process.execPath, [join(root, 'scripts', 'package-services.mjs'), '--stage', STAGE, ...stale], {
+        cwd: root,
+        stdio: 'inherit',
+      });
     }
   } finally {
     rmSync(LOCK, { recursive: true, force: true });

@@ -29,7 +29,10 @@ export interface ConnectorListing {
 }
 
 /** Every connector of the lake with its state: cursor, last run and outcome, next run. */
-export async function listConnectors(lake: LocalLake, now: Date): Promise<{ connectors: ConnectorListing[]; problems: string[] }> {
+export async function listConnectors(
+  lake: LocalLake,
+  now: Date,
+): Promise<{ connectors: ConnectorListing[]; problems: string[] }> {
   const { connectors, problems } = await lake.connectors.load();
   const listed: ConnectorListing[] = [];
   for (const config of connectors) {
@@ -40,10 +43,17 @@ export async function listConnectors(lake: LocalLake, now: Date): Promise<{ conn
       kind: config.kind,
       datasets: config.kind === 'rest' ? [config.dataset] : config.resources.map((r) => FHIR_RESOURCES[r]),
       schedule: config.schedule,
-      streams: Object.entries(state.streams).map(([stream, s]) => ({ stream, cursor: s.cursor ?? null, resumesPartWay: s.resume !== undefined })),
+      streams: Object.entries(state.streams).map(([stream, s]) => ({
+        stream,
+        cursor: s.cursor ?? null,
+        resumesPartWay: s.resume !== undefined,
+      })),
       lastRun: lastRun ?? null,
       lastSuccessAt: state.lastSuccessAt ?? null,
-      nextRunAt: (isDue(config, lastRun, now) ? now : nextFireTime(config.schedule, new Date(lastRun?.startedAt ?? now))).toISOString(),
+      nextRunAt: (isDue(config, lastRun, now)
+        ? now
+        : nextFireTime(config.schedule, new Date(lastRun?.startedAt ?? now))
+      ).toISOString(),
     });
   }
   return { connectors: listed, problems };
@@ -63,15 +73,36 @@ export interface DemoConnectors {
  * 7th request and a 500 every 11th), fills them with records of the demo
  * fleet's first patients from `start`, and writes the two connectors and their secrets.
  */
-export async function startDemoConnectors(lake: LocalLake, fleet: { start: Date; days: number; patients: number }): Promise<DemoConnectors> {
+export async function startDemoConnectors(
+  lake: LocalLake,
+  fleet: { start: Date; days: number; patients: number },
+): Promise<DemoConnectors> {
   const { start, days } = fleet;
-  const secrets = { apiKey: `demo-pharmacy-key-${Date.now().toString(36)}`, clientSecret: `demo-fhir-secret-${Date.now().toString(36)}` };
-  const sources = await startFakeSources({ apiKey: secrets.apiKey, clientId: 'pulse-lake-demo', clientSecret: secrets.clientSecret, faults: { every429: 7, every500: 11, retryAfterSeconds: 1 } });
+  const secrets = {
+    apiKey: `demo-pharmacy-key-${Date.now().toString(36)}`,
+    clientSecret: `demo-fhir-secret-${Date.now().toString(36)}`,
+  };
+  const sources = await startFakeSources({
+    apiKey: secrets.apiKey,
+    clientId: 'pulse-lake-demo',
+    clientSecret: secrets.clientSecret,
+    faults: { every429: 7, every500: 11, retryAfterSeconds: 1 },
+  });
   // Fleet MRNs: even indexes are SG, odd US (local/src/demo/fleet.ts).
   const mrn = (i: number) => `${i % 2 === 0 ? 'SG' : 'US'}-MRN-${String(i + 1).padStart(5, '0')}`;
-  const patients = Array.from({ length: Math.min(20, fleet.patients) }, (_, i) => ({ mrn: mrn(i), site: i % 2 === 0 ? 'SG' : 'US' }));
+  const patients = Array.from({ length: Math.min(20, fleet.patients) }, (_, i) => ({
+    mrn: mrn(i),
+    site: i % 2 === 0 ? 'SG' : 'US',
+  }));
   sources.pharmacy.push(...pharmacyRecords(patients, start, patients.length * days * 3, 8 * 60));
-  sources.fhir.push(...fhirResources(patients.filter((p) => p.site === 'SG').map((p) => p.mrn), start, days * 8, 3 * 60));
+  sources.fhir.push(
+    ...fhirResources(
+      patients.filter((p) => p.site === 'SG').map((p) => p.mrn),
+      start,
+      days * 8,
+      3 * 60,
+    ),
+  );
   await lake.secrets.put({ 'demo-pharmacy/api-key': secrets.apiKey, 'demo-fhir/client-secret': secrets.clientSecret });
   const incremental = { start: start.toISOString(), lookbackMinutes: 10 };
   const limits = { backoffBaseMs: 200, maxRetryAfterSeconds: 5, runTimeoutSeconds: 120 };
@@ -100,7 +131,12 @@ export async function startDemoConnectors(lake: LocalLake, fleet: { start: Date;
       site: 'SG',
       resources: ['Observation', 'MedicationAdministration'],
       pageSize: 40,
-      auth: { type: 'oauth2_client_credentials', tokenUrl: sources.tokenUrl, clientId: 'pulse-lake-demo', clientSecret: 'demo-fhir/client-secret' },
+      auth: {
+        type: 'oauth2_client_credentials',
+        tokenUrl: sources.tokenUrl,
+        clientId: 'pulse-lake-demo',
+        clientSecret: 'demo-fhir/client-secret',
+      },
       incremental,
       limits,
     },

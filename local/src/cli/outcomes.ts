@@ -30,7 +30,13 @@ export interface ProcessedOutcome {
 
 /** The file could not be processed: quarantined with a reason, or it never finished. */
 export type FailedOutcome =
-  | { status: 'quarantined'; dataset?: string; contentHash: string; reason: string; quarantine: { bucket: string; key: string } }
+  | {
+      status: 'quarantined';
+      dataset?: string;
+      contentHash: string;
+      reason: string;
+      quarantine: { bucket: string; key: string };
+    }
   | { status: 'unfinished'; dataset?: string; contentHash: string; reason: string };
 
 export type FileOutcome = ProcessedOutcome | FailedOutcome;
@@ -83,7 +89,10 @@ async function findQuarantines(store: ObjectStore, names: LakeNames, contentHash
     if (!object.key.endsWith(`/${contentHash}/reason.json`)) continue;
     const record = await readJsonIfPresent<unknown>(store, names.buckets.rejects, object.key);
     if (!isJson(record)) continue;
-    const copy = isJson(record.copy) && typeof record.copy.bucket === 'string' && typeof record.copy.key === 'string' ? { bucket: record.copy.bucket, key: record.copy.key } : undefined;
+    const copy =
+      isJson(record.copy) && typeof record.copy.bucket === 'string' && typeof record.copy.key === 'string'
+        ? { bucket: record.copy.bucket, key: record.copy.key }
+        : undefined;
     found.push({
       key: object.key,
       ...(copy !== undefined ? { copy } : {}),
@@ -96,10 +105,18 @@ async function findQuarantines(store: ObjectStore, names: LakeNames, contentHash
 }
 
 /** The file manifests of this content: `dataset`'s, or every dataset's it was landed as. */
-async function findManifests(store: ObjectStore, names: LakeNames, contentHash: string, dataset?: string): Promise<{ key: string; manifest: Json }[]> {
+async function findManifests(
+  store: ObjectStore,
+  names: LakeNames,
+  contentHash: string,
+  dataset?: string,
+): Promise<{ key: string; manifest: Json }[]> {
   const candidates: string[] = [];
   if (dataset !== undefined) candidates.push(`_manifests/${dataset}/${contentHash}.json`);
-  else for await (const object of store.list(names.buckets.curated, '_manifests/')) if (object.key.endsWith(`/${contentHash}.json`) && object.key.split('/').length === 3) candidates.push(object.key);
+  else
+    for await (const object of store.list(names.buckets.curated, '_manifests/'))
+      if (object.key.endsWith(`/${contentHash}.json`) && object.key.split('/').length === 3)
+        candidates.push(object.key);
   const found: { key: string; manifest: Json }[] = [];
   for (const key of candidates) {
     const manifest = await readJsonIfPresent<unknown>(store, names.buckets.curated, key);
@@ -114,12 +131,22 @@ async function findManifests(store: ObjectStore, names: LakeNames, contentHash: 
  * per dataset it was landed as (a workbook can hold several), or one for a file
  * that never landed.
  */
-export async function fileOutcomes(store: ObjectStore, names: LakeNames, file: { contentHash: string; dropKey: string; dataset?: string; since: Date }): Promise<FileOutcome[]> {
+export async function fileOutcomes(
+  store: ObjectStore,
+  names: LakeNames,
+  file: { contentHash: string; dropKey: string; dataset?: string; since: Date },
+): Promise<FileOutcome[]> {
   const { contentHash } = file;
   const quarantines = await findQuarantines(store, names, contentHash);
   const manifests = await findManifests(store, names, contentHash, file.dataset);
-  const datasetOf = (m: { key: string; manifest: Json }) => (typeof m.manifest.dataset === 'string' ? m.manifest.dataset : (m.key.split('/')[1] ?? ''));
-  const datasets = new Set([...manifests.map(datasetOf), ...quarantines.flatMap((q) => (q.dataset !== undefined && (file.dataset === undefined || q.dataset === file.dataset) ? [q.dataset] : []))]);
+  const datasetOf = (m: { key: string; manifest: Json }) =>
+    typeof m.manifest.dataset === 'string' ? m.manifest.dataset : (m.key.split('/')[1] ?? '');
+  const datasets = new Set([
+    ...manifests.map(datasetOf),
+    ...quarantines.flatMap((q) =>
+      q.dataset !== undefined && (file.dataset === undefined || q.dataset === file.dataset) ? [q.dataset] : [],
+    ),
+  ]);
   if (datasets.size === 0) return [outcomeFor(names, file, undefined, quarantines[0], undefined)];
   return [...datasets].map((dataset) =>
     outcomeFor(
@@ -132,9 +159,17 @@ export async function fileOutcomes(store: ObjectStore, names: LakeNames, file: {
   );
 }
 
-function outcomeFor(names: LakeNames, file: { contentHash: string; dropKey: string; since: Date }, dataset: string | undefined, quarantine: QuarantineRecord | undefined, found: { key: string; manifest: Json } | undefined): FileOutcome {
+function outcomeFor(
+  names: LakeNames,
+  file: { contentHash: string; dropKey: string; since: Date },
+  dataset: string | undefined,
+  quarantine: QuarantineRecord | undefined,
+  found: { key: string; manifest: Json } | undefined,
+): FileOutcome {
   const { contentHash } = file;
-  const quarantinedNow = quarantine !== undefined && (quarantine.at === undefined || Date.parse(quarantine.at) >= file.since.getTime() - 1000);
+  const quarantinedNow =
+    quarantine !== undefined &&
+    (quarantine.at === undefined || Date.parse(quarantine.at) >= file.since.getTime() - 1000);
   const asQuarantined = (q: QuarantineRecord): FileOutcome => ({
     status: 'quarantined',
     contentHash,
@@ -146,7 +181,9 @@ function outcomeFor(names: LakeNames, file: { contentHash: string; dropKey: stri
   if (found && found.manifest.status === 'complete') {
     const chunks = Array.isArray(found.manifest.chunks) ? found.manifest.chunks.filter(isJson) : [];
     const drops = Array.isArray(found.manifest.duplicateDrops) ? found.manifest.duplicateDrops.filter(isJson) : [];
-    const droppedAgain = drops.some((d) => d.key === file.dropKey && typeof d.at === 'string' && Date.parse(d.at) >= file.since.getTime() - 1000);
+    const droppedAgain = drops.some(
+      (d) => d.key === file.dropKey && typeof d.at === 'string' && Date.parse(d.at) >= file.since.getTime() - 1000,
+    );
     return {
       status: droppedAgain ? 'duplicate' : 'processed',
       dataset: dataset ?? '',

@@ -20,14 +20,25 @@ export interface DemoCredentials {
 }
 
 /** Makes and stores a key for `partnerId`; the caller shows its secret once. */
-export async function addPartnerKey(registry: LocalPartnerRegistry, partnerId: string, datasets: readonly string[] | undefined, now: Date): Promise<PartnerKey> {
+export async function addPartnerKey(
+  registry: LocalPartnerRegistry,
+  partnerId: string,
+  datasets: readonly string[] | undefined,
+  now: Date,
+): Promise<PartnerKey> {
   const key = newPartnerKey(partnerId, now, datasets);
   await registry.add(key);
   return key;
 }
 
 /** The demo partners' keys: made once per LAKE_HOME (while their registry entries exist), then reused. */
-export async function demoCredentials(home: string, registry: LocalPartnerRegistry, region: string, endpoint: string, now: Date): Promise<DemoCredentials> {
+export async function demoCredentials(
+  home: string,
+  registry: LocalPartnerRegistry,
+  region: string,
+  endpoint: string,
+  now: Date,
+): Promise<DemoCredentials> {
   const path = join(home, 'demo-credentials.json');
   let known: DemoCredentials | undefined;
   try {
@@ -49,6 +60,10 @@ export async function demoCredentials(home: string, registry: LocalPartnerRegist
 }
 
 /** A curl command that calls `path` signed as `partner`. */
-export function curlCommand(credentials: DemoCredentials, partner: DemoCredentials['partners'][number], path: string): string {
+export function curlCommand(
+  credentials: DemoCredentials,
+  partner: DemoCredentials['partners'][number],
+  path: string,
+): string {
   return `curl --aws-sigv4 "aws:amz:${credentials.region}:${credentials.service}" --user "${partner.accessKeyId}:${partner.secretAccessKey}" ${credentials.endpoint}${path}`;
 }

@@ -10,7 +10,12 @@ import { createReadStream } from 'node:fs';
 import type { PlainItem } from '@pulse-lake/shared/adapters/local/index';
 import { findContract } from '@pulse-lake/shared/datasets/registry';
 import { jsonLines } from '@pulse-lake/shared/formats/jsonl';
-import { TELEMETRY_KEY, TELEMETRY_TYPE, telemetryItem, TelemetryItemError } from '@pulse-lake/shared/lake/telemetry-items';
+import {
+  TELEMETRY_KEY,
+  TELEMETRY_TYPE,
+  telemetryItem,
+  TelemetryItemError,
+} from '@pulse-lake/shared/lake/telemetry-items';
 
 /** At most this many problems are listed; the count says how many there were. */
 const PROBLEMS_SHOWN = 10;
@@ -26,7 +31,8 @@ function itemOfLine(value: unknown): PlainItem | string {
   const fields = value as PlainItem;
   if (fields[TELEMETRY_KEY.partitionKey] !== undefined && fields[TELEMETRY_KEY.sortKey] !== undefined) return fields;
   const type = fields[TELEMETRY_TYPE];
-  if (typeof type !== 'string') return `has neither ${TELEMETRY_KEY.partitionKey} and ${TELEMETRY_KEY.sortKey} nor a ${TELEMETRY_TYPE} naming its dataset`;
+  if (typeof type !== 'string')
+    return `has neither ${TELEMETRY_KEY.partitionKey} and ${TELEMETRY_KEY.sortKey} nor a ${TELEMETRY_TYPE} naming its dataset`;
   const contract = findContract(type);
   if (contract === undefined) return `has a ${TELEMETRY_TYPE} that names no dataset`;
   const { [TELEMETRY_TYPE]: _type, ...reading } = fields;
@@ -56,14 +62,20 @@ export async function readTelemetryItems(path: string): Promise<PlainItem[]> {
   }
   if (problems.length > 0) {
     const more = problems.length > PROBLEMS_SHOWN ? `\n  … and ${problems.length - PROBLEMS_SHOWN} more` : '';
-    throw new TelemetryFileError(`${problems.length} line(s) of ${path} cannot be written, so none was:\n  ${problems.slice(0, PROBLEMS_SHOWN).join('\n  ')}${more}`);
+    throw new TelemetryFileError(
+      `${problems.length} line(s) of ${path} cannot be written, so none was:\n  ${problems.slice(0, PROBLEMS_SHOWN).join('\n  ')}${more}`,
+    );
   }
   return items;
 }
 
 /** Writes `items` in batches; returns how many were written. */
-export async function putTelemetryItems(put: (items: PlainItem[]) => Promise<{ written: number }>, items: readonly PlainItem[]): Promise<number> {
+export async function putTelemetryItems(
+  put: (items: PlainItem[]) => Promise<{ written: number }>,
+  items: readonly PlainItem[],
+): Promise<number> {
   let written = 0;
-  for (let start = 0; start < items.length; start += WRITE_BATCH) written += (await put(items.slice(start, start + WRITE_BATCH))).written;
+  for (let start = 0; start < items.length; start += WRITE_BATCH)
+    written += (await put(items.slice(start, start + WRITE_BATCH))).written;
   return written;
 }

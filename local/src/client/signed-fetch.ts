@@ -14,10 +14,24 @@ export interface SignedResponse {
   body: Record<string, unknown>;
 }
 
-export type SignedFetch = (method: string, pathAndQuery: string, body?: unknown, signingDate?: Date) => Promise<SignedResponse>;
+export type SignedFetch = (
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+  signingDate?: Date,
+) => Promise<SignedResponse>;
 
-export function signedFetch(baseUrl: string, key: { accessKeyId: string; secretAccessKey: string }, region: string): SignedFetch {
-  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region, service: 'execute-api', sha256: NodeSha256 });
+export function signedFetch(
+  baseUrl: string,
+  key: { accessKeyId: string; secretAccessKey: string },
+  region: string,
+): SignedFetch {
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+    region,
+    service: 'execute-api',
+    sha256: NodeSha256,
+  });
   return async (method, pathAndQuery, body, signingDate) => {
     const url = new URL(pathAndQuery, baseUrl);
     const text = body === undefined ? undefined : JSON.stringify(body);
@@ -34,9 +48,18 @@ export function signedFetch(baseUrl: string, key: { accessKeyId: string; secretA
       },
       signingDate !== undefined ? { signingDate } : {},
     );
-    const response = await fetch(url, { method, headers: signed.headers, ...(text !== undefined ? { body: text } : {}) });
+    const response = await fetch(url, {
+      method,
+      headers: signed.headers,
+      ...(text !== undefined ? { body: text } : {}),
+    });
     const raw = Buffer.from(await response.arrayBuffer());
     const isJson = response.headers.get('content-type')?.includes('json') === true;
-    return { status: response.status, headers: response.headers, raw, body: isJson ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {} };
+    return {
+      status: response.status,
+      headers: response.headers,
+      raw,
+      body: isJson ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {},
+    };
   };
 }

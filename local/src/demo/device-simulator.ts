@@ -50,21 +50,57 @@ function takeReading(wearer: Wearer, at: number, random: () => number, fault: Fa
   const common = { patient_id: wearer.patientId, device_serial: wearer.deviceSerial, site: wearer.site };
   const roll = random();
   if (roll < 0.9) {
-    const heartRate = fault === 'loose_sensor' && random() < 0.5 ? round(random() < 0.5 ? 0 : 310 + random() * 40) : round(wearer.restingHr + noise(8));
-    return telemetryItem(vitals, { ...common, recorded_at: iso(at), heart_rate_bpm: heartRate, spo2_pct: round(Math.min(100, wearer.spo2 + noise(1.5)), 1) });
+    const heartRate =
+      fault === 'loose_sensor' && random() < 0.5
+        ? round(random() < 0.5 ? 0 : 310 + random() * 40)
+        : round(wearer.restingHr + noise(8));
+    return telemetryItem(vitals, {
+      ...common,
+      recorded_at: iso(at),
+      heart_rate_bpm: heartRate,
+      spo2_pct: round(Math.min(100, wearer.spo2 + noise(1.5)), 1),
+    });
   }
   if (roll < 0.96) {
     const rr = round(60_000 / (wearer.restingHr + noise(6)));
     const qt = round(380 + noise(25));
-    return telemetryItem(ecg, { ...common, recorded_at: iso(at), heart_rate_bpm: round(60_000 / rr), pr_ms: round(160 + noise(20)), qrs_ms: round(92 + noise(10)), qt_ms: qt, qtc_ms: round(qt / Math.sqrt(rr / 1000)), rr_ms: rr, rhythm: random() < 0.05 ? 'atrial fibrillation' : 'sinus rhythm' });
+    return telemetryItem(ecg, {
+      ...common,
+      recorded_at: iso(at),
+      heart_rate_bpm: round(60_000 / rr),
+      pr_ms: round(160 + noise(20)),
+      qrs_ms: round(92 + noise(10)),
+      qt_ms: qt,
+      qtc_ms: round(qt / Math.sqrt(rr / 1000)),
+      rr_ms: rr,
+      rhythm: random() < 0.05 ? 'atrial fibrillation' : 'sinus rhythm',
+    });
   }
   if (roll < 0.99 || wearer.medications.length === 0) {
     const cadence = round(95 + noise(15));
-    return telemetryItem(gait, { ...common, recorded_at: iso(at), step_count: Math.floor(random() * 400), cadence_spm: cadence, stride_length_m: round(0.55 + noise(0.1), 2), gait_speed_mps: round(0.8 + noise(0.2), 2), gait_angle_deg: round(noise(12), 1), fall_detected: random() < 0.002 });
+    return telemetryItem(gait, {
+      ...common,
+      recorded_at: iso(at),
+      step_count: Math.floor(random() * 400),
+      cadence_spm: cadence,
+      stride_length_m: round(0.55 + noise(0.1), 2),
+      gait_speed_mps: round(0.8 + noise(0.2), 2),
+      gait_angle_deg: round(noise(12), 1),
+      fall_detected: random() < 0.002,
+    });
   }
   const medication = wearer.medications[Math.floor(random() * wearer.medications.length)] ?? wearer.medications[0];
-  const dose = medication === undefined ? { name: 'metformin', dose: 500, unit: 'mg', maxMg: 2000, route: 'oral' } : medication;
-  return telemetryItem(dosage, { ...common, administered_at: iso(at), medication: dose.name, dose_mg: dose.dose, dose_unit: dose.unit, prescribed_max_mg: dose.maxMg, route: dose.route });
+  const dose =
+    medication === undefined ? { name: 'metformin', dose: 500, unit: 'mg', maxMg: 2000, route: 'oral' } : medication;
+  return telemetryItem(dosage, {
+    ...common,
+    administered_at: iso(at),
+    medication: dose.name,
+    dose_mg: dose.dose,
+    dose_unit: dose.unit,
+    prescribed_max_mg: dose.maxMg,
+    route: dose.route,
+  });
 }
 
 /**
@@ -73,7 +109,11 @@ function takeReading(wearer: Wearer, at: number, random: () => number, fault: Fa
  * skips, and the next one writes all that came due meanwhile: one write at a
  * time, never a pile of them.
  */
-export function startDeviceSimulator(wearers: readonly Wearer[], put: (items: PlainItem[]) => Promise<unknown>, options: SimulatorOptions): DeviceSimulator {
+export function startDeviceSimulator(
+  wearers: readonly Wearer[],
+  put: (items: PlainItem[]) => Promise<unknown>,
+  options: SimulatorOptions,
+): DeviceSimulator {
   if (wearers.length === 0) throw new RangeError('the device simulator needs at least one wearer');
   const random = createRandom(options.seed ?? 11);
   const tickMs = options.tickMs ?? 100;

@@ -90,11 +90,57 @@ interface Patient {
   medications: { name: string; dose: number; unit: 'mg' | 'mcg'; maxMg: number; route: string }[];
 }
 
-const SG_FIRST = ['Wei Ling', 'Ah Kow', 'Mei Hua', 'Siew Lan', 'Kok Leong', 'Boon Huat', 'Lakshmi', 'Rajesh', 'Nurul', 'Siti', 'Hock Seng', 'Geok Choo'];
+const SG_FIRST = [
+  'Wei Ling',
+  'Ah Kow',
+  'Mei Hua',
+  'Siew Lan',
+  'Kok Leong',
+  'Boon Huat',
+  'Lakshmi',
+  'Rajesh',
+  'Nurul',
+  'Siti',
+  'Hock Seng',
+  'Geok Choo',
+];
 const SG_LAST = ['Tan', 'Lim', 'Lee', 'Ng', 'Wong', 'Goh', 'Chua', 'Teo', 'Subramaniam', 'Abdullah', 'Koh', 'Ong'];
-const US_FIRST = ['Dorothy', 'Harold', 'Margaret', 'Walter', 'Betty', 'Eugene', 'Shirley', 'Raymond', 'Evelyn', 'Frank', 'Gloria', 'Arthur'];
-const US_LAST = ['Johnson', 'Williams', 'Brown', 'Miller', 'Davis', 'Garcia', 'Rodriguez', 'Wilson', 'Anderson', 'Thomas', 'Moore', 'Jackson'];
-const SG_STREETS = ['Ang Mo Kio Ave 3', 'Toa Payoh Lorong 1', 'Bedok North Rd', 'Jurong West St 41', 'Tampines St 21', 'Yishun Ring Rd'];
+const US_FIRST = [
+  'Dorothy',
+  'Harold',
+  'Margaret',
+  'Walter',
+  'Betty',
+  'Eugene',
+  'Shirley',
+  'Raymond',
+  'Evelyn',
+  'Frank',
+  'Gloria',
+  'Arthur',
+];
+const US_LAST = [
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Miller',
+  'Davis',
+  'Garcia',
+  'Rodriguez',
+  'Wilson',
+  'Anderson',
+  'Thomas',
+  'Moore',
+  'Jackson',
+];
+const SG_STREETS = [
+  'Ang Mo Kio Ave 3',
+  'Toa Payoh Lorong 1',
+  'Bedok North Rd',
+  'Jurong West St 41',
+  'Tampines St 21',
+  'Yishun Ring Rd',
+];
 const US_STREETS = ['Maple St', 'Oak Ave', 'Cedar Ln', 'Elm St', 'Washington Blvd', 'Lakeview Dr'];
 const US_CITIES = [
   { city: 'Springfield', state: 'IL', zip: '627' },
@@ -134,7 +180,7 @@ function field(value: string | number, delimiter: string): string {
 }
 
 function csv(header: string[], rows: (string | number)[][], delimiter = ','): string {
-  return [header, ...rows].map((row) => row.map((v) => field(v, delimiter)).join(delimiter)).join('\r\n') + '\r\n';
+  return `${[header, ...rows].map((row) => row.map((v) => field(v, delimiter)).join(delimiter)).join('\r\n')}\r\n`;
 }
 
 // US sites report in US Central time: -06:00 in winter, -05:00 in summer (close enough for synthetic data).
@@ -157,7 +203,8 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
   const patientCount = options.patients ?? 300;
   const days = options.days ?? int(3, 5);
   const today = new Date();
-  const start = options.start ?? new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - days));
+  const start =
+    options.start ?? new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - days));
   const every = options.vitalsEveryMinutes ?? { min: 15, max: 30 };
   const planted = { outOfRange: 0, unknownUnit: 0, duplicates: 0, missingOffset: 0 };
 
@@ -179,8 +226,12 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
       firstName,
       lastName,
       email: `${firstName.toLowerCase().replace(/\s+/g, '.')}.${lastName.toLowerCase()}${i + 1}@example.com`,
-      phone: site === 'SG' ? `+65 9${int(100, 999)} ${int(1000, 9999)}` : `+1 (555) 01${pad(int(0, 99))}-${int(1000, 9999)}`,
-      street: site === 'SG' ? `Blk ${int(100, 699)} ${pick(SG_STREETS)} #${pad(int(2, 25))}-${pad(int(1, 150), 3)}` : `${int(100, 9999)} ${pick(US_STREETS)}, ${us.city}, ${us.state}`,
+      phone:
+        site === 'SG' ? `+65 9${int(100, 999)} ${int(1000, 9999)}` : `+1 (555) 01${pad(int(0, 99))}-${int(1000, 9999)}`,
+      street:
+        site === 'SG'
+          ? `Blk ${int(100, 699)} ${pick(SG_STREETS)} #${pad(int(2, 25))}-${pad(int(1, 150), 3)}`
+          : `${int(100, 9999)} ${pick(US_STREETS)}, ${us.city}, ${us.state}`,
       postal: site === 'SG' ? `${int(310, 829)}${int(100, 999)}` : `${us.zip}${pad(int(1, 99))}`,
       birthDate: birth.toISOString().slice(0, 10),
       sex: random() < 0.55 ? 'F' : 'M',
@@ -207,8 +258,34 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
     'patients',
     'patients.csv',
     csv(
-      ['patient_id', 'first_name', 'last_name', 'email', 'phone', 'street_address', 'postal_code', 'birth_date', 'sex', 'site', 'partner_id', 'enrolled_at'],
-      patients.map((p) => [p.id, p.firstName, p.lastName, p.email, p.phone, p.street, p.postal, p.birthDate, p.sex, p.site, p.partner, p.enrolledAt]),
+      [
+        'patient_id',
+        'first_name',
+        'last_name',
+        'email',
+        'phone',
+        'street_address',
+        'postal_code',
+        'birth_date',
+        'sex',
+        'site',
+        'partner_id',
+        'enrolled_at',
+      ],
+      patients.map((p) => [
+        p.id,
+        p.firstName,
+        p.lastName,
+        p.email,
+        p.phone,
+        p.street,
+        p.postal,
+        p.birthDate,
+        p.sex,
+        p.site,
+        p.partner,
+        p.enrolledAt,
+      ]),
     ),
     patients.length,
     'names, emails, phones, birth dates and street addresses (dropped or generalized on the way to curated)',
@@ -219,7 +296,14 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
     'devices.csv',
     csv(
       ['device_serial', 'patient_id', 'model', 'firmware_version', 'assigned_at', 'site'],
-      patients.map((p) => [p.device, p.id, p.site === 'SG' ? 'PulseBand 2A' : 'PulseBand 2B', pick(['2.3.1', '2.4.0', '2.4.2']), p.enrolledAt, p.site]),
+      patients.map((p) => [
+        p.device,
+        p.id,
+        p.site === 'SG' ? 'PulseBand 2A' : 'PulseBand 2B',
+        pick(['2.3.1', '2.4.0', '2.4.2']),
+        p.enrolledAt,
+        p.site,
+      ]),
     ),
     patients.length,
     'one wearable per patient',
@@ -232,7 +316,11 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
   const dayMs = 86_400_000;
   for (const p of patients) {
     const offset = p.site === 'SG' ? 480 : usOffsetMinutes(start);
-    for (let t = start.getTime() + int(0, every.max) * 60_000; t < start.getTime() + days * dayMs; t += int(every.min, every.max) * 60_000) {
+    for (
+      let t = start.getTime() + int(0, every.max) * 60_000;
+      t < start.getTime() + days * dayMs;
+      t += int(every.min, every.max) * 60_000
+    ) {
       const at = new Date(t);
       const localHour = (at.getUTCHours() + at.getUTCMinutes() / 60 + offset / 60 + 24) % 24;
       // Circadian drift: lowest around 04:00 local, highest mid-afternoon.
@@ -246,7 +334,18 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
       deviceRows.push([p.id, p.device, isoWithOffset(at, offset), p.site, hr, spo2, sys, dia, tempC, rr]);
       // A few readings per patient per day are also keyed in at the clinic.
       if (random() < 0.04) {
-        if (p.site === 'US') usClinicRows.push([p.id, p.device, isoWithOffset(at, offset), p.site, hr, spo2, sys, dia, round((tempC * 9) / 5 + 32, 1)]);
+        if (p.site === 'US')
+          usClinicRows.push([
+            p.id,
+            p.device,
+            isoWithOffset(at, offset),
+            p.site,
+            hr,
+            spo2,
+            sys,
+            dia,
+            round((tempC * 9) / 5 + 32, 1),
+          ]);
         else sgClinicRows.push([p.id, p.site, localWallClock(at, offset), hr, spo2, sys, dia]);
       }
     }
@@ -256,7 +355,10 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
     const row = deviceRows[int(0, deviceRows.length - 1)];
     if (row) {
       // A loose strap reads 900 bpm a minute after a real reading.
-      const shifted = isoWithOffset(new Date(Date.parse(String(row[2])) + 60_000), row[3] === 'SG' ? 480 : usOffsetMinutes(start));
+      const shifted = isoWithOffset(
+        new Date(Date.parse(String(row[2])) + 60_000),
+        row[3] === 'SG' ? 480 : usOffsetMinutes(start),
+      );
       deviceRows.push([row[0] ?? '', row[1] ?? '', shifted, row[3] ?? '', 900, ...row.slice(5)]);
       planted.outOfRange += 1;
     }
@@ -271,24 +373,65 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
   await write(
     'vitals',
     'vitals-device-upload.csv',
-    csv(['patient_id', 'device_serial', 'recorded_at', 'site', 'heart_rate_bpm', 'spo2_pct', 'systolic_mmhg', 'diastolic_mmhg', 'temperature_c', 'respiratory_rate_bpm'], deviceRows),
+    csv(
+      [
+        'patient_id',
+        'device_serial',
+        'recorded_at',
+        'site',
+        'heart_rate_bpm',
+        'spo2_pct',
+        'systolic_mmhg',
+        'diastolic_mmhg',
+        'temperature_c',
+        'respiratory_rate_bpm',
+      ],
+      deviceRows,
+    ),
     deviceRows.length,
     'wearable uploads every 15-30 minutes, with a few out-of-range glitches and duplicated rows',
   );
 
   // The US clinic exports °F under verbose headers; one row was keyed without its UTC offset.
-  const firstUs = usClinicRows[0] ?? (() => {
-    const p = patients.find((x) => x.site === 'US');
-    return p ? [p.id, p.device, isoWithOffset(start, usOffsetMinutes(start)), 'US', 72, 97, 128, 78, 98.2] : undefined;
-  })();
+  const firstUs =
+    usClinicRows[0] ??
+    (() => {
+      const p = patients.find((x) => x.site === 'US');
+      return p
+        ? [p.id, p.device, isoWithOffset(start, usOffsetMinutes(start)), 'US', 72, 97, 128, 78, 98.2]
+        : undefined;
+    })();
   if (firstUs) {
-    usClinicRows.push([firstUs[0] ?? '', firstUs[1] ?? '', String(firstUs[2]).slice(0, 16).replace('T', ' '), 'US', 74, 97, 130, 80, 98.4]);
+    usClinicRows.push([
+      firstUs[0] ?? '',
+      firstUs[1] ?? '',
+      String(firstUs[2]).slice(0, 16).replace('T', ' '),
+      'US',
+      74,
+      97,
+      130,
+      80,
+      98.4,
+    ]);
     planted.missingOffset += 1;
   }
   await write(
     'vitals',
     'clinic-us-export.csv',
-    csv(['Patient ID', 'Device SN', 'Timestamp', 'Site', 'Heart Rate (bpm)', 'SpO2 (%)', 'Systolic', 'Diastolic', 'Temperature (°F)'], usClinicRows),
+    csv(
+      [
+        'Patient ID',
+        'Device SN',
+        'Timestamp',
+        'Site',
+        'Heart Rate (bpm)',
+        'SpO2 (%)',
+        'Systolic',
+        'Diastolic',
+        'Temperature (°F)',
+      ],
+      usClinicRows,
+    ),
     usClinicRows.length,
     'messy headers, Fahrenheit, one timestamp without a UTC offset',
   );
@@ -296,7 +439,11 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
   await write(
     'vitals',
     'clinic-sg-export.csv',
-    csv(['Patient ID', 'Site Code', 'Reading Time', 'HR', 'SpO2 (%)', 'BP Systolic', 'BP Diastolic'], sgClinicRows, ';'),
+    csv(
+      ['Patient ID', 'Site Code', 'Reading Time', 'HR', 'SpO2 (%)', 'BP Systolic', 'BP Diastolic'],
+      sgClinicRows,
+      ';',
+    ),
     sgClinicRows.length,
     'semicolon-delimited, "HR" and "SpO2 (%)" headers, SG local time without offset',
   );
@@ -314,7 +461,19 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
         const rrMs = round(60_000 / hr, 0);
         const qt = round(between(360, 430), 0);
         const qtc = round(qt / Math.sqrt(rrMs / 1000), 0);
-        ecgRows.push([p.id, p.device, isoWithOffset(at, offset), p.site, hr, round(between(130, 200), 0), round(between(80, 110), 0), qt, qtc, rrMs, random() < 0.06 ? 'atrial fibrillation' : 'sinus rhythm']);
+        ecgRows.push([
+          p.id,
+          p.device,
+          isoWithOffset(at, offset),
+          p.site,
+          hr,
+          round(between(130, 200), 0),
+          round(between(80, 110), 0),
+          qt,
+          qtc,
+          rrMs,
+          random() < 0.06 ? 'atrial fibrillation' : 'sinus rhythm',
+        ]);
       }
       const steps = int(1200, 7000);
       gaitRows.push([
@@ -338,31 +497,79 @@ export async function generateFleet(dir: string, options: FleetOptions = {}): Pr
   const badDose = doseRows[int(0, doseRows.length - 1)];
   if (badDose) {
     // A pharmacy system that writes "units" for a tablet count: not a unit the contract accepts.
-    doseRows.push([badDose[0] ?? '', isoWithOffset(new Date(Date.parse(String(badDose[1])) + 3_600_000), 0), badDose[2] ?? '', 1, 'units', badDose[5] ?? '', 'oral', badDose[7] ?? '']);
+    doseRows.push([
+      badDose[0] ?? '',
+      isoWithOffset(new Date(Date.parse(String(badDose[1])) + 3_600_000), 0),
+      badDose[2] ?? '',
+      1,
+      'units',
+      badDose[5] ?? '',
+      'oral',
+      badDose[7] ?? '',
+    ]);
     planted.unknownUnit += 1;
   }
   await write(
     'ecg',
     'ecg-intervals.csv',
-    csv(['patient_id', 'device_serial', 'recorded_at', 'site', 'heart_rate_bpm', 'pr_ms', 'qrs_ms', 'qt_ms', 'qtc_ms', 'rr_ms', 'rhythm'], ecgRows),
+    csv(
+      [
+        'patient_id',
+        'device_serial',
+        'recorded_at',
+        'site',
+        'heart_rate_bpm',
+        'pr_ms',
+        'qrs_ms',
+        'qt_ms',
+        'qtc_ms',
+        'rr_ms',
+        'rhythm',
+      ],
+      ecgRows,
+    ),
     ecgRows.length,
     'two ECG strips per patient per day',
   );
   await write(
     'gait',
     'gait-daily.csv',
-    csv(['patient_id', 'device_serial', 'recorded_at', 'site', 'step_count', 'cadence_spm', 'stride_length_m', 'gait_speed_mps', 'gait_angle_deg', 'fall_detected'], gaitRows),
+    csv(
+      [
+        'patient_id',
+        'device_serial',
+        'recorded_at',
+        'site',
+        'step_count',
+        'cadence_spm',
+        'stride_length_m',
+        'gait_speed_mps',
+        'gait_angle_deg',
+        'fall_detected',
+      ],
+      gaitRows,
+    ),
     gaitRows.length,
     'one gait summary per patient per day',
   );
   await write(
     'dosage',
     'dosage-administrations.csv',
-    csv(['patient_id', 'administered_at', 'medication', 'dose_mg', 'dose_unit', 'prescribed_max_mg', 'route', 'site'], doseRows),
+    csv(
+      ['patient_id', 'administered_at', 'medication', 'dose_mg', 'dose_unit', 'prescribed_max_mg', 'route', 'site'],
+      doseRows,
+    ),
     doseRows.length,
     'mg and mcg doses mixed, one dose in an unknown unit',
   );
 
-  const wearers = patients.map((p) => ({ patientId: p.id, site: p.site, deviceSerial: p.device, restingHr: p.restingHr, spo2: p.spo2, medications: p.medications }));
+  const wearers = patients.map((p) => ({
+    patientId: p.id,
+    site: p.site,
+    deviceSerial: p.device,
+    restingHr: p.restingHr,
+    spo2: p.spo2,
+    medications: p.medications,
+  }));
   return { dir, files, patients: patientCount, days, planted, wearers };
 }

@@ -67,14 +67,28 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>, faults: Faults | undefined, log: FakeSources['log']) {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>,
+  faults: Faults | undefined,
+  log: FakeSources['log'],
+) {
   let count = 0;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     count += 1;
-    res.on('finish', () => log.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, status: res.statusCode, ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}) }));
-    if (faults?.every429 !== undefined && count % faults.every429 === 0) return send(res, 429, { error: 'slow down' }, { 'retry-after': String(faults.retryAfterSeconds ?? 1) });
-    if (faults?.every500 !== undefined && count % faults.every500 === 0) return send(res, 500, { error: 'upstream hiccup' });
+    res.on('finish', () =>
+      log.push({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        status: res.statusCode,
+        ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}),
+      }),
+    );
+    if (faults?.every429 !== undefined && count % faults.every429 === 0)
+      return send(res, 429, { error: 'slow down' }, { 'retry-after': String(faults.retryAfterSeconds ?? 1) });
+    if (faults?.every500 !== undefined && count % faults.every500 === 0)
+      return send(res, 500, { error: 'upstream hiccup' });
     Promise.resolve(handler(req, res, url)).catch(() => send(res, 500, { error: 'fake source failed' }));
   });
   server.keepAliveTimeout = 1000;
@@ -87,10 +101,18 @@ const PAGE_KINDS = new Set(['cursor', 'offset', 'page', 'link']);
 /** The pharmacy's records changed after `since`, oldest change first (as the real API sorts them). */
 function changedSince(records: readonly PharmacyAdministration[], since: string | null): PharmacyAdministration[] {
   const after = since === null ? -Infinity : Date.parse(since);
-  return records.filter((r) => Date.parse(r.updated_at) > after).sort((a, b) => a.updated_at.localeCompare(b.updated_at) || a.id.localeCompare(b.id));
+  return records
+    .filter((r) => Date.parse(r.updated_at) > after)
+    .sort((a, b) => a.updated_at.localeCompare(b.updated_at) || a.id.localeCompare(b.id));
 }
 
-function pharmacyPage(kind: string, records: PharmacyAdministration[], url: URL, base: string, res: ServerResponse): void {
+function pharmacyPage(
+  kind: string,
+  records: PharmacyAdministration[],
+  url: URL,
+  base: string,
+  res: ServerResponse,
+): void {
   const limit = Math.max(1, Math.min(500, Number(url.searchParams.get('limit') ?? 50)));
   switch (kind) {
     case 'cursor': {
@@ -98,15 +120,18 @@ function pharmacyPage(kind: string, records: PharmacyAdministration[], url: URL,
       const token = url.searchParams.get('cursor');
       const from = token === null ? 0 : Number(Buffer.from(token, 'base64url').toString());
       const next = from + limit < records.length ? Buffer.from(String(from + limit)).toString('base64url') : null;
-      return send(res, 200, { data: records.slice(from, from + limit), next_cursor: next });
+      send(res, 200, { data: records.slice(from, from + limit), next_cursor: next });
+      return;
     }
     case 'offset': {
       const offset = Number(url.searchParams.get('offset') ?? 0);
-      return send(res, 200, { data: records.slice(offset, offset + limit), total: records.length });
+      send(res, 200, { data: records.slice(offset, offset + limit), total: records.length });
+      return;
     }
     case 'page': {
       const page = Number(url.searchParams.get('page') ?? 1);
-      return send(res, 200, { data: records.slice((page - 1) * limit, page * limit) });
+      send(res, 200, { data: records.slice((page - 1) * limit, page * limit) });
+      return;
     }
     default: {
       const page = Number(url.searchParams.get('page') ?? 1);
@@ -117,7 +142,8 @@ function pharmacyPage(kind: string, records: PharmacyAdministration[], url: URL,
         next.searchParams.set('page', String(page + 1));
         headers.link = `<${next.toString()}>; rel="next", <${base}/docs>; rel="help"`;
       }
-      return send(res, 200, records.slice((page - 1) * limit, page * limit), headers);
+      send(res, 200, records.slice((page - 1) * limit, page * limit), headers);
+      return;
     }
   }
 }
@@ -136,50 +162,88 @@ export async function startFakeSources(options: FakeSourcesOptions): Promise<Fak
   const fhir: Record<string, unknown>[] = [];
   const tokens = new Set<string>();
 
-  const pharmacyServer = await listen((req, res, url) => {
-    if (req.headers['x-api-key'] !== options.apiKey) return send(res, 401, { error: 'missing or wrong API key' });
-    const [, kind, resource] = url.pathname.split('/');
-    if (resource !== 'administrations' || kind === undefined || !PAGE_KINDS.has(kind)) return send(res, 404, { error: 'no such resource' });
-    pharmacyPage(kind, changedSince(pharmacy, url.searchParams.get('updated_since')), url, pharmacyServer.base, res);
-  }, options.faults, log);
+  const pharmacyServer = await listen(
+    (req, res, url) => {
+      if (req.headers['x-api-key'] !== options.apiKey) return send(res, 401, { error: 'missing or wrong API key' });
+      const [, kind, resource] = url.pathname.split('/');
+      if (resource !== 'administrations' || kind === undefined || !PAGE_KINDS.has(kind))
+        return send(res, 404, { error: 'no such resource' });
+      pharmacyPage(kind, changedSince(pharmacy, url.searchParams.get('updated_since')), url, pharmacyServer.base, res);
+    },
+    options.faults,
+    log,
+  );
 
-  const fhirServer = await listen(async (req, res, url) => {
-    if (url.pathname === '/oauth2/token') {
-      const body = await new Promise<string>((done) => {
-        let text = '';
-        req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        req.on('end', () => done(text));
-      });
-      const expected = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
-      if (req.method !== 'POST' || req.headers.authorization !== expected || new URLSearchParams(body).get('grant_type') !== 'client_credentials') return send(res, 401, { error: 'invalid_client' });
-      const token = randomBytes(16).toString('hex');
-      tokens.add(token);
-      return send(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600 });
-    }
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (bearer === undefined || !tokens.has(bearer)) return send(res, 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] });
-    const type = url.pathname.replace(/^\/fhir\//, '');
-    if (type !== 'Observation' && type !== 'MedicationAdministration') return send(res, 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-supported' }] });
-    const count = Math.max(1, Math.min(200, Number(url.searchParams.get('_count') ?? 20)));
-    const offset = Number(url.searchParams.get('_offset') ?? 0);
-    const matches = fhir
-      .filter((r) => r.resourceType === type && updatedAfter(r, url.searchParams.get('_lastUpdated')))
-      .sort((a, b) => String((a.meta as { lastUpdated: string }).lastUpdated).localeCompare(String((b.meta as { lastUpdated: string }).lastUpdated)));
-    const page = matches.slice(offset, offset + count);
-    const entry: Record<string, unknown>[] = page.map((resource) => ({ fullUrl: `${fhirServer.base}/fhir/${type}/${String(resource.id)}`, resource, search: { mode: 'match' } }));
-    if (url.searchParams.get('_include') === 'MedicationAdministration:request') {
-      const wanted = new Set(page.map((r) => (r.request as { reference?: string } | undefined)?.reference).filter((r): r is string => r !== undefined));
-      for (const resource of fhir) if (wanted.has(`MedicationRequest/${String(resource.id)}`)) entry.push({ resource, search: { mode: 'include' } });
-    }
-    const link: { relation: string; url: string }[] = [{ relation: 'self', url: url.toString() }];
-    if (offset + count < matches.length) {
-      const next = new URL(`${fhirServer.base}${url.pathname}`);
-      for (const [k, v] of url.searchParams) next.searchParams.set(k, v);
-      next.searchParams.set('_offset', String(offset + count));
-      link.push({ relation: 'next', url: next.toString() });
-    }
-    send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: matches.length, link, entry }, { 'content-type': 'application/fhir+json' });
-  }, options.faults, log);
+  const fhirServer = await listen(
+    async (req, res, url) => {
+      if (url.pathname === '/oauth2/token') {
+        const body = await new Promise<string>((done) => {
+          let text = '';
+          req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          req.on('end', () => done(text));
+        });
+        const expected = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
+        if (
+          req.method !== 'POST' ||
+          req.headers.authorization !== expected ||
+          new URLSearchParams(body).get('grant_type') !== 'client_credentials'
+        )
+          return send(res, 401, { error: 'invalid_client' });
+        const token = randomBytes(16).toString('hex');
+        tokens.add(token);
+        return send(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600 });
+      }
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (bearer === undefined || !tokens.has(bearer))
+        return send(res, 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] });
+      const type = url.pathname.replace(/^\/fhir\//, '');
+      if (type !== 'Observation' && type !== 'MedicationAdministration')
+        return send(res, 404, {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'not-supported' }],
+        });
+      const count = Math.max(1, Math.min(200, Number(url.searchParams.get('_count') ?? 20)));
+      const offset = Number(url.searchParams.get('_offset') ?? 0);
+      const matches = fhir
+        .filter((r) => r.resourceType === type && updatedAfter(r, url.searchParams.get('_lastUpdated')))
+        .sort((a, b) =>
+          String((a.meta as { lastUpdated: string }).lastUpdated).localeCompare(
+            String((b.meta as { lastUpdated: string }).lastUpdated),
+          ),
+        );
+      const page = matches.slice(offset, offset + count);
+      const entry: Record<string, unknown>[] = page.map((resource) => ({
+        fullUrl: `${fhirServer.base}/fhir/${type}/${String(resource.id)}`,
+        resource,
+        search: { mode: 'match' },
+      }));
+      if (url.searchParams.get('_include') === 'MedicationAdministration:request') {
+        const wanted = new Set(
+          page
+            .map((r) => (r.request as { reference?: string } | undefined)?.reference)
+            .filter((r): r is string => r !== undefined),
+        );
+        for (const resource of fhir)
+          if (wanted.has(`MedicationRequest/${String(resource.id)}`))
+            entry.push({ resource, search: { mode: 'include' } });
+      }
+      const link: { relation: string; url: string }[] = [{ relation: 'self', url: url.toString() }];
+      if (offset + count < matches.length) {
+        const next = new URL(`${fhirServer.base}${url.pathname}`);
+        for (const [k, v] of url.searchParams) next.searchParams.set(k, v);
+        next.searchParams.set('_offset', String(offset + count));
+        link.push({ relation: 'next', url: next.toString() });
+      }
+      send(
+        res,
+        200,
+        { resourceType: 'Bundle', type: 'searchset', total: matches.length, link, entry },
+        { 'content-type': 'application/fhir+json' },
+      );
+    },
+    options.faults,
+    log,
+  );
 
   return {
     pharmacyUrl: pharmacyServer.base,
@@ -215,12 +279,28 @@ const SNOMED_ORAL = { system: 'http://snomed.info/sct', code: '26643006', displa
  * Synthetic pharmacy administrations for `patients` (fleet MRNs, e.g. SG-MRN-00001),
  * one every `everyMinutes` per patient from `start`, changed when given.
  */
-export function pharmacyRecords(patients: readonly { mrn: string; site: string }[], start: Date, count: number, everyMinutes = 60): PharmacyAdministration[] {
+export function pharmacyRecords(
+  patients: readonly { mrn: string; site: string }[],
+  start: Date,
+  count: number,
+  everyMinutes = 60,
+): PharmacyAdministration[] {
   return Array.from({ length: count }, (_, i) => {
     const patient = patients[i % patients.length] ?? { mrn: 'SG-MRN-00001', site: 'SG' };
     const med = MEDICATIONS[i % MEDICATIONS.length] ?? METFORMIN;
-    const at = new Date(start.getTime() + Math.floor(i / patients.length) * everyMinutes * 60_000 + (i % patients.length) * 1000);
-    return { id: `adm-${i + 1}`, patient, drug: { name: med.name }, dose: { value: med.dose, unit: med.unit }, max_dose_mg: med.max, route: 'PO', given_at: at.toISOString(), updated_at: new Date(at.getTime() + 5 * 60_000).toISOString() };
+    const at = new Date(
+      start.getTime() + Math.floor(i / patients.length) * everyMinutes * 60_000 + (i % patients.length) * 1000,
+    );
+    return {
+      id: `adm-${i + 1}`,
+      patient,
+      drug: { name: med.name },
+      dose: { value: med.dose, unit: med.unit },
+      max_dose_mg: med.max,
+      route: 'PO',
+      given_at: at.toISOString(),
+      updated_at: new Date(at.getTime() + 5 * 60_000).toISOString(),
+    };
   });
 }
 
@@ -230,23 +310,85 @@ export function pharmacyRecords(patients: readonly { mrn: string; site: string }
  * body weight Observation (not a vital the lake keeps), and a
  * MedicationAdministration with the MedicationRequest it fulfils.
  */
-export function fhirResources(patients: readonly string[], start: Date, readings: number, everyMinutes = 30): Record<string, unknown>[] {
+export function fhirResources(
+  patients: readonly string[],
+  start: Date,
+  readings: number,
+  everyMinutes = 30,
+): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const loinc = (code: string, display: string) => ({ coding: [{ system: 'http://loinc.org', code, display }] });
   patients.forEach((mrn, p) => {
     const subject = { reference: `Patient/${p + 1}`, identifier: { system: 'urn:demo:mrn', value: mrn } };
-    const device = { reference: `Device/${p + 1}`, identifier: { value: `PLW-FHIR-${String(p + 1).padStart(8, '0')}` } };
+    const device = {
+      reference: `Device/${p + 1}`,
+      identifier: { value: `PLW-FHIR-${String(p + 1).padStart(8, '0')}` },
+    };
     const med = MEDICATIONS[p % MEDICATIONS.length] ?? METFORMIN;
-    out.push({ resourceType: 'MedicationRequest', id: `rx-${p + 1}`, status: 'active', intent: 'order', subject, medicationCodeableConcept: { text: med.name }, dosageInstruction: [{ maxDosePerAdministration: { value: med.max, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }] });
+    out.push({
+      resourceType: 'MedicationRequest',
+      id: `rx-${p + 1}`,
+      status: 'active',
+      intent: 'order',
+      subject,
+      medicationCodeableConcept: { text: med.name },
+      dosageInstruction: [
+        { maxDosePerAdministration: { value: med.max, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } },
+      ],
+    });
     for (let r = 0; r < readings; r++) {
       const at = new Date(start.getTime() + r * everyMinutes * 60_000 + p * 1000);
       const meta = { lastUpdated: new Date(at.getTime() + 60_000 + p).toISOString() };
-      const common = { resourceType: 'Observation', status: 'final', category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }], subject, device, effectiveDateTime: at.toISOString(), meta };
-      out.push({ ...common, id: `hr-${p + 1}-${r + 1}`, code: loinc('8867-4', 'Heart rate'), valueQuantity: { value: 62 + ((p * 7 + r * 3) % 30), unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' } });
-      out.push({ ...common, id: `spo2-${p + 1}-${r + 1}`, code: loinc('59408-5', 'Oxygen saturation in Arterial blood by Pulse oximetry'), valueQuantity: { value: 94 + ((p + r) % 5), unit: '%', system: 'http://unitsofmeasure.org', code: '%' } });
-      if (r === 0) out.push({ ...common, id: `wt-${p + 1}`, code: loinc('29463-7', 'Body weight'), valueQuantity: { value: 61.5, unit: 'kg', code: 'kg' } });
+      const common = {
+        resourceType: 'Observation',
+        status: 'final',
+        category: [
+          { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] },
+        ],
+        subject,
+        device,
+        effectiveDateTime: at.toISOString(),
+        meta,
+      };
+      out.push({
+        ...common,
+        id: `hr-${p + 1}-${r + 1}`,
+        code: loinc('8867-4', 'Heart rate'),
+        valueQuantity: {
+          value: 62 + ((p * 7 + r * 3) % 30),
+          unit: 'beats/minute',
+          system: 'http://unitsofmeasure.org',
+          code: '/min',
+        },
+      });
+      out.push({
+        ...common,
+        id: `spo2-${p + 1}-${r + 1}`,
+        code: loinc('59408-5', 'Oxygen saturation in Arterial blood by Pulse oximetry'),
+        valueQuantity: { value: 94 + ((p + r) % 5), unit: '%', system: 'http://unitsofmeasure.org', code: '%' },
+      });
+      if (r === 0)
+        out.push({
+          ...common,
+          id: `wt-${p + 1}`,
+          code: loinc('29463-7', 'Body weight'),
+          valueQuantity: { value: 61.5, unit: 'kg', code: 'kg' },
+        });
       if (r % 4 === 0) {
-        out.push({ resourceType: 'MedicationAdministration', id: `ma-${p + 1}-${r + 1}`, status: 'completed', subject, medicationCodeableConcept: { text: med.name }, effectiveDateTime: at.toISOString(), request: { reference: `MedicationRequest/rx-${p + 1}` }, dosage: { route: { coding: [SNOMED_ORAL] }, dose: { value: med.dose, unit: med.unit, system: 'http://unitsofmeasure.org', code: med.unit } }, meta });
+        out.push({
+          resourceType: 'MedicationAdministration',
+          id: `ma-${p + 1}-${r + 1}`,
+          status: 'completed',
+          subject,
+          medicationCodeableConcept: { text: med.name },
+          effectiveDateTime: at.toISOString(),
+          request: { reference: `MedicationRequest/rx-${p + 1}` },
+          dosage: {
+            route: { coding: [SNOMED_ORAL] },
+            dose: { value: med.dose, unit: med.unit, system: 'http://unitsofmeasure.org', code: med.unit },
+          },
+          meta,
+        });
       }
     }
   });

@@ -35,13 +35,19 @@ const lake = buildLocalLake(settings.home, {
   stage: settings.stage,
   region: settings.region,
   account: settings.accountId,
-  onError: (component, error) => process.stderr.write(`[lake worker ${settings.functionName} ${component}] ${error instanceof Error ? error.message : 'non-error thrown'}\n`),
+  onError: (component, error) =>
+    process.stderr.write(
+      `[lake worker ${settings.functionName} ${component}] ${error instanceof Error ? error.message : 'non-error thrown'}\n`,
+    ),
 });
 lake.store.onObjectCreated(undefined, (record) => {
-  for (const object of s3ObjectsFromEvent({ Records: [record] })) send({ kind: 'created', ...object, eventName: record.eventName });
+  for (const object of s3ObjectsFromEvent({ Records: [record] }))
+    send({ kind: 'created', ...object, eventName: record.eventName });
 });
 const deps: LakeDeps = { ...lake, bus };
-const module = (await import(pathToFileURL(settings.handlerFile).href)) as { createHandler: (deps: LakeDeps) => (event: unknown, context: Context) => Promise<unknown> };
+const module = (await import(pathToFileURL(settings.handlerFile).href)) as {
+  createHandler: (deps: LakeDeps) => (event: unknown, context: Context) => Promise<unknown>;
+};
 const handler = module.createHandler(deps);
 
 process.on('message', (message: ParentMessage) => {
@@ -54,10 +60,24 @@ process.on('message', (message: ParentMessage) => {
       break;
     }
     case 'invoke': {
-      const context = lambdaContext({ functionName: settings.functionName, timeoutSeconds: settings.timeoutSeconds, memorySize: settings.memorySize, region: settings.region, accountId: settings.accountId });
+      const context = lambdaContext({
+        functionName: settings.functionName,
+        timeoutSeconds: settings.timeoutSeconds,
+        memorySize: settings.memorySize,
+        region: settings.region,
+        accountId: settings.accountId,
+      });
       handler(message.event, context).then(
         (result) => send({ kind: 'result', id: message.id, result }),
-        (error: unknown) => send({ kind: 'failed', id: message.id, error: { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : 'non-error thrown' } }),
+        (error: unknown) =>
+          send({
+            kind: 'failed',
+            id: message.id,
+            error: {
+              name: error instanceof Error ? error.name : 'Error',
+              message: error instanceof Error ? error.message : 'non-error thrown',
+            },
+          }),
       );
       break;
     }

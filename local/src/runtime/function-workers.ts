@@ -51,7 +51,11 @@ export function startFunctionWorkers(lake: LocalLake, settings: WorkerSettings, 
     });
     let markReady: () => void = () => {};
     let failStart: (error: Error) => void = () => {};
-    const worker: Worker = { child, busy: false, ready: new Promise<void>((resolve, reject) => ([markReady, failStart] = [resolve, reject])) };
+    const worker: Worker = {
+      child,
+      busy: false,
+      ready: new Promise<void>((resolve, reject) => ([markReady, failStart] = [resolve, reject])),
+    };
     worker.ready.catch(() => {});
     child.on('message', (message: WorkerMessage) => {
       switch (message.kind) {
@@ -65,17 +69,27 @@ export function startFunctionWorkers(lake: LocalLake, settings: WorkerSettings, 
           worker.pending = undefined;
           release(worker);
           if (message.kind === 'result') pending.resolve(message.result);
-          else pending.reject(Object.assign(new WorkerInvocationError(message.error.message), { name: message.error.name }));
+          else
+            pending.reject(
+              Object.assign(new WorkerInvocationError(message.error.message), { name: message.error.name }),
+            );
           break;
         }
         case 'publish':
           lake.bus.publish(message.events).then(
             () => reply(child, { kind: 'published', id: message.id }),
-            (error: unknown) => reply(child, { kind: 'published', id: message.id, error: error instanceof Error ? error.message : 'publish failed' }),
+            (error: unknown) =>
+              reply(child, {
+                kind: 'published',
+                id: message.id,
+                error: error instanceof Error ? error.message : 'publish failed',
+              }),
           );
           break;
         case 'created':
-          void lake.store.announce(message.bucket, message.key, message.eventName.replace(/^s3:/, '') as ObjectCreatedEventName).catch(() => {});
+          void lake.store
+            .announce(message.bucket, message.key, message.eventName.replace(/^s3:/, '') as ObjectCreatedEventName)
+            .catch(() => {});
           break;
       }
     });

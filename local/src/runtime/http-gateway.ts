@@ -47,7 +47,10 @@ function compile(route: HttpRoute): CompiledRoute {
 }
 
 function isTextual(contentType: string | undefined): boolean {
-  return contentType === undefined || /^(text\/|application\/(json|x-ndjson|x-www-form-urlencoded|xml|csv)|.*\+json)/i.test(contentType);
+  return (
+    contentType === undefined ||
+    /^(text\/|application\/(json|x-ndjson|x-www-form-urlencoded|xml|csv)|.*\+json)/i.test(contentType)
+  );
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
@@ -76,7 +79,10 @@ function isProxyResult(value: unknown): value is ProxyResult {
 }
 
 /** Starts serving `routes` on 127.0.0.1:`port` (0 picks a free port). */
-export async function startHttpGateway(routes: HttpRoute[], options: { port: number; stage: string; accountId: string; onError: (error: unknown) => void }): Promise<HttpGateway> {
+export async function startHttpGateway(
+  routes: HttpRoute[],
+  options: { port: number; stage: string; accountId: string; onError: (error: unknown) => void },
+): Promise<HttpGateway> {
   const compiled = routes.map(compile);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -86,12 +92,16 @@ export async function startHttpGateway(routes: HttpRoute[], options: { port: num
     const route = candidates.find((r) => r.source.method === method || r.source.method === 'ANY');
     if (route === undefined) {
       const status = candidates.length > 0 ? 405 : 404;
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: status === 405 ? 'Method Not Allowed' : 'Not Found' }));
+      response
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: status === 405 ? 'Method Not Allowed' : 'Not Found' }));
       return;
     }
     const body = await readBody(request);
     if (body === undefined) {
-      response.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Too Long' }));
+      response
+        .writeHead(413, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: 'Request Too Long' }));
       return;
     }
     const match = route.regex.exec(url.pathname);
@@ -140,9 +150,21 @@ export async function startHttpGateway(routes: HttpRoute[], options: { port: num
           protocol: `HTTP/${request.httpVersion}`,
           httpMethod: method,
           identity: {
-            accessKey: null, accountId: null, apiKey: null, apiKeyId: null, caller: null, clientCert: null,
-            cognitoAuthenticationProvider: null, cognitoAuthenticationType: null, cognitoIdentityId: null, cognitoIdentityPoolId: null,
-            principalOrgId: null, sourceIp, user: null, userAgent: request.headers['user-agent'] ?? null, userArn: null,
+            accessKey: null,
+            accountId: null,
+            apiKey: null,
+            apiKeyId: null,
+            caller: null,
+            clientCert: null,
+            cognitoAuthenticationProvider: null,
+            cognitoAuthenticationType: null,
+            cognitoIdentityId: null,
+            cognitoIdentityPoolId: null,
+            principalOrgId: null,
+            sourceIp,
+            user: null,
+            userAgent: request.headers['user-agent'] ?? null,
+            userArn: null,
           },
           // As API Gateway: the path the client called (a stage in the URL is part of it; locally there is none).
           path: url.pathname,
@@ -169,7 +191,13 @@ export async function startHttpGateway(routes: HttpRoute[], options: { port: num
           apiId: 'local',
           domainName: request.headers.host ?? 'localhost',
           domainPrefix: 'localhost',
-          http: { method, path: url.pathname, protocol: `HTTP/${request.httpVersion}`, sourceIp, userAgent: request.headers['user-agent'] ?? '' },
+          http: {
+            method,
+            path: url.pathname,
+            protocol: `HTTP/${request.httpVersion}`,
+            sourceIp,
+            userAgent: request.headers['user-agent'] ?? '',
+          },
           requestId,
           routeKey: `${route.source.method} ${route.source.path}`,
           stage: '$default',
@@ -184,7 +212,9 @@ export async function startHttpGateway(routes: HttpRoute[], options: { port: num
     } catch (error) {
       // As API Gateway does for a failed integration: no internals leave.
       options.onError(error);
-      response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
+      response
+        .writeHead(502, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: 'Internal server error' }));
       return;
     }
     if (!isProxyResult(result)) {
@@ -194,7 +224,8 @@ export async function startHttpGateway(routes: HttpRoute[], options: { port: num
     const outHeaders: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) outHeaders[k] = String(v);
     for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) outHeaders[k] = v.map(String);
-    const payload = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+    const payload =
+      result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
     response.writeHead(result.statusCode ?? 200, outHeaders).end(payload);
   }
 

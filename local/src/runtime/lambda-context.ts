@@ -19,7 +19,9 @@ export function lambdaContext(settings: ContextSettings): Context {
   const requestId = randomUUID();
   const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
   const unsupported = (what: string) => () => {
-    throw new Error(`context.${what}() is deprecated in Node.js Lambda runtimes; return or throw from the handler instead`);
+    throw new Error(
+      `context.${what}() is deprecated in Node.js Lambda runtimes; return or throw from the handler instead`,
+    );
   };
   return {
     callbackWaitsForEmptyEventLoop: true,

@@ -100,11 +100,15 @@ async function loadHandler(fn: FunctionWiring, deps: LakeDeps): Promise<LambdaHa
     module = (await import(pathToFileURL(fn.handlerFile).href)) as { createHandler?: unknown };
   } catch (error) {
     const why = error instanceof Error ? `: ${error.message.split('\n')[0] ?? ''}` : '';
-    throw new HandlerModuleError(fn.handlerFile, `cannot be loaded for ${fn.service}.${fn.name}${why}`, { cause: error });
+    throw new HandlerModuleError(fn.handlerFile, `cannot be loaded for ${fn.service}.${fn.name}${why}`, {
+      cause: error,
+    });
   }
-  if (typeof module.createHandler !== 'function') throw new HandlerModuleError(fn.handlerFile, 'does not export createHandler(deps)');
+  if (typeof module.createHandler !== 'function')
+    throw new HandlerModuleError(fn.handlerFile, 'does not export createHandler(deps)');
   const handler: unknown = (module.createHandler as (deps: LakeDeps) => unknown)(deps);
-  if (typeof handler !== 'function') throw new HandlerModuleError(fn.handlerFile, 'createHandler(deps) did not return a handler function');
+  if (typeof handler !== 'function')
+    throw new HandlerModuleError(fn.handlerFile, 'createHandler(deps) did not return a handler function');
   return handler as LambdaHandler;
 }
 
@@ -117,7 +121,11 @@ function s3Matches(source: Extract<EventSource, { kind: 's3' }>, record: S3Event
   const wanted = source.event.replace(/^s3:/, '');
   const eventOk = wanted.endsWith('*') ? record.eventName.startsWith(wanted.slice(0, -1)) : record.eventName === wanted;
   const key = decodeS3Key(record.s3.object.key);
-  return eventOk && (source.prefix === undefined || key.startsWith(source.prefix)) && (source.suffix === undefined || key.endsWith(source.suffix));
+  return (
+    eventOk &&
+    (source.prefix === undefined || key.startsWith(source.prefix)) &&
+    (source.suffix === undefined || key.endsWith(source.suffix))
+  );
 }
 
 /**
@@ -135,7 +143,9 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
   const onError =
     options.onError ??
     ((component: string, error: unknown) => {
-      process.stderr.write(`[lake ${component}] ${error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown'}\n`);
+      process.stderr.write(
+        `[lake ${component}] ${error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown'}\n`,
+      );
     });
   const lake = buildLocalLake(home, { stage, region, account: accountId, onError });
   const run = registerRun(home);
@@ -159,7 +169,16 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
       continue;
     }
     const invoke = (event: unknown) =>
-      handler(event, lambdaContext({ functionName: fn.functionName, timeoutSeconds: fn.timeoutSeconds, memorySize: fn.memorySize, region, accountId }));
+      handler(
+        event,
+        lambdaContext({
+          functionName: fn.functionName,
+          timeoutSeconds: fn.timeoutSeconds,
+          memorySize: fn.memorySize,
+          region,
+          accountId,
+        }),
+      );
 
     // S3 and EventBridge invoke Lambda asynchronously: a failure is retried twice before it is given up.
     const invokeAsync = async (event: unknown) => {
@@ -183,7 +202,9 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
               await invokeAsync(event);
             }),
           );
-          served.push(`${id} <- s3 ${source.bucket}${source.prefix ? `/${source.prefix}` : ''}${source.suffix ? ` *${source.suffix}` : ''}`);
+          served.push(
+            `${id} <- s3 ${source.bucket}${source.prefix ? `/${source.prefix}` : ''}${source.suffix ? ` *${source.suffix}` : ''}`,
+          );
           break;
         }
         case 'sqs': {
@@ -192,7 +213,16 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
             workers > 0
               ? startFunctionWorkers(
                   lake,
-                  { home, stage, region, accountId, functionName: fn.functionName, handlerFile: fn.handlerFile, timeoutSeconds: fn.timeoutSeconds, memorySize: fn.memorySize },
+                  {
+                    home,
+                    stage,
+                    region,
+                    accountId,
+                    functionName: fn.functionName,
+                    handlerFile: fn.handlerFile,
+                    timeoutSeconds: fn.timeoutSeconds,
+                    memorySize: fn.memorySize,
+                  },
                   workers,
                 )
               : undefined;
@@ -212,7 +242,9 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
               concurrency: pool !== undefined ? workers : (options.concurrency ?? 2),
               visibilityTimeoutSeconds: source.visibilityTimeoutSeconds ?? 30,
               ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
-              ...(source.redrive ? { maxReceiveCount: source.redrive.maxReceiveCount, deadLetterQueue: source.redrive.deadLetterQueue } : {}),
+              ...(source.redrive
+                ? { maxReceiveCount: source.redrive.maxReceiveCount, deadLetterQueue: source.redrive.deadLetterQueue }
+                : {}),
             },
           );
           served.push(
@@ -221,43 +253,75 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
           break;
         }
         case 'eventBridge': {
-          unsubscribes.push(lake.bus.addRule({ name: source.ruleName, pattern: source.pattern as EventPattern, target: async (event) => void (await invoke(event)) }));
+          unsubscribes.push(
+            lake.bus.addRule({
+              name: source.ruleName,
+              pattern: source.pattern as EventPattern,
+              target: async (event) => void (await invoke(event)),
+            }),
+          );
           served.push(`${id} <- eventbridge ${JSON.stringify(source.pattern)}`);
           break;
         }
         case 'schedule': {
           if (!source.enabled) {
-            unserved.push({ function: id, kind: 'schedule', reason: `schedule ${source.expression} is disabled in serverless.yml` });
+            unserved.push({
+              function: id,
+              kind: 'schedule',
+              reason: `schedule ${source.expression} is disabled in serverless.yml`,
+            });
             break;
           }
           unsubscribes.push(
-            lake.scheduler.schedule(source.ruleName, source.expression, async (event) => void (await invoke(event)), source.input !== undefined ? { input: source.input } : {}),
+            lake.scheduler.schedule(
+              source.ruleName,
+              source.expression,
+              async (event) => void (await invoke(event)),
+              source.input !== undefined ? { input: source.input } : {},
+            ),
           );
           served.push(`${id} <- schedule ${source.expression}`);
           break;
         }
         case 'http': {
           if (options.httpPort === undefined) {
-            unserved.push({ function: id, kind: 'http', reason: `${source.method} ${source.path}: no HTTP server in one-shot runs (lake up serves it)` });
+            unserved.push({
+              function: id,
+              kind: 'http',
+              reason: `${source.method} ${source.path}: no HTTP server in one-shot runs (lake up serves it)`,
+            });
             break;
           }
           httpRoutes.push({ source, functionName: fn.functionName, invoke: (event) => invoke(event) });
-          served.push(`${id} <- http ${source.method} ${source.path}${source.iamAuthorized === true ? ' (aws_iam not enforced locally; bound to 127.0.0.1)' : ''}`);
+          served.push(
+            `${id} <- http ${source.method} ${source.path}${source.iamAuthorized === true ? ' (aws_iam not enforced locally; bound to 127.0.0.1)' : ''}`,
+          );
           break;
         }
         case 'stream': {
           // Starting the lake creates the table, as a deploy does, so `lake telemetry put` can write before any reading exists.
           await lake.tables.define({ name: source.table, keySchema: source.keySchema });
           const onFailureQueue = source.onFailureQueue;
-          const consumer = lake.tables.consume(source.table, async (event) => (await invoke(event)) as DynamoDBBatchResponse | undefined, {
-            batchSize: source.batchSize,
-            batchWindowSeconds: options.streamBatchWindowSeconds ?? source.batchWindowSeconds,
-            bisectBatchOnFunctionError: source.bisectBatchOnFunctionError,
-            maximumRetryAttempts: source.maximumRetryAttempts,
-            reportBatchItemFailures: source.reportBatchItemFailures,
-            functionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.functionName}`,
-            ...(onFailureQueue !== undefined ? { onFailure: (record) => lake.queue.send(onFailureQueue, [{ id: record.requestContext.requestId, body: JSON.stringify(record) }]) } : {}),
-          });
+          const consumer = lake.tables.consume(
+            source.table,
+            async (event) => (await invoke(event)) as DynamoDBBatchResponse | undefined,
+            {
+              batchSize: source.batchSize,
+              batchWindowSeconds: options.streamBatchWindowSeconds ?? source.batchWindowSeconds,
+              bisectBatchOnFunctionError: source.bisectBatchOnFunctionError,
+              maximumRetryAttempts: source.maximumRetryAttempts,
+              reportBatchItemFailures: source.reportBatchItemFailures,
+              functionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.functionName}`,
+              ...(onFailureQueue !== undefined
+                ? {
+                    onFailure: (record) =>
+                      lake.queue.send(onFailureQueue, [
+                        { id: record.requestContext.requestId, body: JSON.stringify(record) },
+                      ]),
+                  }
+                : {}),
+            },
+          );
           unsubscribes.push(() => void consumer.stop());
           served.push(
             `${id} <- dynamodb stream ${source.table} (batch ${source.batchSize}, window ${options.streamBatchWindowSeconds ?? source.batchWindowSeconds}s${source.bisectBatchOnFunctionError ? ', bisect' : ''}${onFailureQueue !== undefined ? `, on failure -> ${onFailureQueue} after ${source.maximumRetryAttempts} retries` : ''})`,
@@ -270,7 +334,12 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
 
   let http: HttpGateway | undefined;
   if (options.httpPort !== undefined && httpRoutes.length > 0) {
-    http = await startHttpGateway(httpRoutes, { port: options.httpPort, stage, accountId, onError: (error) => onError('http', error) });
+    http = await startHttpGateway(httpRoutes, {
+      port: options.httpPort,
+      stage,
+      accountId,
+      onError: (error) => onError('http', error),
+    });
   }
   if (options.watchDropzone) lake.watchBucket(lake.names.buckets.dropzone, { intervalMs: 500 });
 

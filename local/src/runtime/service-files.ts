@@ -148,7 +148,8 @@ function toData(node: unknown, doc: Document): YamlValue {
       if (key === '<<') {
         const merged = toData(item.value, doc);
         const sources = Array.isArray(merged) ? merged : [merged];
-        for (const source of sources) if (isObject(source)) for (const [k, v] of Object.entries(source)) if (!(k in out)) out[k] = v;
+        for (const source of sources)
+          if (isObject(source)) for (const [k, v] of Object.entries(source)) if (!(k in out)) out[k] = v;
         continue;
       }
       out[key] = toData(item.value, doc);
@@ -158,7 +159,12 @@ function toData(node: unknown, doc: Document): YamlValue {
     value = node.items.map((item) => toData(item, doc));
   } else if (isScalar(node)) {
     const raw = node.value;
-    value = typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? raw : raw === null || raw === undefined ? null : String(raw);
+    value =
+      typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean'
+        ? raw
+        : raw === null || raw === undefined
+          ? null
+          : String(raw);
   } else {
     value = null;
   }
@@ -231,7 +237,8 @@ function resolveVariable(expression: string, ctx: ResolveContext, depth: number)
         break;
       case 'param': {
         // Serverless v3 stage parameters: `params.<stage>.<name>`, else `params.default.<name>`.
-        const found = getPath(ctx.raw, `params.${ctx.stage}.${address}`) ?? getPath(ctx.raw, `params.default.${address}`);
+        const found =
+          getPath(ctx.raw, `params.${ctx.stage}.${address}`) ?? getPath(ctx.raw, `params.default.${address}`);
         value = found === undefined ? undefined : resolveValue(found, ctx, depth + 1);
         break;
       }
@@ -243,7 +250,9 @@ function resolveVariable(expression: string, ctx: ResolveContext, depth: number)
         break;
       }
       default:
-        ctx.problems.push(`${ctx.file}: \${${expression}} uses the ${source}: source, which the local lake cannot resolve`);
+        ctx.problems.push(
+          `${ctx.file}: \${${expression}} uses the ${source}: source, which the local lake cannot resolve`,
+        );
         return undefined;
     }
     if (value !== undefined && value !== null) return value;
@@ -282,7 +291,8 @@ function resolveString(text: string, ctx: ResolveContext, depth: number): YamlVa
     if (whole && (SERVERLESS_SOURCE.test(whole[1] ?? '') || /^\s*['"]/.test(whole[1] ?? ''))) {
       const value = resolveVariable(whole[1] ?? '', ctx, depth);
       if (value === undefined) {
-        if (!ctx.problems.some((p) => p.startsWith(`${ctx.file}: ${current} uses`))) ctx.problems.push(`${ctx.file}: ${current} has no value locally`);
+        if (!ctx.problems.some((p) => p.startsWith(`${ctx.file}: ${current} uses`)))
+          ctx.problems.push(`${ctx.file}: ${current} has no value locally`);
         return current;
       }
       return typeof value === 'string' && value !== current ? resolveString(value, ctx, depth + 1) : value;
@@ -292,7 +302,8 @@ function resolveString(text: string, ctx: ResolveContext, depth: number): YamlVa
       if (!SERVERLESS_SOURCE.test(expression)) return match;
       const value = resolveVariable(expression, ctx, depth);
       if (value === undefined) {
-        if (!ctx.problems.some((p) => p.startsWith(`${ctx.file}: ${match} uses`))) ctx.problems.push(`${ctx.file}: ${match} has no value locally`);
+        if (!ctx.problems.some((p) => p.startsWith(`${ctx.file}: ${match} uses`)))
+          ctx.problems.push(`${ctx.file}: ${match} has no value locally`);
         return match;
       }
       changed = true;
@@ -316,7 +327,11 @@ function resolveValue(value: YamlValue, ctx: ResolveContext, depth: number): Yam
 }
 
 /** Reads one serverless.yml into plain data with its variables resolved. */
-export function readServiceFile(file: string, options: Omit<WiringOptions, 'root'> & { label?: string }, problems: string[] = []): YamlObject {
+export function readServiceFile(
+  file: string,
+  options: Omit<WiringOptions, 'root'> & { label?: string },
+  problems: string[] = [],
+): YamlObject {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -324,7 +339,8 @@ export function readServiceFile(file: string, options: Omit<WiringOptions, 'root
     throw new ServiceFileError(file, 'cannot be read', { cause: error });
   }
   const doc = parseDocument(text, { merge: true });
-  if (doc.errors.length > 0) throw new ServiceFileError(file, `is not valid YAML: ${(doc.errors[0]?.message ?? '').split('\n')[0] ?? ''}`);
+  if (doc.errors.length > 0)
+    throw new ServiceFileError(file, `is not valid YAML: ${(doc.errors[0]?.message ?? '').split('\n')[0] ?? ''}`);
   const raw = toData(doc.contents, doc);
   if (!isObject(raw)) throw new ServiceFileError(file, 'does not hold a YAML mapping');
   const ctx: ResolveContext = {
@@ -341,7 +357,8 @@ export function readServiceFile(file: string, options: Omit<WiringOptions, 'root
   return resolved;
 }
 
-const str = (value: YamlValue | undefined): string | undefined => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined);
+const str = (value: YamlValue | undefined): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 const num = (value: YamlValue | undefined): number | undefined => {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   return Number.isFinite(n) ? n : undefined;
@@ -372,7 +389,8 @@ function referencedName(value: YamlValue | undefined, resources: YamlObject, pro
   const join = value['Fn::Join'];
   if (Array.isArray(join) && Array.isArray(join[1])) {
     const pieces = join[1].map((p) => str(p));
-    if (pieces.every((p): p is string => p !== undefined)) return referencedName(pieces.join(str(join[0]) ?? ''), resources, property);
+    if (pieces.every((p): p is string => p !== undefined))
+      return referencedName(pieces.join(str(join[0]) ?? ''), resources, property);
   }
   return undefined;
 }
@@ -401,7 +419,12 @@ function tableKeySchema(props: YamlObject | undefined): StreamSource['keySchema'
 /** Finds the queue resource whose QueueName is `name` (for its redrive policy and visibility timeout). */
 function queueResourceNamed(name: string, resources: YamlObject): YamlObject | undefined {
   for (const resource of Object.values(resources)) {
-    if (isObject(resource) && resource.Type === 'AWS::SQS::Queue' && isObject(resource.Properties) && resource.Properties.QueueName === name) {
+    if (
+      isObject(resource) &&
+      resource.Type === 'AWS::SQS::Queue' &&
+      isObject(resource.Properties) &&
+      resource.Properties.QueueName === name
+    ) {
       return resource.Properties;
     }
   }
@@ -412,7 +435,9 @@ function parseHttp(value: YamlValue | undefined, api: 'rest' | 'http'): HttpSour
   if (typeof value === 'string') {
     if (value.trim() === '*') return { kind: 'http', api, method: 'ANY', path: '/{proxy+}' };
     const [method, path] = value.trim().split(/\s+/);
-    return method && path ? { kind: 'http', api, method: method.toUpperCase(), path: path.startsWith('/') ? path : `/${path}` } : undefined;
+    return method && path
+      ? { kind: 'http', api, method: method.toUpperCase(), path: path.startsWith('/') ? path : `/${path}` }
+      : undefined;
   }
   if (!isObject(value)) return undefined;
   const method = str(value.method);
@@ -420,10 +445,25 @@ function parseHttp(value: YamlValue | undefined, api: 'rest' | 'http'): HttpSour
   if (method === undefined || path === undefined) return undefined;
   const authorizer = value.authorizer;
   const iam = authorizer === 'aws_iam' || (isObject(authorizer) && authorizer.type === 'aws_iam');
-  return { kind: 'http', api, method: method.toUpperCase(), path: path.startsWith('/') ? path : `/${path}`, ...(iam ? { iamAuthorized: true } : {}) };
+  return {
+    kind: 'http',
+    api,
+    method: method.toUpperCase(),
+    path: path.startsWith('/') ? path : `/${path}`,
+    ...(iam ? { iamAuthorized: true } : {}),
+  };
 }
 
-function wireFunction(service: string, serviceDir: string, stage: string, name: string, fn: YamlObject, config: YamlObject, file: string, problems: string[]): FunctionWiring | undefined {
+function wireFunction(
+  service: string,
+  serviceDir: string,
+  stage: string,
+  name: string,
+  fn: YamlObject,
+  config: YamlObject,
+  file: string,
+  problems: string[],
+): FunctionWiring | undefined {
   const handler = str(fn.handler);
   const where = `${file}: function ${name}`;
   if (handler === undefined) {
@@ -435,7 +475,8 @@ function wireFunction(service: string, serviceDir: string, stage: string, name: 
   const modulePath = (dot > 0 ? handler.slice(0, dot) : handler).replace(/^(\.\/)?src\/functions\//, 'src/handlers/');
   const handlerFile = join(serviceDir, `${modulePath}.ts`);
   const provider = isObject(config.provider) ? config.provider : {};
-  const resources = isObject(config.resources) && isObject(config.resources.Resources) ? config.resources.Resources : {};
+  const resources =
+    isObject(config.resources) && isObject(config.resources.Resources) ? config.resources.Resources : {};
   const providerS3 = isObject(provider.s3) ? provider.s3 : {};
   const events: EventSource[] = [];
   const rawEvents = Array.isArray(fn.events) ? fn.events : [];
@@ -456,19 +497,29 @@ function wireFunction(service: string, serviceDir: string, stage: string, name: 
         const rules = Array.isArray(spec.rules) ? spec.rules.filter(isObject) : [];
         const prefix = rules.map((r) => str(r.prefix)).find((p) => p !== undefined);
         const suffix = rules.map((r) => str(r.suffix)).find((s) => s !== undefined);
-        events.push({ kind: 's3', bucket, event: str(spec.event) ?? 's3:ObjectCreated:*', ...(prefix !== undefined ? { prefix } : {}), ...(suffix !== undefined ? { suffix } : {}) });
+        events.push({
+          kind: 's3',
+          bucket,
+          event: str(spec.event) ?? 's3:ObjectCreated:*',
+          ...(prefix !== undefined ? { prefix } : {}),
+          ...(suffix !== undefined ? { suffix } : {}),
+        });
         return;
       }
       case 'sqs': {
         const spec = isObject(value) ? value : { arn: value ?? null };
         const queueName = referencedName(spec.arn, resources, 'QueueName');
         if (queueName === undefined) {
-          problems.push(`${where}: sqs event ${index + 1} names a queue the local lake cannot resolve (use a literal ARN or !GetAtt of a queue resource with a QueueName)`);
+          problems.push(
+            `${where}: sqs event ${index + 1} names a queue the local lake cannot resolve (use a literal ARN or !GetAtt of a queue resource with a QueueName)`,
+          );
           return;
         }
         const queueProps = resourceProperties(spec.arn, resources) ?? queueResourceNamed(queueName, resources);
         const redrive = isObject(queueProps?.RedrivePolicy) ? queueProps.RedrivePolicy : undefined;
-        const deadLetterQueue = redrive ? referencedName(redrive.deadLetterTargetArn, resources, 'QueueName') : undefined;
+        const deadLetterQueue = redrive
+          ? referencedName(redrive.deadLetterTargetArn, resources, 'QueueName')
+          : undefined;
         const maxReceiveCount = num(redrive?.maxReceiveCount);
         if (redrive && (deadLetterQueue === undefined || maxReceiveCount === undefined)) {
           problems.push(`${where}: the redrive policy of queue ${queueName} cannot be resolved locally`);
@@ -480,7 +531,9 @@ function wireFunction(service: string, serviceDir: string, stage: string, name: 
           batchSize: num(spec.batchSize) ?? 10,
           reportBatchItemFailures: spec.functionResponseType === 'ReportBatchItemFailures',
           ...(visibility !== undefined ? { visibilityTimeoutSeconds: visibility } : {}),
-          ...(deadLetterQueue !== undefined && maxReceiveCount !== undefined ? { redrive: { deadLetterQueue, maxReceiveCount } } : {}),
+          ...(deadLetterQueue !== undefined && maxReceiveCount !== undefined
+            ? { redrive: { deadLetterQueue, maxReceiveCount } }
+            : {}),
         });
         return;
       }
@@ -490,7 +543,14 @@ function wireFunction(service: string, serviceDir: string, stage: string, name: 
         if (spec.schedule !== undefined) {
           const expression = str(spec.schedule);
           if (expression === undefined) problems.push(`${where}: eventBridge schedule ${index + 1} is not a string`);
-          else events.push({ kind: 'schedule', ruleName, expression, enabled: spec.enabled !== false, ...(spec.input !== undefined ? { input: spec.input } : {}) });
+          else
+            events.push({
+              kind: 'schedule',
+              ruleName,
+              expression,
+              enabled: spec.enabled !== false,
+              ...(spec.input !== undefined ? { input: spec.input } : {}),
+            });
           return;
         }
         if (!isObject(spec.pattern)) {
@@ -498,7 +558,9 @@ function wireFunction(service: string, serviceDir: string, stage: string, name: 
           return;
         }
         if (spec.eventBus !== undefined && str(spec.eventBus) !== 'default') {
-          problems.push(`${where}: eventBridge event ${index + 1} uses a custom bus; locally every rule listens on the one in-process bus`);
+          problems.push(
+            `${where}: eventBridge event ${index + 1} uses a custom bus; locally every rule listens on the one in-process bus`,
+          );
         }
         events.push({ kind: 'eventBridge', ruleName, pattern: spec.pattern });
         return;
@@ -514,7 +576,9 @@ function wireFunction(service: string, serviceDir: string, stage: string, name: 
           }
           events.push({
             kind: 'schedule',
-            ruleName: str(spec.name) ?? `${service}-${stage}-${name}-schedule-${index + 1}${rates.length > 1 ? `-${r + 1}` : ''}`,
+            ruleName:
+              str(spec.name) ??
+              `${service}-${stage}-${name}-schedule-${index + 1}${rates.length > 1 ? `-${r + 1}` : ''}`,
             expression,
             enabled: spec.enabled !== false,
             ...(spec.input !== undefined ? { input: spec.input } : {}),
@@ -531,7 +595,8 @@ function wireFunction(service: string, serviceDir: string, stage: string, name: 
       }
       case 'stream': {
         const spec = isObject(value) ? value : { arn: value ?? null };
-        const type = str(spec.type) ?? (typeof spec.arn === 'string' && spec.arn.includes(':kinesis:') ? 'kinesis' : 'dynamodb');
+        const type =
+          str(spec.type) ?? (typeof spec.arn === 'string' && spec.arn.includes(':kinesis:') ? 'kinesis' : 'dynamodb');
         const table = type === 'dynamodb' ? referencedName(spec.arn, resources, 'TableName') : undefined;
         if (table === undefined) {
           problems.push(`${where}: stream event ${index + 1} is not a DynamoDB stream the local lake can resolve`);
@@ -545,8 +610,12 @@ function wireFunction(service: string, serviceDir: string, stage: string, name: 
         const destinations = isObject(spec.destinations) ? spec.destinations : undefined;
         const onFailure = isObject(destinations?.onFailure) ? destinations.onFailure : destinations?.onFailure;
         const onFailureArn = isObject(onFailure) ? onFailure.arn : onFailure;
-        const onFailureQueue = onFailureArn === undefined ? undefined : referencedName(onFailureArn, resources, 'QueueName');
-        if (onFailureArn !== undefined && onFailureQueue === undefined) problems.push(`${where}: the on-failure destination of stream event ${index + 1} is not a queue the local lake can resolve`);
+        const onFailureQueue =
+          onFailureArn === undefined ? undefined : referencedName(onFailureArn, resources, 'QueueName');
+        if (onFailureArn !== undefined && onFailureQueue === undefined)
+          problems.push(
+            `${where}: the on-failure destination of stream event ${index + 1} is not a queue the local lake can resolve`,
+          );
         events.push({
           kind: 'stream',
           table,
@@ -587,7 +656,12 @@ export function readLakeWiring(options: WiringOptions): LakeWiring {
   const services: ServiceFile[] = [];
   const functions: FunctionWiring[] = [];
   const problems: string[] = [];
-  const dirs = existsSync(servicesDir) ? readdirSync(servicesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+  const dirs = existsSync(servicesDir)
+    ? readdirSync(servicesDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
+    : [];
   for (const dirName of dirs) {
     const dir = join(servicesDir, dirName);
     const file = join(dir, 'serverless.yml');

@@ -1,7 +1,8 @@
 /**
  * Drives the `lake` CLI in process, as a user would, against a temp LAKE_HOME.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { Dirent } from 'node:fs';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ export async function writeCsv(dir: string, name: string, lines: string[]): Prom
 /** Every file under `dir`, recursively (empty when `dir` does not exist). */
 export async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch {
@@ -77,7 +78,10 @@ export async function readableText(path: string, duck: DuckDBInstance): Promise<
     const reader = await connection.runAndReadAll(`SELECT * FROM read_parquet('${path.replace(/'/g, "''")}')`);
     const columns = reader.columnNames();
     const rows = reader.getRowsJS();
-    return [columns.join(','), ...rows.map((r) => r.map((v) => (v instanceof Date ? v.toISOString() : String(v))).join(','))].join('\n');
+    return [
+      columns.join(','),
+      ...rows.map((r) => r.map((v) => (v instanceof Date ? v.toISOString() : String(v))).join(',')),
+    ].join('\n');
   } finally {
     connection.closeSync();
   }
@@ -88,6 +92,8 @@ export function json<T>(run: CliRun): T {
   try {
     return JSON.parse(run.stdout) as T;
   } catch (error) {
-    throw new Error(`expected JSON on stdout, got: ${run.stdout.slice(0, 500)}\nstderr: ${run.stderr.slice(0, 2000)}`, { cause: error });
+    throw new Error(`expected JSON on stdout, got: ${run.stdout.slice(0, 500)}\nstderr: ${run.stderr.slice(0, 2000)}`, {
+      cause: error,
+    });
   }
 }

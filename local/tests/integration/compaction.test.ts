@@ -23,13 +23,17 @@ describe('compaction of a stream partition', () => {
   let inputs: string;
   let running: RunningLake;
   const names = lakeNames('local');
-  const partitionFolder = () => join(home, 's3', names.buckets.curated, partitionPrefix('curated', 'vitals', 'SG', DAY));
+  const partitionFolder = () =>
+    join(home, 's3', names.buckets.curated, partitionPrefix('curated', 'vitals', 'SG', DAY));
   const parquetFiles = async () => (await readdir(partitionFolder())).filter((f) => f.endsWith('.parquet'));
   const latest = latestVersionsSql('duckdb', names.databases.curated, vitals);
 
   /** What a reader of latest versions sees: readings, and the sum of their heart rates (a changed or doubled value shows). */
   async function readLatest(): Promise<{ readings: number; total: number }> {
-    const result = await runToCompletion(running.lake.engine, `SELECT count(*), sum(heart_rate_bpm) FROM (${latest}) AS v WHERE dt = '${DAY}'`);
+    const result = await runToCompletion(
+      running.lake.engine,
+      `SELECT count(*), sum(heart_rate_bpm) FROM (${latest}) AS v WHERE dt = '${DAY}'`,
+    );
     const [readings, total] = result.rows[0] ?? [];
     return { readings: Number(readings), total: Number(total) };
   }
@@ -43,9 +47,24 @@ describe('compaction of a stream partition', () => {
       const lines = Array.from({ length: READINGS_PER_BATCH }, (_, i) => {
         const minute = batch * READINGS_PER_BATCH + i;
         const at = new Date(Date.parse(`${DAY}T00:00:00Z`) + minute * 60_000).toISOString();
-        return { type: 'vitals', patient_id: 'SG-MRN-80001', device_serial: 'PLW-80', site: 'SG', recorded_at: at, heart_rate_bpm: 60 + (minute % 20) };
+        return {
+          type: 'vitals',
+          patient_id: 'SG-MRN-80001',
+          device_serial: 'PLW-80',
+          site: 'SG',
+          recorded_at: at,
+          heart_rate_bpm: 60 + (minute % 20),
+        };
       });
-      if (batch === BATCHES - 1) lines.push({ type: 'vitals', patient_id: 'SG-MRN-80001', device_serial: 'PLW-80', site: 'SG', recorded_at: `${DAY}T00:00:00.000Z`, heart_rate_bpm: 160 });
+      if (batch === BATCHES - 1)
+        lines.push({
+          type: 'vitals',
+          patient_id: 'SG-MRN-80001',
+          device_serial: 'PLW-80',
+          site: 'SG',
+          recorded_at: `${DAY}T00:00:00.000Z`,
+          heart_rate_bpm: 160,
+        });
       const path = join(inputs, `batch-${batch}.jsonl`);
       await writeFile(path, lines.map((l) => JSON.stringify(l)).join('\n'));
       expect((await lake(home, ['telemetry', 'put', path])).code).toBe(0);
@@ -97,7 +116,12 @@ describe('compaction of a stream partition', () => {
     for (const read of seen) expect(read).toEqual(before);
     // The merge kept only the latest version of each reading: the table itself now holds each once.
     const plain = json<{ n: number; corrected: number }[]>(
-      await lake(home, ['sql', `SELECT count(*)::INTEGER AS n, max(heart_rate_bpm)::INTEGER AS corrected FROM vitals WHERE dt = '${DAY}'`, '--format', 'json']),
+      await lake(home, [
+        'sql',
+        `SELECT count(*)::INTEGER AS n, max(heart_rate_bpm)::INTEGER AS corrected FROM vitals WHERE dt = '${DAY}'`,
+        '--format',
+        'json',
+      ]),
     );
     expect(plain).toEqual([{ n: BATCHES * READINGS_PER_BATCH, corrected: 160 }]);
     expect(record?.outputs[0]?.rows).toBe(BATCHES * READINGS_PER_BATCH);

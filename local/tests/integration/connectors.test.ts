@@ -36,7 +36,12 @@ let sources: FakeSources;
 async function setUp(faults?: Faults): Promise<void> {
   home = await tempDir('connectors');
   lake = buildLocalLake(home, { stage: 'local' });
-  sources = await startFakeSources({ apiKey: API_KEY, clientId: 'lake', clientSecret: CLIENT_SECRET, ...(faults !== undefined ? { faults } : {}) });
+  sources = await startFakeSources({
+    apiKey: API_KEY,
+    clientId: 'lake',
+    clientSecret: CLIENT_SECRET,
+    ...(faults !== undefined ? { faults } : {}),
+  });
   await lake.secrets.put({ 'pharmacy/api-key': API_KEY, 'fhir/client-secret': CLIENT_SECRET });
 }
 
@@ -85,7 +90,12 @@ function fhirConnector(): ConnectorConfig {
       site: 'SG',
       resources: ['Observation', 'MedicationAdministration'],
       pageSize: 7,
-      auth: { type: 'oauth2_client_credentials', tokenUrl: sources.tokenUrl, clientId: 'lake', clientSecret: 'fhir/client-secret' },
+      auth: {
+        type: 'oauth2_client_credentials',
+        tokenUrl: sources.tokenUrl,
+        clientId: 'lake',
+        clientSecret: 'fhir/client-secret',
+      },
       incremental: { start: '2026-01-01T00:00:00Z', lookbackMinutes: 5 },
       limits: { backoffBaseMs: 10 },
     },
@@ -99,7 +109,12 @@ async function landedRows(keys: readonly string[]): Promise<Record<string, unkno
   const rows: Record<string, unknown>[] = [];
   for (const key of new Set(keys)) {
     const text = await readObjectText(lake.store, lake.names.buckets.raw, key);
-    rows.push(...text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>));
+    rows.push(
+      ...text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    );
   }
   return rows;
 }
@@ -107,22 +122,39 @@ async function landedRows(keys: readonly string[]): Promise<Record<string, unkno
 const dataRequests = (kind: string) => sources.log.filter((r) => r.path === `/${kind}/administrations`);
 
 describe('REST connector pagination', () => {
-  it.each<Kind>(['cursor', 'offset', 'page', 'link'])('reads every record exactly once with %s paging and commits the latest change as its cursor', async (kind) => {
-    // Prepare
-    await setUp();
-    const records = pharmacyRecords(PATIENTS, START, 23);
-    sources.pharmacy.push(...records);
-    // Act
-    const run = await runConnector(lake, pharmacyConnector(kind));
-    // Assess
-    expect(run).toMatchObject({ outcome: 'complete', pages: 5, records: 23 });
-    const rows = await landedRows(run.landed.map((l) => l.key));
-    expect(rows.map((r) => r.administered_at).sort()).toEqual(records.map((r) => r.given_at).sort());
-    expect(rows[0]).toEqual({ patient_id: 'SG-MRN-00001', site: 'SG', administered_at: records[0]?.given_at, medication: 'metformin', dose_mg: 500, dose_unit: 'mg', prescribed_max_mg: 1000, route: 'PO' });
-    const { state } = await readConnectorState(lake, 'pharmacy');
-    expect(state.streams.records).toEqual({ cursor: records.map((r) => r.updated_at).sort().at(-1) });
-    expect(state.lastRun).toMatchObject({ outcome: 'complete', pages: 5, records: 23 });
-  });
+  it.each<Kind>(['cursor', 'offset', 'page', 'link'])(
+    'reads every record exactly once with %s paging and commits the latest change as its cursor',
+    async (kind) => {
+      // Prepare
+      await setUp();
+      const records = pharmacyRecords(PATIENTS, START, 23);
+      sources.pharmacy.push(...records);
+      // Act
+      const run = await runConnector(lake, pharmacyConnector(kind));
+      // Assess
+      expect(run).toMatchObject({ outcome: 'complete', pages: 5, records: 23 });
+      const rows = await landedRows(run.landed.map((l) => l.key));
+      expect(rows.map((r) => r.administered_at).sort()).toEqual(records.map((r) => r.given_at).sort());
+      expect(rows[0]).toEqual({
+        patient_id: 'SG-MRN-00001',
+        site: 'SG',
+        administered_at: records[0]?.given_at,
+        medication: 'metformin',
+        dose_mg: 500,
+        dose_unit: 'mg',
+        prescribed_max_mg: 1000,
+        route: 'PO',
+      });
+      const { state } = await readConnectorState(lake, 'pharmacy');
+      expect(state.streams.records).toEqual({
+        cursor: records
+          .map((r) => r.updated_at)
+          .sort()
+          .at(-1),
+      });
+      expect(state.lastRun).toMatchObject({ outcome: 'complete', pages: 5, records: 23 });
+    },
+  );
 
   it('asks the next run for changes since the cursor less the lookback: the new records land, and those in the lookback are read again', async () => {
     // Prepare
@@ -130,13 +162,18 @@ describe('REST connector pagination', () => {
     const first = pharmacyRecords(PATIENTS, START, 6);
     sources.pharmacy.push(...first);
     await runConnector(lake, pharmacyConnector('cursor'));
-    const later = pharmacyRecords(PATIENTS, new Date(START.getTime() + 86_400_000), 4).map((r) => ({ ...r, id: `${r.id}-b` }));
+    const later = pharmacyRecords(PATIENTS, new Date(START.getTime() + 86_400_000), 4).map((r) => ({
+      ...r,
+      id: `${r.id}-b`,
+    }));
     sources.pharmacy.push(...later);
     const cursor = (await readConnectorState(lake, 'pharmacy')).state.streams.records?.cursor ?? '';
     // Act
     const run = await runConnector(lake, pharmacyConnector('cursor'));
     // Assess
-    expect(dataRequests('cursor').at(-1)?.query.get('updated_since')).toBe(new Date(Date.parse(cursor) - 10 * 60_000).toISOString());
+    expect(dataRequests('cursor').at(-1)?.query.get('updated_since')).toBe(
+      new Date(Date.parse(cursor) - 10 * 60_000).toISOString(),
+    );
     const rows = await landedRows(run.landed.map((l) => l.key));
     const since = Date.parse(cursor) - 10 * 60_000;
     const reread = first.filter((r) => Date.parse(r.updated_at) > since);
@@ -174,7 +211,10 @@ describe('REST connector resilience', () => {
     expect(run.outcome).toBe('failed');
     expect(run.reason).toBe('page 1 of pharmacy/records: the source answered 500, 3 times; giving up for this run');
     expect(sources.log).toHaveLength(3);
-    expect((await readConnectorState(lake, 'pharmacy')).state.lastRun).toMatchObject({ outcome: 'failed', reason: run.reason });
+    expect((await readConnectorState(lake, 'pharmacy')).state.lastRun).toMatchObject({
+      outcome: 'failed',
+      reason: run.reason,
+    });
   });
 
   it('stops at its request budget with a checkpoint, and the next runs continue without re-reading a page', async () => {
@@ -198,7 +238,14 @@ describe('REST connector resilience', () => {
     await setUp();
     sources.pharmacy.push(...pharmacyRecords(PATIENTS, START, 12));
     let now = 0;
-    const http: HttpDeps = { ...systemHttp, now: () => now, fetch: async (url, init) => { now += 40_000; return fetch(url, init); } };
+    const http: HttpDeps = {
+      ...systemHttp,
+      now: () => now,
+      fetch: async (url, init) => {
+        now += 40_000;
+        return fetch(url, init);
+      },
+    };
     const config = pharmacyConnector('cursor', { limits: { runTimeoutSeconds: 60 } });
     // Act
     const first = await runConnector({ ...lake, http }, config);
@@ -236,7 +283,9 @@ describe('REST connector resilience', () => {
     const cursors = dataRequests('cursor').map((r) => r.query.get('cursor'));
     expect(cursors.filter((c) => c === cursors[2])).toHaveLength(2);
     expect(next.landed[0]?.duplicate).toBe(true);
-    const keys = (await filesUnder(join(home, 's3', lake.names.buckets.raw, 'dosage'))).map((f) => f.slice(join(home, 's3', lake.names.buckets.raw).length + 1));
+    const keys = (await filesUnder(join(home, 's3', lake.names.buckets.raw, 'dosage'))).map((f) =>
+      f.slice(join(home, 's3', lake.names.buckets.raw).length + 1),
+    );
     const rows = await landedRows(keys);
     expect(rows.map((r) => r.administered_at).sort()).toEqual(records.map((r) => r.given_at).sort());
   });
@@ -248,7 +297,10 @@ describe('overlapping runs', () => {
     await setUp();
     sources.pharmacy.push(...pharmacyRecords(PATIENTS, START, 12));
     // Act
-    const runs = await Promise.all([runConnector(lake, pharmacyConnector('cursor')), runConnector(lake, pharmacyConnector('cursor'))]);
+    const runs = await Promise.all([
+      runConnector(lake, pharmacyConnector('cursor')),
+      runConnector(lake, pharmacyConnector('cursor')),
+    ]);
     // Assess
     expect(runs.map((r) => r.outcome).sort()).toEqual(['busy', 'complete']);
     expect(runs.find((r) => r.outcome === 'busy')?.requests).toBe(0);
@@ -265,7 +317,11 @@ describe('overlapping runs', () => {
       fetch: async (url, init) => {
         if (++requests === 2) {
           const { state, etag } = await readConnectorState(lake, 'pharmacy');
-          await commitConnectorState(lake, { ...state, streams: { records: { cursor: '2026-02-01T00:00:00.000Z' } } }, etag);
+          await commitConnectorState(
+            lake,
+            { ...state, streams: { records: { cursor: '2026-02-01T00:00:00.000Z' } } },
+            etag,
+          );
         }
         return fetch(url, init);
       },
@@ -274,7 +330,9 @@ describe('overlapping runs', () => {
     const run = await runConnector({ ...lake, http }, pharmacyConnector('cursor'));
     // Assess
     expect(run.outcome).toBe('superseded');
-    expect((await readConnectorState(lake, 'pharmacy')).state.streams.records).toEqual({ cursor: '2026-02-01T00:00:00.000Z' });
+    expect((await readConnectorState(lake, 'pharmacy')).state.streams.records).toEqual({
+      cursor: '2026-02-01T00:00:00.000Z',
+    });
   });
 });
 
@@ -293,11 +351,21 @@ describe('FHIR R4 connector', () => {
     expect(new Set(vitals.map((r) => `${String(r.patient_id)} ${String(r.recorded_at)}`)).size).toBe(16);
     // The version the curated views keep (the last landed) is whole for every reading, split or not.
     const latest = new Map(vitals.map((r) => [`${String(r.patient_id)} ${String(r.recorded_at)}`, r]));
-    expect([...latest.values()].filter((r) => typeof r.heart_rate_bpm !== 'number' || typeof r.spo2_pct !== 'number')).toEqual([]);
+    expect(
+      [...latest.values()].filter((r) => typeof r.heart_rate_bpm !== 'number' || typeof r.spo2_pct !== 'number'),
+    ).toEqual([]);
     expect(vitals.length).toBeGreaterThan(16);
     expect(vitals.every((r) => r.site === 'SG' && typeof r.device_serial === 'string')).toBe(true);
     expect(dosage).toHaveLength(4);
-    expect(dosage[0]).toMatchObject({ patient_id: 'SG-MRN-00001', medication: 'metformin', dose_mg: 500, dose_unit: 'mg', prescribed_max_mg: 1000, route: 'oral', site: 'SG' });
+    expect(dosage[0]).toMatchObject({
+      patient_id: 'SG-MRN-00001',
+      medication: 'metformin',
+      dose_mg: 500,
+      dose_unit: 'mg',
+      prescribed_max_mg: 1000,
+      route: 'oral',
+      site: 'SG',
+    });
     const searches = sources.log.filter((r) => r.path === '/fhir/Observation');
     expect(searches[0]?.query.get('_lastUpdated')).toBe('gt2026-01-01T00:00:00.000Z');
     expect(searches.some((r) => r.query.has('_offset'))).toBe(true);
@@ -323,14 +391,29 @@ describe('the scheduled dispatcher (ingest-api run-connectors)', () => {
     const first = await handler({} as never, context);
     const second = await handler({} as never, context);
     // Assess
-    expect(first.runs.map((r) => [r.connector, r.outcome]).sort()).toEqual([['clinic-fhir', 'complete'], ['pharmacy', 'complete']]);
+    expect(first.runs.map((r) => [r.connector, r.outcome]).sort()).toEqual([
+      ['clinic-fhir', 'complete'],
+      ['pharmacy', 'complete'],
+    ]);
     expect(second.runs).toEqual([]);
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logged).toHaveLength(2);
     expect(logged).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ level: 'INFO', message: 'connector run', connector: 'pharmacy', outcome: 'complete', records: 8, rawObjects: 2 }),
-        expect.objectContaining({ level: 'INFO', message: 'connector run', connector: 'clinic-fhir', outcome: 'complete' }),
+        expect.objectContaining({
+          level: 'INFO',
+          message: 'connector run',
+          connector: 'pharmacy',
+          outcome: 'complete',
+          records: 8,
+          rawObjects: 2,
+        }),
+        expect.objectContaining({
+          level: 'INFO',
+          message: 'connector run',
+          connector: 'clinic-fhir',
+          outcome: 'complete',
+        }),
       ]),
     );
   });
@@ -352,7 +435,10 @@ describe('secrets', () => {
     await mkdir(lake.connectorsDir, { recursive: true });
     await writeFile(join(lake.connectorsDir, 'pharmacy.json'), JSON.stringify(refused));
     const anHourLater = { ...lake, clock: { now: () => new Date(Date.now() + 3_600_000) } };
-    const dispatched = await createHandler(anHourLater, (line) => lines.push(line))({} as never, { getRemainingTimeInMillis: () => 60_000 } as never);
+    const dispatched = await createHandler(anHourLater, (line) => lines.push(line))(
+      {} as never,
+      { getRemainingTimeInMillis: () => 60_000 } as never,
+    );
     const failed = dispatched.runs[0];
     // Assess
     expect(failed).toMatchObject({ outcome: 'failed', reason: 'page 1 of pharmacy/records: the source answered 401' });
@@ -360,7 +446,8 @@ describe('secrets', () => {
     const written = await Promise.all((await filesUnder(join(home, 's3'))).map((f) => readFile(f, 'utf8')));
     const everything = [...written, JSON.stringify(results), JSON.stringify(failed), ...lines].join('\n');
     expect(written.length).toBeGreaterThan(3);
-    for (const secret of [API_KEY, CLIENT_SECRET, 'sk-live-wrong-key-99999999']) expect(everything).not.toContain(secret);
+    for (const secret of [API_KEY, CLIENT_SECRET, 'sk-live-wrong-key-99999999'])
+      expect(everything).not.toContain(secret);
   });
 });
 
@@ -373,22 +460,35 @@ describe('lake connectors (CLI) end to end', () => {
     await mkdir(lake.connectorsDir, { recursive: true });
     const file = { ...JSON.parse(JSON.stringify(pharmacyConnector('link'))) };
     await writeFile(join(lake.connectorsDir, 'pharmacy.json'), JSON.stringify(file));
-    await writeFile(join(lake.connectorsDir, 'broken.json'), JSON.stringify({ name: 'broken', kind: 'rest', schedule: 'rate(5 minute)' }));
+    await writeFile(
+      join(lake.connectorsDir, 'broken.json'),
+      JSON.stringify({ name: 'broken', kind: 'rest', schedule: 'rate(5 minute)' }),
+    );
     // Act
     const run = await lakeCli(home, ['connectors', 'run', 'pharmacy', '--json']);
-    const count = await lakeCli(home, ['sql', 'SELECT count(*) AS n, count(DISTINCT patient_token) AS patients FROM dosage', '--format', 'json']);
+    const count = await lakeCli(home, [
+      'sql',
+      'SELECT count(*) AS n, count(DISTINCT patient_token) AS patients FROM dosage',
+      '--format',
+      'json',
+    ]);
     const list = await lakeCli(home, ['connectors', 'list', '--json']);
     // Assess
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'complete', records: 14 });
     expect(JSON.parse(count.stdout)).toEqual([{ n: 14, patients: 3 }]);
-    const listing = JSON.parse(list.stdout) as { connectors: { connector: string; lastRun: { outcome: string }; streams: { cursor: string }[] }[]; problems: string[] };
+    const listing = JSON.parse(list.stdout) as {
+      connectors: { connector: string; lastRun: { outcome: string }; streams: { cursor: string }[] }[];
+      problems: string[];
+    };
     expect(listing.connectors).toHaveLength(1);
     expect(listing.connectors[0]).toMatchObject({ connector: 'pharmacy', lastRun: { outcome: 'complete' } });
     expect(listing.problems[0]).toContain('broken.json');
     expect(listing.problems[0]).toContain('use the plural unit');
     // Manifests, curated Parquet and the local queues hold no credential either.
-    const written = await Promise.all((await filesUnder(home)).filter((f) => !f.includes(`${join(home, 'secrets')}`)).map((f) => readFile(f)));
+    const written = await Promise.all(
+      (await filesUnder(home)).filter((f) => !f.includes(`${join(home, 'secrets')}`)).map((f) => readFile(f)),
+    );
     expect(written.some((bytes) => bytes.includes(API_KEY))).toBe(false);
     expect((await filesUnder(join(home, 's3', lake.names.buckets.curated, '_manifests'))).length).toBeGreaterThan(0);
   });

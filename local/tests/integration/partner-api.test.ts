@@ -27,13 +27,34 @@ describe('the partner query API, signed, on lake up', () => {
   const lakeErrors: string[] = [];
 
   /** A request signed as `key` by the AWS SDK v3 signer, sent with fetch. */
-  async function sdk(key: PartnerKey, method: string, pathAndQuery: string, body?: unknown, signingDate?: Date): Promise<SignedResponse> {
+  async function sdk(
+    key: PartnerKey,
+    method: string,
+    pathAndQuery: string,
+    body?: unknown,
+    signingDate?: Date,
+  ): Promise<SignedResponse> {
     return signedFetch(running.http?.url ?? '', key, REGION)(method, pathAndQuery, body, signingDate);
   }
 
   /** The same, signed by curl's --aws-sigv4 (as the demo prints it). */
-  async function curl(key: PartnerKey, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const args = ['-s', '-X', method, '--aws-sigv4', `aws:amz:${REGION}:execute-api`, '--user', `${key.accessKeyId}:${key.secretAccessKey}`, '-w', '\n%{http_code}'];
+  async function curl(
+    key: PartnerKey,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const args = [
+      '-s',
+      '-X',
+      method,
+      '--aws-sigv4',
+      `aws:amz:${REGION}:execute-api`,
+      '--user',
+      `${key.accessKeyId}:${key.secretAccessKey}`,
+      '-w',
+      '\n%{http_code}',
+    ];
     if (body !== undefined) args.push('-H', 'content-type: application/json', '-d', JSON.stringify(body));
     const { stdout } = await run('curl', [...args, `${running.http?.url}${path}`]);
     const cut = stdout.lastIndexOf('\n');
@@ -66,7 +87,13 @@ describe('the partner query API, signed, on lake up', () => {
       'US-MRN-74003,PLW-3,2026-03-02T09:00:00-05:00,US,75,98',
     ]);
     expect((await lake(home, ['ingest', patients, vitals])).code).toBe(0);
-    running = await startLake({ home, httpPort: 0, region: REGION, onError: (component, error) => void lakeErrors.push(`${component}: ${error instanceof Error ? error.message : String(error)}`) });
+    running = await startLake({
+      home,
+      httpPort: 0,
+      region: REGION,
+      onError: (component, error) =>
+        void lakeErrors.push(`${component}: ${error instanceof Error ? error.message : String(error)}`),
+    });
     sg = newPartnerKey('clinic-sg', new Date());
     us = newPartnerKey('clinic-us', new Date());
     await running.lake.partners.add(sg);
@@ -90,40 +117,71 @@ describe('the partner query API, signed, on lake up', () => {
       ['POST', '/v1/ingest/vitals'],
       ['GET', `/v1/ingest/batches/${'0'.repeat(64)}`],
     ];
-    const unsigned = await Promise.all(routes.map(async ([method, path]) => fetch(`${running.http?.url}${path}`, { method })));
+    const unsigned = await Promise.all(
+      routes.map(async ([method, path]) => fetch(`${running.http?.url}${path}`, { method })),
+    );
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
     for (const response of unsigned) {
       expect(response.status).toBe(403);
-      expect(await response.json()).toMatchObject({ code: 'missing_authorization', message: expect.stringContaining('AWS Signature Version 4') });
+      expect(await response.json()).toMatchObject({
+        code: 'missing_authorization',
+        message: expect.stringContaining('AWS Signature Version 4'),
+      });
     }
   });
 
   it('lists the named queries to a request signed by curl --aws-sigv4', async () => {
     const listed = await curl(sg, 'GET', '/v1/queries');
     expect(listed.status).toBe(200);
-    const queries = listed.body.queries as { name: string; parameters: { name: string }[]; columns: { name: string }[] }[];
+    const queries = listed.body.queries as {
+      name: string;
+      parameters: { name: string }[];
+      columns: { name: string }[];
+    }[];
     expect(queries.map((q) => q.name)).toContain('daily_vitals');
-    expect(queries.find((q) => q.name === 'daily_vitals')?.parameters.map((p) => p.name)).toEqual(['from', 'to', 'patient_token', 'site']);
+    expect(queries.find((q) => q.name === 'daily_vitals')?.parameters.map((p) => p.name)).toEqual([
+      'from',
+      'to',
+      'patient_token',
+      'site',
+    ]);
   });
 
   it('runs daily_vitals started by curl and read with the SDK signer, scoped to the calling partner', async () => {
     // Act
-    const started = await curl(sg, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { from: '2026-03-01', to: '2026-03-03' } });
+    const started = await curl(sg, 'POST', '/v1/queries/daily_vitals/executions', {
+      parameters: { from: '2026-03-01', to: '2026-03-03' },
+    });
     const executionId = String(started.body.executionId);
     const status = await finished(sg, executionId);
     const results = await sdk(sg, 'GET', `/v1/executions/${executionId}/results?pageSize=1`);
-    const next = await sdk(sg, 'GET', `/v1/executions/${executionId}/results?pageSize=1&pageToken=${String(results.body.nextPageToken)}`);
-    const usRun = await sdk(us, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { from: '2026-03-01', to: '2026-03-03' } });
+    const next = await sdk(
+      sg,
+      'GET',
+      `/v1/executions/${executionId}/results?pageSize=1&pageToken=${String(results.body.nextPageToken)}`,
+    );
+    const usRun = await sdk(us, 'POST', '/v1/queries/daily_vitals/executions', {
+      parameters: { from: '2026-03-01', to: '2026-03-03' },
+    });
     await finished(us, String(usRun.body.executionId));
     const usRows = await sdk(us, 'GET', `/v1/executions/${String(usRun.body.executionId)}/results`);
     const stolen = await sdk(us, 'GET', `/v1/executions/${executionId}/results`);
     // Assess
     expect(started.status).toBe(202);
-    expect(status).toMatchObject({ executionId, query: 'daily_vitals', version: 1, status: 'SUCCEEDED', reused: false, parameters: { from: '2026-03-01', to: '2026-03-03', patient_token: null, site: null } });
+    expect(status).toMatchObject({
+      executionId,
+      query: 'daily_vitals',
+      version: 1,
+      status: 'SUCCEEDED',
+      reused: false,
+      parameters: { from: '2026-03-01', to: '2026-03-03', patient_token: null, site: null },
+    });
     expect(typeof status.durationMs).toBe('number');
     const columns = (results.body.columns as { name: string }[]).map((c) => c.name);
-    const rows = [...(results.body.rows as unknown[][]), ...(next.body.rows as unknown[][])].map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])));
+    const rows = [...(results.body.rows as unknown[][]), ...(next.body.rows as unknown[][])].map((row) =>
+      Object.fromEntries(columns.map((c, i) => [c, row[i]])),
+    );
     expect(rows.map((r) => [r.readings, r.min_heart_rate_bpm, r.max_heart_rate_bpm]).sort()).toEqual([
       [1, 90, 90],
       [2, 60, 80],
@@ -136,9 +194,13 @@ describe('the partner query API, signed, on lake up', () => {
 
   it('reuses the result of an identical request, and downloads it as CSV and as an Excel workbook', async () => {
     // Act
-    const first = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { from: '2026-03-02', to: '2026-03-02', site: 'sg' } });
+    const first = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', {
+      parameters: { from: '2026-03-02', to: '2026-03-02', site: 'sg' },
+    });
     await finished(sg, String(first.body.executionId));
-    const again = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { site: 'SG', to: '2026-03-02', from: '2026-03-02' } });
+    const again = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', {
+      parameters: { site: 'SG', to: '2026-03-02', from: '2026-03-02' },
+    });
     const id = String(again.body.executionId);
     await finished(sg, id);
     const csv = await sdk(sg, 'GET', `/v1/executions/${id}/results?format=csv`);
@@ -146,8 +208,14 @@ describe('the partner query API, signed, on lake up', () => {
     // Assess
     expect(again.body.reused).toBe(true);
     expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="daily_vitals-${id}.csv"`);
-    const lines = csv.raw.toString('utf8').replace(/^\ufeff/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('patient_token,reading_date,site,readings,min_heart_rate_bpm,avg_heart_rate_bpm,max_heart_rate_bpm,min_spo2_pct,avg_spo2_pct,max_spo2_pct');
+    const lines = csv.raw
+      .toString('utf8')
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'patient_token,reading_date,site,readings,min_heart_rate_bpm,avg_heart_rate_bpm,max_heart_rate_bpm,min_spo2_pct,avg_spo2_pct,max_spo2_pct',
+    );
     expect(lines).toHaveLength(3);
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(xlsx.raw as unknown as ArrayBuffer);
@@ -160,7 +228,9 @@ describe('the partner query API, signed, on lake up', () => {
 
   it('suppresses patient counts under 11 and says which cells it blanked, in pages and in downloads', async () => {
     // clinic-sg has two patients, both 85 and over in 2026.
-    const started = await sdk(sg, 'POST', '/v1/queries/cohort_summary/executions', { parameters: { as_of: '2026-03-01' } });
+    const started = await sdk(sg, 'POST', '/v1/queries/cohort_summary/executions', {
+      parameters: { as_of: '2026-03-01' },
+    });
     const id = String(started.body.executionId);
     await finished(sg, id);
     const page = await sdk(sg, 'GET', `/v1/executions/${id}/results`);
@@ -173,7 +243,13 @@ describe('the partner query API, signed, on lake up', () => {
 
   it('describes itself in OpenAPI 3.1: every route the service declares, and the responses the handlers give', async () => {
     // Prepare
-    const document = (await sdk(sg, 'GET', '/v1/openapi.json')).body as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>> };
+    const document = (await sdk(sg, 'GET', '/v1/openapi.json')).body as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+      >;
+    };
     const declared = readLakeWiring({ root: REPO_ROOT, stage: 'local', region: REGION })
       .functions.filter((f) => f.service === 'pulse-lake-query-api')
       .flatMap((f) => f.events.flatMap((e) => (e.kind === 'http' ? [`${e.method} ${e.path}`] : [])));
@@ -181,13 +257,22 @@ describe('the partner query API, signed, on lake up', () => {
     addFormats(ajv);
     ajv.addSchema({ ...document, $id: 'api' });
     const check = (path: string, method: string, response: SignedResponse) => {
-      const schema = document.paths[path]?.[method]?.responses[String(response.status)]?.content?.['application/json']?.schema;
+      const schema =
+        document.paths[path]?.[method]?.responses[String(response.status)]?.content?.['application/json']?.schema;
       expect(schema).toBeDefined();
-      const validate = ajv.compile({ $ref: `api#/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${response.status}/content/application~1json/schema` });
-      expect({ path, valid: validate(response.body), errors: validate.errors ?? null }).toEqual({ path, valid: true, errors: null });
+      const validate = ajv.compile({
+        $ref: `api#/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${response.status}/content/application~1json/schema`,
+      });
+      expect({ path, valid: validate(response.body), errors: validate.errors ?? null }).toEqual({
+        path,
+        valid: true,
+        errors: null,
+      });
     };
     // Act
-    const started = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { from: '2026-03-02', to: '2026-03-02' } });
+    const started = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', {
+      parameters: { from: '2026-03-02', to: '2026-03-02' },
+    });
     const id = String(started.body.executionId);
     const status = await sdk(sg, 'GET', `/v1/executions/${id}`);
     await finished(sg, id);
@@ -197,7 +282,9 @@ describe('the partner query API, signed, on lake up', () => {
     const missing = await sdk(sg, 'GET', '/v1/executions/00000000-0000-4000-8000-000000000000');
     // Assess
     expect(document.openapi).toBe('3.1.0');
-    const documented = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(documented.sort()).toEqual(declared.sort());
     check('/v1/queries/{name}/executions', 'post', started);
     check('/v1/executions/{id}', 'get', status);
@@ -211,11 +298,24 @@ describe('the partner query API, signed, on lake up', () => {
   });
 
   it('refuses hostile parameters, unknown queries, a wrong secret and a stale signature with a code a client can act on', async () => {
-    const hostile = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { from: "2026-03-01' OR '1'='1", to: '2026-03-03', partner_id: 'clinic-us' } });
+    const hostile = await sdk(sg, 'POST', '/v1/queries/daily_vitals/executions', {
+      parameters: { from: "2026-03-01' OR '1'='1", to: '2026-03-03', partner_id: 'clinic-us' },
+    });
     const unknown = await sdk(sg, 'POST', '/v1/queries/drop_table/executions', { parameters: {} });
     const wrongSecret = await sdk({ ...sg, secretAccessKey: `${sg.secretAccessKey}x` }, 'GET', '/v1/queries');
     const stale = await sdk(sg, 'GET', '/v1/queries', undefined, new Date(Date.now() - 6 * 60_000));
-    const notJson = await run('curl', ['-s', '-X', 'POST', '--aws-sigv4', `aws:amz:${REGION}:execute-api`, '--user', `${sg.accessKeyId}:${sg.secretAccessKey}`, '-d', '{nope', `${running.http?.url}/v1/queries/daily_vitals/executions`]);
+    const notJson = await run('curl', [
+      '-s',
+      '-X',
+      'POST',
+      '--aws-sigv4',
+      `aws:amz:${REGION}:execute-api`,
+      '--user',
+      `${sg.accessKeyId}:${sg.secretAccessKey}`,
+      '-d',
+      '{nope',
+      `${running.http?.url}/v1/queries/daily_vitals/executions`,
+    ]);
 
     expect(hostile.status).toBe(400);
     expect(hostile.body.code).toBe('invalid_parameters');
@@ -238,13 +338,45 @@ describe('the partner query API, signed, on lake up', () => {
     const gateway = newPartnerKey('gateway-sg', new Date(), ['vitals']);
     await running.lake.partners.add(gateway);
     const batch = [
-      { patient_id: 'SG-MRN-74001', device_serial: 'PLW-1', recorded_at: '2026-03-04T09:00:00+08:00', site: 'SG', heart_rate_bpm: 72 },
-      { patient_id: 'SG-MRN-74002', device_serial: 'PLW-2', recorded_at: '2026-03-04T09:05:00+08:00', site: 'SG', heart_rate_bpm: 900 },
+      {
+        patient_id: 'SG-MRN-74001',
+        device_serial: 'PLW-1',
+        recorded_at: '2026-03-04T09:00:00+08:00',
+        site: 'SG',
+        heart_rate_bpm: 72,
+      },
+      {
+        patient_id: 'SG-MRN-74002',
+        device_serial: 'PLW-2',
+        recorded_at: '2026-03-04T09:05:00+08:00',
+        site: 'SG',
+        heart_rate_bpm: 900,
+      },
     ];
     const push = async () => {
-      const { stdout } = await run('curl', ['-s', '-X', 'POST', '--aws-sigv4', `aws:amz:${REGION}:execute-api`, '--user', `${gateway.accessKeyId}:${gateway.secretAccessKey}`, '-H', 'content-type: application/json', '-H', 'Idempotency-Key: 7d9f3c1e-batch-0001', '-d', JSON.stringify(batch), '-w', '\n%{http_code}', `${running.http?.url}/v1/ingest/vitals`]);
+      const { stdout } = await run('curl', [
+        '-s',
+        '-X',
+        'POST',
+        '--aws-sigv4',
+        `aws:amz:${REGION}:execute-api`,
+        '--user',
+        `${gateway.accessKeyId}:${gateway.secretAccessKey}`,
+        '-H',
+        'content-type: application/json',
+        '-H',
+        'Idempotency-Key: 7d9f3c1e-batch-0001',
+        '-d',
+        JSON.stringify(batch),
+        '-w',
+        '\n%{http_code}',
+        `${running.http?.url}/v1/ingest/vitals`,
+      ]);
       const cut = stdout.lastIndexOf('\n');
-      return { status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) as Record<string, unknown> };
+      return {
+        status: Number(stdout.slice(cut + 1)),
+        body: JSON.parse(stdout.slice(0, cut)) as Record<string, unknown>,
+      };
     };
     // Act
     const first = await push();
@@ -257,10 +389,30 @@ describe('the partner query API, signed, on lake up', () => {
     }
     const someoneElse = await sdk(sg, 'GET', `/v1/ingest/batches/${batchId}`);
     // Assess
-    expect([first.status, first.body.replayed, retry.status, retry.body.replayed, retry.body.batchId]).toEqual([202, false, 202, true, batchId]);
+    expect([first.status, first.body.replayed, retry.status, retry.body.replayed, retry.body.batchId]).toEqual([
+      202,
+      false,
+      202,
+      true,
+      batchId,
+    ]);
     expect(outcome.status).toBe(200);
-    expect(outcome.body).toMatchObject({ batchId, dataset: 'vitals', records: 2, status: 'processed', rowsWritten: 1, rowsRejected: 1 });
-    expect(outcome.body.rejects).toEqual([{ record: 2, column: 'heart_rate_bpm', rule: expect.any(String), reason: expect.stringContaining('heart_rate_bpm') }]);
+    expect(outcome.body).toMatchObject({
+      batchId,
+      dataset: 'vitals',
+      records: 2,
+      status: 'processed',
+      rowsWritten: 1,
+      rowsRejected: 1,
+    });
+    expect(outcome.body.rejects).toEqual([
+      {
+        record: 2,
+        column: 'heart_rate_bpm',
+        rule: expect.any(String),
+        reason: expect.stringContaining('heart_rate_bpm'),
+      },
+    ]);
     expect(JSON.stringify(outcome.body)).not.toContain('SG-MRN');
     expect([someoneElse.status, someoneElse.body.code]).toEqual([404, 'unknown_batch']);
     await running.lake.idle({ timeoutMs: 60_000 });
@@ -270,20 +422,57 @@ describe('the partner query API, signed, on lake up', () => {
   it('audits every request into a table analysts can query: partner, query, validated parameters, rows returned, outcome', async () => {
     // Act
     const since = new Date().toISOString();
-    const started = await sdk(us, 'POST', '/v1/queries/daily_vitals/executions', { parameters: { from: '2026-03-02', to: '2026-03-02', site: 'us' } });
+    const started = await sdk(us, 'POST', '/v1/queries/daily_vitals/executions', {
+      parameters: { from: '2026-03-02', to: '2026-03-02', site: 'us' },
+    });
     const id = String(started.body.executionId);
     await finished(us, id);
     await sdk(us, 'GET', `/v1/executions/${id}/results`);
     await sdk({ ...us, secretAccessKey: 'wrong' }, 'GET', '/v1/queries');
-    const audit = await lake(home, ['sql', `SELECT partner_id, access_key_id, method, route, status, outcome, query, parameters, rows_returned FROM pulse_lake_local_audit.api_requests WHERE access_key_id = '${us.accessKeyId}' AND requested_at >= '${since}' AND (subject_id = '${id}' OR outcome <> 'ok') ORDER BY requested_at`, '--format', 'json']);
+    const audit = await lake(home, [
+      'sql',
+      `SELECT partner_id, access_key_id, method, route, status, outcome, query, parameters, rows_returned FROM pulse_lake_local_audit.api_requests WHERE access_key_id = '${us.accessKeyId}' AND requested_at >= '${since}' AND (subject_id = '${id}' OR outcome <> 'ok') ORDER BY requested_at`,
+      '--format',
+      'json',
+    ]);
     // Assess
     expect(audit.stderr).toBe('');
     const rows = JSON.parse(audit.stdout) as Record<string, unknown>[];
     const parameters = JSON.stringify({ from: '2026-03-02', to: '2026-03-02', patient_token: null, site: 'US' });
     expect(rows.filter((r) => r.route !== '/v1/executions/{id}')).toEqual([
-      { partner_id: 'clinic-us', access_key_id: us.accessKeyId, method: 'POST', route: '/v1/queries/{name}/executions', status: 202, outcome: 'ok', query: 'daily_vitals', parameters, rows_returned: null },
-      { partner_id: 'clinic-us', access_key_id: us.accessKeyId, method: 'GET', route: '/v1/executions/{id}/results', status: 200, outcome: 'ok', query: 'daily_vitals', parameters, rows_returned: 1 },
-      { partner_id: null, access_key_id: us.accessKeyId, method: 'GET', route: '/v1/queries', status: 403, outcome: 'signature_mismatch', query: null, parameters: null, rows_returned: null },
+      {
+        partner_id: 'clinic-us',
+        access_key_id: us.accessKeyId,
+        method: 'POST',
+        route: '/v1/queries/{name}/executions',
+        status: 202,
+        outcome: 'ok',
+        query: 'daily_vitals',
+        parameters,
+        rows_returned: null,
+      },
+      {
+        partner_id: 'clinic-us',
+        access_key_id: us.accessKeyId,
+        method: 'GET',
+        route: '/v1/executions/{id}/results',
+        status: 200,
+        outcome: 'ok',
+        query: 'daily_vitals',
+        parameters,
+        rows_returned: 1,
+      },
+      {
+        partner_id: null,
+        access_key_id: us.accessKeyId,
+        method: 'GET',
+        route: '/v1/queries',
+        status: 403,
+        outcome: 'signature_mismatch',
+        query: null,
+        parameters: null,
+        rows_returned: null,
+      },
     ]);
   });
 });

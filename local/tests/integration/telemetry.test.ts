@@ -25,7 +25,11 @@ describe('device telemetry on the local lake', () => {
   beforeAll(async () => {
     home = await tempDir('telemetry-home');
     inputs = await tempDir('telemetry-inputs');
-    running = await startLake({ home, streamBatchWindowSeconds: 0, onError: (component, error) => void lakeErrors.push(`${component}: ${String(error)}`) });
+    running = await startLake({
+      home,
+      streamBatchWindowSeconds: 0,
+      onError: (component, error) => void lakeErrors.push(`${component}: ${String(error)}`),
+    });
   });
 
   afterAll(async () => {
@@ -40,16 +44,28 @@ describe('device telemetry on the local lake', () => {
   }
 
   it('serves the telemetry stream from serverless.yml, whose table has the key devices write', () => {
-    expect(running.served.join('\n')).toContain(`stream.on-telemetry-record <- dynamodb stream ${lakeNames('local').tables.telemetry}`);
+    expect(running.served.join('\n')).toContain(
+      `stream.on-telemetry-record <- dynamodb stream ${lakeNames('local').tables.telemetry}`,
+    );
     expect(running.unserved.filter((u) => u.kind === 'stream')).toEqual([]);
-    const stream = running.wiring.functions.find((f) => f.name === 'on-telemetry-record')?.events.find((e) => e.kind === 'stream');
+    const stream = running.wiring.functions
+      .find((f) => f.name === 'on-telemetry-record')
+      ?.events.find((e) => e.kind === 'stream');
     expect(stream).toMatchObject({ table: lakeNames('local').tables.telemetry, keySchema: TELEMETRY_KEY });
   });
 
   it('makes a reading put into the table queryable, once however often it is delivered, and corrections win', async () => {
     // Prepare: three devices, four readings each, minutes old.
     const readings = ['PLW-71', 'PLW-72', 'PLW-73'].flatMap((serial, d) =>
-      [4, 3, 2, 1].map((ago) => ({ type: 'vitals', patient_id: `SG-MRN-7${d}`, device_serial: serial, site: 'SG', recorded_at: minutesAgo(ago), heart_rate_bpm: 60 + ago, spo2_pct: 97 })),
+      [4, 3, 2, 1].map((ago) => ({
+        type: 'vitals',
+        patient_id: `SG-MRN-7${d}`,
+        device_serial: serial,
+        site: 'SG',
+        recorded_at: minutesAgo(ago),
+        heart_rate_bpm: 60 + ago,
+        spo2_pct: 97,
+      })),
     );
     // Act: put them, then again (a gateway retrying), with one reading corrected.
     const first = await putFile('readings.jsonl', readings);
@@ -63,18 +79,27 @@ describe('device telemetry on the local lake', () => {
     expect(again.code).toBe(0);
     const latest = latestVersionsSql('duckdb', lakeNames('local').databases.curated, vitals);
     const rows = json<{ readings: number; corrected: number }[]>(
-      await lake(home, ['sql', `SELECT count(*)::INTEGER AS readings, max(heart_rate_bpm)::INTEGER AS corrected FROM (${latest}) AS v`, '--format', 'json']),
+      await lake(home, [
+        'sql',
+        `SELECT count(*)::INTEGER AS readings, max(heart_rate_bpm)::INTEGER AS corrected FROM (${latest}) AS v`,
+        '--format',
+        'json',
+      ]),
     );
     expect(rows).toEqual([{ readings: 12, corrected: 99 }]);
     // The curated zone never holds a patient id or device serial in the clear.
-    const tokens = json<{ patient_token: string }[]>(await lake(home, ['sql', 'SELECT DISTINCT patient_token FROM vitals', '--format', 'json']));
+    const tokens = json<{ patient_token: string }[]>(
+      await lake(home, ['sql', 'SELECT DISTINCT patient_token FROM vitals', '--format', 'json']),
+    );
     expect(tokens).toHaveLength(3);
     expect(JSON.stringify(tokens)).not.toContain('SG-MRN');
     expect(lakeErrors).toEqual([]);
   }, 120_000);
 
   it('reports per dataset how old the newest queryable reading is', async () => {
-    const status = json<{ datasets: { dataset: string; newestReadingAt?: string; newestReadingAgeSeconds?: number }[] }>(await lake(home, ['status', '--json']));
+    const status = json<{
+      datasets: { dataset: string; newestReadingAt?: string; newestReadingAgeSeconds?: number }[];
+    }>(await lake(home, ['status', '--json']));
     const vitalsStatus = status.datasets.find((d) => d.dataset === 'vitals');
     expect(vitalsStatus?.newestReadingAt).toBeDefined();
     // The newest reading was taken a minute before it was put.
@@ -87,7 +112,14 @@ describe('device telemetry on the local lake', () => {
 
   it('refuses a file with lines that are not items, naming the lines and writing none', async () => {
     const refused = await putFile('bad.jsonl', [
-      { type: 'vitals', patient_id: 'SG-MRN-99', device_serial: 'PLW-99', site: 'SG', recorded_at: minutesAgo(1), heart_rate_bpm: 70 },
+      {
+        type: 'vitals',
+        patient_id: 'SG-MRN-99',
+        device_serial: 'PLW-99',
+        site: 'SG',
+        recorded_at: minutesAgo(1),
+        heart_rate_bpm: 70,
+      },
       '{ not json',
       { type: 'sleep', device_serial: 'PLW-99', minutes: 400 },
       { type: 'vitals', patient_id: 'Tan Ah Kow', site: 'SG', recorded_at: minutesAgo(1) },
@@ -100,7 +132,14 @@ describe('device telemetry on the local lake', () => {
     expect(refused.stderr).toContain('line 3 has a type that names no dataset');
     expect(refused.stderr).toContain('line 4');
     expect(refused.stderr).not.toContain('Tan Ah Kow');
-    const count = json<{ n: number }[]>(await lake(home, ['sql', "SELECT count(*)::INTEGER AS n FROM vitals WHERE heart_rate_bpm = 70", '--format', 'json']));
+    const count = json<{ n: number }[]>(
+      await lake(home, [
+        'sql',
+        'SELECT count(*)::INTEGER AS n FROM vitals WHERE heart_rate_bpm = 70',
+        '--format',
+        'json',
+      ]),
+    );
     expect(count).toEqual([{ n: 0 }]);
   });
 });
@@ -129,28 +168,61 @@ describe('a telemetry record the stream function can never persist', () => {
         eventVersion: '1.1',
         eventSource: 'aws:dynamodb',
         awsRegion: 'ap-southeast-1',
-        dynamodb: { ApproximateCreationDateTime: Math.floor(Date.now() / 1000), Keys: { pk: { S: 'device#PLW-99' }, sk: { S: 'vitals#x' } }, NewImage: { pk: { S: 'device#PLW-99' }, type: { S: 'vitals' }, heart_rate_bpm: { Q: '71' } }, SequenceNumber: sequence, SizeBytes: 40, StreamViewType: 'NEW_IMAGE' },
+        dynamodb: {
+          ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+          Keys: { pk: { S: 'device#PLW-99' }, sk: { S: 'vitals#x' } },
+          NewImage: { pk: { S: 'device#PLW-99' }, type: { S: 'vitals' }, heart_rate_bpm: { Q: '71' } },
+          SequenceNumber: sequence,
+          SizeBytes: 40,
+          StreamViewType: 'NEW_IMAGE',
+        },
         eventSourceARN: `arn:aws:dynamodb:ap-southeast-1:000000000000:table/${table}/stream/x`,
       };
       await mkdir(join(shards, shard ?? '', 'records'), { recursive: true });
-      await writeFile(join(shards, shard ?? '', 'records', `${sequence}.jsonl`), `${JSON.stringify({ record: poison, arrivedAtMs: Date.now() })}\n`);
+      await writeFile(
+        join(shards, shard ?? '', 'records', `${sequence}.jsonl`),
+        `${JSON.stringify({ record: poison, arrivedAtMs: Date.now() })}\n`,
+      );
       await writeFile(join(home, 'dynamodb', table, 'sequence'), '1');
       // Act
       const put = join(home, 'after.jsonl');
-      await writeFile(put, JSON.stringify({ type: 'vitals', patient_id: 'SG-MRN-99', device_serial: 'PLW-99', site: 'SG', recorded_at: minutesAgo(1), heart_rate_bpm: 77 }));
+      await writeFile(
+        put,
+        JSON.stringify({
+          type: 'vitals',
+          patient_id: 'SG-MRN-99',
+          device_serial: 'PLW-99',
+          site: 'SG',
+          recorded_at: minutesAgo(1),
+          heart_rate_bpm: 77,
+        }),
+      );
       expect((await lake(home, ['telemetry', 'put', put])).code).toBe(0);
       await running.drain({ timeoutMs: 60_000 });
       // Assess
-      const parked = json<Record<string, { shard: string; firstSequence: string; records: number }[]>>(await lake(home, ['dlq', 'list', '--json']));
-      expect(parked[lakeNames('local').queues.telemetryStreamDlq]).toEqual([expect.objectContaining({ shard, firstSequence: sequence, records: 1 })]);
+      const parked = json<Record<string, { shard: string; firstSequence: string; records: number }[]>>(
+        await lake(home, ['dlq', 'list', '--json']),
+      );
+      expect(parked[lakeNames('local').queues.telemetryStreamDlq]).toEqual([
+        expect.objectContaining({ shard, firstSequence: sequence, records: 1 }),
+      ]);
       const listed = await lake(home, ['dlq', 'list']);
       expect(listed.stdout).toContain('telemetry stream batches given up on');
       expect(listed.stdout).not.toContain('PLW-99');
-      const landed = json<{ n: number }[]>(await lake(home, ['sql', 'SELECT count(*)::INTEGER AS n FROM vitals WHERE heart_rate_bpm = 77', '--format', 'json']));
+      const landed = json<{ n: number }[]>(
+        await lake(home, [
+          'sql',
+          'SELECT count(*)::INTEGER AS n FROM vitals WHERE heart_rate_bpm = 77',
+          '--format',
+          'json',
+        ]),
+      );
       expect(landed).toEqual([{ n: 1 }]);
       // One line per attempt: the first and five retries, naming the record by sequence number and never its values.
       expect(logged).toHaveLength(6);
-      expect(logged.every((line) => line.includes(`"failedSequenceNumber":"${sequence}"`) && !line.includes('PLW-99'))).toBe(true);
+      expect(
+        logged.every((line) => line.includes(`"failedSequenceNumber":"${sequence}"`) && !line.includes('PLW-99')),
+      ).toBe(true);
     } finally {
       quiet.mockRestore();
       await running.stop();

@@ -10,7 +10,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { Partner } from '../auth/signed-requests';
-import { AUDIT_COLUMNS, AUDIT_PREFIX, auditDatabase, auditTableInput } from '../catalog/audit-table';
+import { type AUDIT_COLUMNS, AUDIT_PREFIX, auditDatabase, auditTableInput } from '../catalog/audit-table';
 import { tableDiffers } from '../catalog/register-partitions';
 import type { LakeDeps, QueryParameter } from '../ports';
 
@@ -57,7 +57,10 @@ function outcomeOf(response: APIGatewayProxyResult | undefined): { status: numbe
  * The audit middleware. Use it first, before httpErrorResponses and
  * signedRequests, so it sees every response, refusals included.
  */
-export function auditRequests(deps: Pick<LakeDeps, 'store' | 'catalog' | 'names' | 'clock'>, log: (line: string) => void = (line) => console.error(line)): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+export function auditRequests(
+  deps: Pick<LakeDeps, 'store' | 'catalog' | 'names' | 'clock'>,
+  log: (line: string) => void = (line) => console.error(line),
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   let tableReady: Promise<void> | undefined;
   const ensureTable = () => {
     tableReady ??= (async () => {
@@ -74,7 +77,11 @@ export function auditRequests(deps: Pick<LakeDeps, 'store' | 'catalog' | 'names'
     return tableReady;
   };
 
-  async function write(event: APIGatewayProxyEvent, context: AuditedContext, response: APIGatewayProxyResult | undefined): Promise<void> {
+  async function write(
+    event: APIGatewayProxyEvent,
+    context: AuditedContext,
+    response: APIGatewayProxyResult | undefined,
+  ): Promise<void> {
     const now = deps.clock.now();
     const note = context.audit ?? {};
     const requestId = event.requestContext?.requestId || randomUUID();
@@ -95,7 +102,9 @@ export function auditRequests(deps: Pick<LakeDeps, 'store' | 'catalog' | 'names'
       duration_ms: context.auditStartedAt !== undefined ? Date.now() - context.auditStartedAt : null,
     };
     const key = `${AUDIT_PREFIX}dt=${now.toISOString().slice(0, 10)}/${requestId.replace(/[^A-Za-z0-9-]/g, '_')}.json`;
-    await deps.store.put(deps.names.buckets.curated, key, `${JSON.stringify(record)}\n`, { contentType: 'application/json' });
+    await deps.store.put(deps.names.buckets.curated, key, `${JSON.stringify(record)}\n`, {
+      contentType: 'application/json',
+    });
     // After the first record, so a reader that builds its view when the table appears finds a file to read.
     await ensureTable();
   }
@@ -113,7 +122,13 @@ export function auditRequests(deps: Pick<LakeDeps, 'store' | 'catalog' | 'names'
         await write(request.event, request.context as AuditedContext, request.response ?? undefined);
       } catch (error) {
         // The response is an error already; the failure to audit it goes to the logs.
-        log(JSON.stringify({ level: 'ERROR', message: 'could not audit a refused request', error: error instanceof Error ? error.name : 'non-error thrown' }));
+        log(
+          JSON.stringify({
+            level: 'ERROR',
+            message: 'could not audit a refused request',
+            error: error instanceof Error ? error.name : 'non-error thrown',
+          }),
+        );
       }
     },
   };

@@ -11,5 +11,8 @@ import type { LakeDeps } from '../ports';
 import { auditRequests } from './audit';
 
 export function signedApi(deps: LakeDeps) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, PartnerContext>().use(auditRequests(deps)).use(httpErrorResponses()).use(signedRequests(deps));
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, PartnerContext>()
+    .use(auditRequests(deps))
+    .use(httpErrorResponses())
+    .use(signedRequests(deps));
 }

@@ -7,7 +7,11 @@ import { createHash, createHmac } from 'node:crypto';
 import type { SourceData } from '@smithy/types';
 
 const bytesOf = (data: SourceData): Uint8Array | string =>
-  typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  typeof data === 'string'
+    ? data
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 /** SHA-256 (HMAC-SHA256 with a secret) on node:crypto, in the shape the smithy signer takes. */
 export class NodeSha256 {

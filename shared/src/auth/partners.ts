@@ -24,7 +24,10 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** A new key for `partnerId`: a 20-character id shaped like AWS's (`PLK...`) and a 40-character secret. */
 export function newPartnerKey(partnerId: string, now: Date, datasets?: readonly string[]): PartnerKey {
-  if (!PARTNER_ID.test(partnerId)) throw new RangeError(`partner id ${JSON.stringify(partnerId)} must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit`);
+  if (!PARTNER_ID.test(partnerId))
+    throw new RangeError(
+      `partner id ${JSON.stringify(partnerId)} must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit`,
+    );
   const id = [...randomBytes(17)].map((b) => BASE32[b % 32]).join('');
   return {
     accessKeyId: `PLK${id}`,

@@ -67,7 +67,11 @@ export interface ParsedAuthorization {
 export function parseAuthorization(header: string): ParsedAuthorization {
   const space = header.indexOf(' ');
   const algorithm = space < 0 ? header : header.slice(0, space);
-  if (algorithm !== ALGORITHM) throw new SignatureError('unsupported_algorithm', `the Authorization header must use ${ALGORITHM} (AWS Signature Version 4)`);
+  if (algorithm !== ALGORITHM)
+    throw new SignatureError(
+      'unsupported_algorithm',
+      `the Authorization header must use ${ALGORITHM} (AWS Signature Version 4)`,
+    );
   const fields = new Map<string, string>();
   for (const part of header.slice(space + 1).split(',')) {
     const eq = part.indexOf('=');
@@ -77,11 +81,30 @@ export function parseAuthorization(header: string): ParsedAuthorization {
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
   const [accessKeyId, date, region, service, terminator] = credential;
-  if (credential.length !== 5 || !accessKeyId || !date || !region || !service || terminator !== 'aws4_request' || !/^\d{8}$/.test(date)) {
-    throw new SignatureError('malformed_authorization', 'the Authorization header has no valid Credential=<key id>/<yyyymmdd>/<region>/<service>/aws4_request');
+  if (
+    credential.length !== 5 ||
+    !accessKeyId ||
+    !date ||
+    !region ||
+    !service ||
+    terminator !== 'aws4_request' ||
+    !/^\d{8}$/.test(date)
+  ) {
+    throw new SignatureError(
+      'malformed_authorization',
+      'the Authorization header has no valid Credential=<key id>/<yyyymmdd>/<region>/<service>/aws4_request',
+    );
   }
-  if (signedHeaders === undefined || signedHeaders === '' || signature === undefined || !/^[0-9a-f]{64}$/.test(signature)) {
-    throw new SignatureError('malformed_authorization', 'the Authorization header needs SignedHeaders=... and a 64-hex-digit Signature=...');
+  if (
+    signedHeaders === undefined ||
+    signedHeaders === '' ||
+    signature === undefined ||
+    !/^[0-9a-f]{64}$/.test(signature)
+  ) {
+    throw new SignatureError(
+      'malformed_authorization',
+      'the Authorization header needs SignedHeaders=... and a 64-hex-digit Signature=...',
+    );
   }
   return { accessKeyId, date, region, service, signedHeaders: signedHeaders.split(';'), signature };
 }
@@ -103,7 +126,9 @@ const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).d
 function parseAmzDate(text: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (m === null) return undefined;
-  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+  const date = new Date(
+    Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])),
+  );
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
@@ -121,49 +146,95 @@ export interface VerifyOptions {
  * Verifies the request's signature and returns the access key id that signed
  * it. Throws SignatureError naming the first check that failed.
  */
-export async function verifySignature(request: SignedRequest, options: VerifyOptions): Promise<{ accessKeyId: string }> {
+export async function verifySignature(
+  request: SignedRequest,
+  options: VerifyOptions,
+): Promise<{ accessKeyId: string }> {
   const headers = headerValues(request.headers);
   const authorization = headers.get('authorization')?.[0];
   if (authorization === undefined || authorization.trim() === '') {
-    throw new SignatureError('missing_authorization', `the request is not signed: sign it with AWS Signature Version 4 (service ${options.service}, region ${options.region})`);
+    throw new SignatureError(
+      'missing_authorization',
+      `the request is not signed: sign it with AWS Signature Version 4 (service ${options.service}, region ${options.region})`,
+    );
   }
   const auth = parseAuthorization(authorization.trim());
   const amzDate = headers.get('x-amz-date')?.[0]?.trim();
   const when = amzDate === undefined ? undefined : parseAmzDate(amzDate);
-  if (amzDate === undefined || when === undefined) throw new SignatureError('missing_date', 'the request needs an x-amz-date header (yyyymmddThhmmssZ), and it must be signed');
+  if (amzDate === undefined || when === undefined)
+    throw new SignatureError(
+      'missing_date',
+      'the request needs an x-amz-date header (yyyymmddThhmmssZ), and it must be signed',
+    );
   if (Math.abs(options.now.getTime() - when.getTime()) > MAX_CLOCK_SKEW_MS) {
-    throw new SignatureError('clock_skew', `the request was signed at ${when.toISOString()}, more than 5 minutes from the server's time ${options.now.toISOString()}: check the client's clock, then sign it again`);
+    throw new SignatureError(
+      'clock_skew',
+      `the request was signed at ${when.toISOString()}, more than 5 minutes from the server's time ${options.now.toISOString()}: check the client's clock, then sign it again`,
+    );
   }
   if (auth.date !== amzDate.slice(0, 8) || auth.region !== options.region || auth.service !== options.service) {
-    throw new SignatureError('credential_scope', `the credential scope must be <yyyymmdd of x-amz-date>/${options.region}/${options.service}/aws4_request`);
+    throw new SignatureError(
+      'credential_scope',
+      `the credential scope must be <yyyymmdd of x-amz-date>/${options.region}/${options.service}/aws4_request`,
+    );
   }
   for (const required of ['host', 'x-amz-date']) {
-    if (!auth.signedHeaders.includes(required)) throw new SignatureError('unsigned_header', `the ${required} header must be among the signed headers`);
+    if (!auth.signedHeaders.includes(required))
+      throw new SignatureError('unsigned_header', `the ${required} header must be among the signed headers`);
   }
   for (const name of auth.signedHeaders) {
-    if (name !== name.toLowerCase() || !headers.has(name)) throw new SignatureError('unsigned_header', `signed header ${/^[a-z0-9-]{1,64}$/i.test(name) ? name : ''} is not in the request (names must be lower case)`);
+    if (name !== name.toLowerCase() || !headers.has(name))
+      throw new SignatureError(
+        'unsigned_header',
+        `signed header ${/^[a-z0-9-]{1,64}$/i.test(name) ? name : ''} is not in the request (names must be lower case)`,
+      );
   }
   // The signer hashes the body for the signature; a declared hash is checked here only to name the failure.
   const declared = headers.get('x-amz-content-sha256')?.[0]?.trim();
   if (declared !== undefined && declared !== sha256Hex(request.body)) {
-    throw new SignatureError('payload_hash', 'x-amz-content-sha256 is not the SHA-256 of the body received: sign the exact bytes sent (unsigned payloads are not accepted)');
+    throw new SignatureError(
+      'payload_hash',
+      'x-amz-content-sha256 is not the SHA-256 of the body received: sign the exact bytes sent (unsigned payloads are not accepted)',
+    );
   }
 
   const secret = await options.secretOf(auth.accessKeyId);
-  if (secret === undefined) throw new SignatureError('unknown_key', 'the access key id is not registered: ask the lake operator for a partner key');
+  if (secret === undefined)
+    throw new SignatureError(
+      'unknown_key',
+      'the access key id is not registered: ask the lake operator for a partner key',
+    );
 
   // Signed again exactly as the client did: its headers (and only those), its path as sent, its date.
   const signedHeaderValues: Record<string, string> = {};
-  for (const name of auth.signedHeaders) if (name !== 'x-amz-date') signedHeaderValues[name] = (headers.get(name) ?? []).join(',');
-  const signer = new SignatureV4({ credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret }, region: auth.region, service: auth.service, sha256: NodeSha256, applyChecksum: false });
+  for (const name of auth.signedHeaders)
+    if (name !== 'x-amz-date') signedHeaderValues[name] = (headers.get(name) ?? []).join(',');
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret },
+    region: auth.region,
+    service: auth.service,
+    sha256: NodeSha256,
+    applyChecksum: false,
+  });
   const resigned = await signer.sign(
-    { method: request.method.toUpperCase(), protocol: 'https:', hostname: headers.get('host')?.[0] ?? '', path: request.path === '' ? '/' : request.path, query: { ...request.query } as Record<string, string | string[]>, headers: signedHeaderValues, body: request.body },
+    {
+      method: request.method.toUpperCase(),
+      protocol: 'https:',
+      hostname: headers.get('host')?.[0] ?? '',
+      path: request.path === '' ? '/' : request.path,
+      query: { ...request.query } as Record<string, string | string[]>,
+      headers: signedHeaderValues,
+      body: request.body,
+    },
     { signingDate: when, signableHeaders: new Set(auth.signedHeaders) },
   );
   const expectedText = /Signature=([0-9a-f]{64})/.exec(String(resigned.headers['authorization'] ?? ''))?.[1] ?? '';
   const expected = Buffer.from(expectedText.padEnd(64, '0'), 'hex');
   if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) {
-    throw new SignatureError('signature_mismatch', 'the signature does not match: sign the method, path, query, headers and body exactly as sent, with the secret of this key');
+    throw new SignatureError(
+      'signature_mismatch',
+      'the signature does not match: sign the method, path, query, headers and body exactly as sent, with the secret of this key',
+    );
   }
   return { accessKeyId: auth.accessKeyId };
 }

@@ -16,15 +16,27 @@ export const AUDIT_PREFIX = `_audit/${AUDIT_TABLE}/`;
 export const AUDIT_COLUMNS: readonly CatalogColumn[] = [
   { Name: 'requested_at', Type: 'string', Comment: 'When the request was answered (ISO 8601, UTC)' },
   { Name: 'request_id', Type: 'string', Comment: 'API Gateway request id' },
-  { Name: 'partner_id', Type: 'string', Comment: 'Partner whose key signed the request; empty when the signature was refused' },
+  {
+    Name: 'partner_id',
+    Type: 'string',
+    Comment: 'Partner whose key signed the request; empty when the signature was refused',
+  },
   { Name: 'access_key_id', Type: 'string', Comment: 'Access key id the request claimed (never a secret)' },
   { Name: 'method', Type: 'string', Comment: 'HTTP method' },
   { Name: 'route', Type: 'string', Comment: 'Route template, e.g. /v1/queries/{name}/executions' },
   { Name: 'status', Type: 'int', Comment: 'HTTP status answered' },
-  { Name: 'outcome', Type: 'string', Comment: 'ok, or the error code answered (signature_mismatch, invalid_parameters, ...)' },
+  {
+    Name: 'outcome',
+    Type: 'string',
+    Comment: 'ok, or the error code answered (signature_mismatch, invalid_parameters, ...)',
+  },
   { Name: 'query', Type: 'string', Comment: 'Named query, when the request ran or read one' },
   { Name: 'query_version', Type: 'int', Comment: 'Its version' },
-  { Name: 'subject_id', Type: 'string', Comment: 'What the request started or read: a query execution id, or a pushed batch id' },
+  {
+    Name: 'subject_id',
+    Type: 'string',
+    Comment: 'What the request started or read: a query execution id, or a pushed batch id',
+  },
   { Name: 'dataset', Type: 'string', Comment: 'Dataset a batch was pushed to' },
   { Name: 'parameters', Type: 'string', Comment: 'The validated parameters as JSON (never the raw request)' },
   { Name: 'rows_returned', Type: 'int', Comment: 'Result rows sent in the response, or records received in a push' },
@@ -40,7 +52,8 @@ export function auditTableInput(names: LakeNames): TableInput {
   const location = s3Uri(names.buckets.curated, AUDIT_PREFIX);
   return {
     Name: AUDIT_TABLE,
-    Description: 'Every request to the partner APIs (query and push): who, what, with which parameters, how many rows, and the outcome.',
+    Description:
+      'Every request to the partner APIs (query and push): who, what, with which parameters, how many rows, and the outcome.',
     TableType: 'EXTERNAL_TABLE',
     Parameters: {
       classification: 'json',

@@ -56,7 +56,12 @@ export async function catalogReport(deps: Pick<LakeDeps, 'catalog' | 'store'>): 
             ...(c.Parameters?.['pulse_lake.pii'] !== undefined ? { pii: c.Parameters['pulse_lake.pii'] } : {}),
             ...(c.Comment !== undefined ? { comment: c.Comment } : {}),
           })),
-          ...table.PartitionKeys.map((k) => ({ name: k.Name, type: k.Type, partitionKey: true as const, ...(k.Comment !== undefined ? { comment: k.Comment } : {}) })),
+          ...table.PartitionKeys.map((k) => ({
+            name: k.Name,
+            type: k.Type,
+            partitionKey: true as const,
+            ...(k.Comment !== undefined ? { comment: k.Comment } : {}),
+          })),
         ],
         partitions: partitions.length,
         files,

@@ -27,7 +27,12 @@ interface CrawlerKickRecord {
 }
 
 function isKickRecord(value: unknown): value is CrawlerKickRecord {
-  return typeof value === 'object' && value !== null && typeof (value as CrawlerKickRecord).kickedAt === 'string' && !Number.isNaN(Date.parse((value as CrawlerKickRecord).kickedAt));
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as CrawlerKickRecord).kickedAt === 'string' &&
+    !Number.isNaN(Date.parse((value as CrawlerKickRecord).kickedAt))
+  );
 }
 
 const body = (record: CrawlerKickRecord) => `${JSON.stringify(record)}\n`;
@@ -76,7 +81,13 @@ export async function kickCrawlerDebounced(
 }
 
 /** Restores the record as it was before our claim; a claim made since ours (If-Match fails) stands. */
-async function giveBackClaim(deps: Pick<LakeDeps, 'store'>, bucket: string, key: string, claimEtag: string, previous: CrawlerKickRecord | undefined): Promise<void> {
+async function giveBackClaim(
+  deps: Pick<LakeDeps, 'store'>,
+  bucket: string,
+  key: string,
+  claimEtag: string,
+  previous: CrawlerKickRecord | undefined,
+): Promise<void> {
   try {
     // No record before ours: nobody else can have claimed since (they would have read ours), so it is ours to delete.
     if (previous === undefined) await deps.store.delete(bucket, key);

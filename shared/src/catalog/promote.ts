@@ -28,12 +28,18 @@ export interface Promotion {
 
 const PARTITION_PATH = /site=([^/]+)\/dt=([^/]+)\//;
 
-export async function promoteDataset(deps: Pick<LakeDeps, 'store' | 'catalog' | 'names'>, dataset: string, contracts: (name: string) => DatasetContract | undefined = findContract): Promise<Promotion> {
+export async function promoteDataset(
+  deps: Pick<LakeDeps, 'store' | 'catalog' | 'names'>,
+  dataset: string,
+  contracts: (name: string) => DatasetContract | undefined = findContract,
+): Promise<Promotion> {
   const { store, catalog, names } = deps;
   const contract = contracts(dataset);
   if (contract === undefined) throw new PromoteError(`unknown dataset ${JSON.stringify(dataset.slice(0, 64))}`);
   if (contract.stage !== 'curated') {
-    throw new PromoteError(`${dataset} is still declared stage: 'staging'; set stage: 'curated' in its contract (so new data goes to curated too), then promote what was staged`);
+    throw new PromoteError(
+      `${dataset} is still declared stage: 'staging'; set stage: 'curated' in its contract (so new data goes to curated too), then promote what was staged`,
+    );
   }
   const bucket = names.buckets.curated;
   const from = datasetPrefix('staging', contract.name);
@@ -41,7 +47,8 @@ export async function promoteDataset(deps: Pick<LakeDeps, 'store' | 'catalog' | 
   const staged: string[] = [];
   for await (const object of store.list(bucket, from)) staged.push(object.key);
   const stagedTable = await catalog.getTable(names.databases.staging, contract.name);
-  if (staged.length === 0 && stagedTable === undefined) throw new PromoteError(`nothing of ${dataset} is staged: there is no staging table and no staged file`);
+  if (staged.length === 0 && stagedTable === undefined)
+    throw new PromoteError(`nothing of ${dataset} is staged: there is no staging table and no staged file`);
 
   const desired = tableInput(contract, names);
   assertEvolvable(await catalog.getTable(names.databases.curated, contract.name), desired);
@@ -54,7 +61,8 @@ export async function promoteDataset(deps: Pick<LakeDeps, 'store' | 'catalog' | 
   await catalog.ensureDatabase(names.databases.curated);
   await catalog.upsertTable(names.databases.curated, desired);
   const inputs = [...partitions.values()].map((p) => partitionInput(contract, names, p));
-  for (let i = 0; i < inputs.length; i += 100) await catalog.addPartitions(names.databases.curated, contract.name, inputs.slice(i, i + 100));
+  for (let i = 0; i < inputs.length; i += 100)
+    await catalog.addPartitions(names.databases.curated, contract.name, inputs.slice(i, i + 100));
 
   // Only now, with every row readable in curated, does staging let go.
   await catalog.deleteTable(names.databases.staging, contract.name);

@@ -33,15 +33,27 @@ function contractView(table: TableInput, parameterKeys: readonly string[]): unkn
     TableType: table.TableType,
     Parameters: parameters,
     PartitionKeys: table.PartitionKeys,
-    StorageDescriptor: { Columns: sd.Columns, Location: sd.Location, InputFormat: sd.InputFormat, OutputFormat: sd.OutputFormat, SerdeInfo: sd.SerdeInfo },
+    StorageDescriptor: {
+      Columns: sd.Columns,
+      Location: sd.Location,
+      InputFormat: sd.InputFormat,
+      OutputFormat: sd.OutputFormat,
+      SerdeInfo: sd.SerdeInfo,
+    },
   };
 }
 
 /** True when the catalog's table differs from what the contract says (so it must be updated). */
 export function tableDiffers(existing: CatalogTable | undefined, desired: TableInput): boolean {
   if (existing === undefined) return true;
-  const keys = new Set([...Object.keys(desired.Parameters), ...Object.keys(existing.Parameters ?? {}).filter((k) => k.startsWith('pulse_lake.'))]);
-  return JSON.stringify(contractView({ ...existing, Parameters: existing.Parameters ?? {} }, [...keys])) !== JSON.stringify(contractView(desired, [...keys]));
+  const keys = new Set([
+    ...Object.keys(desired.Parameters),
+    ...Object.keys(existing.Parameters ?? {}).filter((k) => k.startsWith('pulse_lake.')),
+  ]);
+  return (
+    JSON.stringify(contractView({ ...existing, Parameters: existing.Parameters ?? {} }, [...keys])) !==
+    JSON.stringify(contractView(desired, [...keys]))
+  );
 }
 
 /**
@@ -72,6 +84,7 @@ export async function registerPartitions(
     assertEvolvable(existing, table);
     await catalog.upsertTable(database, table);
   }
-  const { created } = byValues.size === 0 ? { created: 0 } : await catalog.addPartitions(database, table.Name, [...byValues.values()]);
+  const { created } =
+    byValues.size === 0 ? { created: 0 } : await catalog.addPartitions(database, table.Name, [...byValues.values()]);
   return { database, table: table.Name, created };
 }

@@ -40,10 +40,12 @@ export function incompatibleChanges(existing: CatalogTable, desired: TableInput)
     const type = wanted.get(column.Name);
     const was = column.Type.toLowerCase();
     if (type === undefined) problems.push(`column ${column.Name} is removed`);
-    else if (type !== was && !(WIDENINGS[was] ?? []).includes(type)) problems.push(`column ${column.Name} changes type from ${was} to ${type}`);
+    else if (type !== was && !(WIDENINGS[was] ?? []).includes(type))
+      problems.push(`column ${column.Name} changes type from ${was} to ${type}`);
   }
   const keys = (t: TableInput) => t.PartitionKeys.map((k) => `${k.Name}:${k.Type}`).join(',');
-  if (keys(existing) !== keys(desired)) problems.push(`partition keys change from (${keys(existing)}) to (${keys(desired)})`);
+  if (keys(existing) !== keys(desired))
+    problems.push(`partition keys change from (${keys(existing)}) to (${keys(desired)})`);
   return problems;
 }
 
@@ -54,6 +56,7 @@ export function incompatibleChanges(existing: CatalogTable, desired: TableInput)
 export function assertEvolvable(existing: CatalogTable | undefined, desired: TableInput): void {
   if (existing === undefined) return;
   const problems = incompatibleChanges(existing, desired);
-  const sameVersion = existing.Parameters?.[CONTRACT_VERSION_PARAMETER] === desired.Parameters[CONTRACT_VERSION_PARAMETER];
+  const sameVersion =
+    existing.Parameters?.[CONTRACT_VERSION_PARAMETER] === desired.Parameters[CONTRACT_VERSION_PARAMETER];
   if (problems.length > 0 && sameVersion) throw new SchemaEvolutionError(desired.Name, problems);
 }

@@ -27,7 +27,10 @@ const MAX_COMMENT = 255;
 const PARQUET_STORAGE = {
   InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
   OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-  SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe', Parameters: { 'serialization.format': '1' } },
+  SerdeInfo: {
+    SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    Parameters: { 'serialization.format': '1' },
+  },
 } as const;
 
 /** The partition keys of every curated table: the layout is `<dataset>/site=<SG|US>/dt=<YYYY-MM-DD>/`. */
@@ -46,7 +49,11 @@ export function databaseFor(contract: DatasetContract, names: LakeNames): string
 }
 
 /** The partitions the catalog has registered for a dataset's table; none while the table does not exist (Glue refuses to list those). */
-export async function registeredPartitions(catalog: Catalog, names: LakeNames, contract: DatasetContract): Promise<PartitionInput[]> {
+export async function registeredPartitions(
+  catalog: Catalog,
+  names: LakeNames,
+  contract: DatasetContract,
+): Promise<PartitionInput[]> {
   const database = databaseFor(contract, names);
   if ((await catalog.getTable(database, contract.name)) === undefined) return [];
   return catalog.listPartitions(database, contract.name);
@@ -57,8 +64,14 @@ export function catalogColumns(contract: DatasetContract): CatalogColumn[] {
   return curatedColumns(contract).map((column) => ({
     Name: column.name,
     Type: HIVE_TYPES[column.type],
-    Comment: truncate(column.unit !== undefined ? `${column.description} (${column.unit})` : column.description, MAX_COMMENT),
-    Parameters: { 'pulse_lake.pii': column.pii, ...(column.unit !== undefined ? { 'pulse_lake.unit': column.unit } : {}) },
+    Comment: truncate(
+      column.unit !== undefined ? `${column.description} (${column.unit})` : column.description,
+      MAX_COMMENT,
+    ),
+    Parameters: {
+      'pulse_lake.pii': column.pii,
+      ...(column.unit !== undefined ? { 'pulse_lake.unit': column.unit } : {}),
+    },
   }));
 }
 
@@ -68,7 +81,10 @@ function storageDescriptor(contract: DatasetContract, location: string): TableIn
     Location: location,
     InputFormat: PARQUET_STORAGE.InputFormat,
     OutputFormat: PARQUET_STORAGE.OutputFormat,
-    SerdeInfo: { SerializationLibrary: PARQUET_STORAGE.SerdeInfo.SerializationLibrary, Parameters: { ...PARQUET_STORAGE.SerdeInfo.Parameters } },
+    SerdeInfo: {
+      SerializationLibrary: PARQUET_STORAGE.SerdeInfo.SerializationLibrary,
+      Parameters: { ...PARQUET_STORAGE.SerdeInfo.Parameters },
+    },
     Compressed: true,
   };
 }
@@ -98,7 +114,11 @@ export function tableInput(contract: DatasetContract, names: LakeNames): TableIn
  * can only point where the normalizer writes. Throws LakeKeyError on a site or
  * date that is not a valid partition value.
  */
-export function partitionInput(contract: DatasetContract, names: LakeNames, partition: { site: string; dt: string }): PartitionInput {
+export function partitionInput(
+  contract: DatasetContract,
+  names: LakeNames,
+  partition: { site: string; dt: string },
+): PartitionInput {
   const location = partitionLocation(names, contract.stage, contract.name, partition.site, partition.dt);
   return { Values: [partition.site, partition.dt], StorageDescriptor: storageDescriptor(contract, location) };
 }

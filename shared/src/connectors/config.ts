@@ -13,9 +13,9 @@ import { parseScheduleExpression } from '../lake/schedule-expressions';
 /** Connector names appear in state keys, logs and raw metadata: lower-case words and dashes. */
 export const CONNECTOR_NAME = /^[a-z0-9][a-z0-9-]{1,62}$/;
 /** Secret names: an SSM parameter name under the stage's connector prefix, or a key of the local secrets file. */
-const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,199}$/;
+const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,199}$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
-const PARAM_NAME = /^[A-Za-z0-9_.\[\]:-]{1,64}$/;
+const PARAM_NAME = /^[A-Za-z0-9_.[\]:-]{1,64}$/;
 
 export type ConnectorAuth =
   | { type: 'none' }
@@ -127,16 +127,22 @@ export class ConnectorConfigError extends Error {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The column names a mapping may fill: the contract's columns and the unit columns they read. */
 export function mappableColumns(contract: DatasetContract): Set<string> {
-  return new Set(contract.columns.flatMap((c: ColumnSpec) => [c.name, ...(c.unitColumn !== undefined ? [c.unitColumn] : [])]));
+  return new Set(
+    contract.columns.flatMap((c: ColumnSpec) => [c.name, ...(c.unitColumn !== undefined ? [c.unitColumn] : [])]),
+  );
 }
 
 /** True when `url` may carry credentials: https anywhere, http only to this machine. */
 export function isAllowedOrigin(url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  return (
+    url.protocol === 'https:' ||
+    (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+  );
 }
 
 class Checker {
@@ -149,21 +155,31 @@ class Checker {
   string(field: string, pattern?: RegExp, from: Json = this.at, label = field): string | undefined {
     const value = from[field];
     if (typeof value !== 'string' || value.trim() === '') return this.fail(`${label} must be a non-empty string`);
-    if (pattern !== undefined && !pattern.test(value)) return this.fail(`${label} ${JSON.stringify(value.slice(0, 80))} must match ${pattern.source}`);
+    if (pattern !== undefined && !pattern.test(value))
+      return this.fail(`${label} ${JSON.stringify(value.slice(0, 80))} must match ${pattern.source}`);
     return value;
   }
   /** A secret's name; a value that is not one may be the secret itself pasted in, so it is never echoed. */
   secretName(field: string, from: Json, label: string): string | undefined {
     const value = from[field];
-    if (typeof value !== 'string' || !SECRET_NAME.test(value)) return this.fail(`${label} must be the name of a secret (letters, digits, . _ / -), never the secret itself`);
+    if (typeof value !== 'string' || !SECRET_NAME.test(value))
+      return this.fail(`${label} must be the name of a secret (letters, digits, . _ / -), never the secret itself`);
     return value;
   }
   optionalString(field: string, from: Json, label = field): string | undefined {
     return from[field] === undefined ? undefined : this.string(field, undefined, from, label);
   }
-  int(field: string, min: number, max: number, fallback: number | undefined, from: Json = this.at, label = field): number | undefined {
+  int(
+    field: string,
+    min: number,
+    max: number,
+    fallback: number | undefined,
+    from: Json = this.at,
+    label = field,
+  ): number | undefined {
     const value = from[field] ?? fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return this.fail(`${label} must be a whole number ${min}..${max}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+      return this.fail(`${label} must be a whole number ${min}..${max}`);
     return value;
   }
   object(field: string, from: Json = this.at, label = field): Json | undefined {
@@ -178,8 +194,12 @@ class Checker {
     } catch {
       return this.fail(`${label} is not a URL`);
     }
-    if (!isAllowedOrigin(url)) return this.fail(`${label} must be https (plain http only to 127.0.0.1 or localhost), so credentials never cross a network in clear`);
-    if (url.username !== '' || url.password !== '') return this.fail(`${label} must not hold credentials; use auth with a secret reference`);
+    if (!isAllowedOrigin(url))
+      return this.fail(
+        `${label} must be https (plain http only to 127.0.0.1 or localhost), so credentials never cross a network in clear`,
+      );
+    if (url.username !== '' || url.password !== '')
+      return this.fail(`${label} must not hold credentials; use auth with a secret reference`);
     return text.replace(/\/+$/, '');
   }
 }
@@ -201,7 +221,13 @@ function checkAuth(c: Checker, raw: unknown): ConnectorAuth | undefined {
       const clientSecret = c.secretName('clientSecret', raw, 'auth.clientSecret');
       const scope = c.optionalString('scope', raw, 'auth.scope');
       if (tokenUrl === undefined || clientId === undefined || clientSecret === undefined) return undefined;
-      return { type: 'oauth2_client_credentials', tokenUrl, clientId, clientSecret, ...(scope !== undefined ? { scope } : {}) };
+      return {
+        type: 'oauth2_client_credentials',
+        tokenUrl,
+        clientId,
+        clientSecret,
+        ...(scope !== undefined ? { scope } : {}),
+      };
     }
     default:
       return c.fail('auth.type must be none, api_key or oauth2_client_credentials');
@@ -217,7 +243,9 @@ function checkPagination(c: Checker, raw: unknown): Pagination | undefined {
     case 'cursor': {
       const cursorParam = c.string('cursorParam', PARAM_NAME, raw, 'pagination.cursorParam');
       const nextCursorPath = c.string('nextCursorPath', undefined, raw, 'pagination.nextCursorPath');
-      return cursorParam !== undefined && nextCursorPath !== undefined ? { type: 'cursor', cursorParam, nextCursorPath } : undefined;
+      return cursorParam !== undefined && nextCursorPath !== undefined
+        ? { type: 'cursor', cursorParam, nextCursorPath }
+        : undefined;
     }
     case 'offset': {
       const offsetParam = c.string('offsetParam', PARAM_NAME, raw, 'pagination.offsetParam');
@@ -244,9 +272,23 @@ function checkLimits(c: Checker, raw: unknown): ConnectorLimits | undefined {
     maxRetries: c.int('maxRetries', 0, 10, d.maxRetries, r, 'limits.maxRetries'),
     backoffBaseMs: c.int('backoffBaseMs', 1, 60_000, d.backoffBaseMs, r, 'limits.backoffBaseMs'),
     backoffMaxMs: c.int('backoffMaxMs', 1, 600_000, d.backoffMaxMs, r, 'limits.backoffMaxMs'),
-    maxRetryAfterSeconds: c.int('maxRetryAfterSeconds', 0, 3600, d.maxRetryAfterSeconds, r, 'limits.maxRetryAfterSeconds'),
+    maxRetryAfterSeconds: c.int(
+      'maxRetryAfterSeconds',
+      0,
+      3600,
+      d.maxRetryAfterSeconds,
+      r,
+      'limits.maxRetryAfterSeconds',
+    ),
     runTimeoutSeconds: c.int('runTimeoutSeconds', 1, 900, d.runTimeoutSeconds, r, 'limits.runTimeoutSeconds'),
-    requestTimeoutSeconds: c.int('requestTimeoutSeconds', 1, 300, d.requestTimeoutSeconds, r, 'limits.requestTimeoutSeconds'),
+    requestTimeoutSeconds: c.int(
+      'requestTimeoutSeconds',
+      1,
+      300,
+      d.requestTimeoutSeconds,
+      r,
+      'limits.requestTimeoutSeconds',
+    ),
   };
   return Object.values(limits).every((v) => v !== undefined) ? (limits as ConnectorLimits) : undefined;
 }
@@ -254,26 +296,42 @@ function checkLimits(c: Checker, raw: unknown): ConnectorLimits | undefined {
 function checkIncremental(c: Checker, raw: unknown): IncrementalSync | undefined {
   if (!isObject(raw)) return c.fail('incremental must be an object with start and lookbackMinutes');
   const start = c.string('start', undefined, raw, 'incremental.start');
-  if (start !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(start) || Number.isNaN(Date.parse(start)))) return c.fail('incremental.start must be an ISO 8601 datetime, e.g. 2026-01-01T00:00:00Z');
+  if (start !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(start) || Number.isNaN(Date.parse(start))))
+    return c.fail('incremental.start must be an ISO 8601 datetime, e.g. 2026-01-01T00:00:00Z');
   const lookbackMinutes = c.int('lookbackMinutes', 0, 7 * 24 * 60, undefined, raw, 'incremental.lookbackMinutes');
-  return start !== undefined && lookbackMinutes !== undefined ? { start: new Date(start).toISOString(), lookbackMinutes } : undefined;
+  return start !== undefined && lookbackMinutes !== undefined
+    ? { start: new Date(start).toISOString(), lookbackMinutes }
+    : undefined;
 }
 
-function checkMapping(c: Checker, raw: unknown, contract: DatasetContract | undefined): Record<string, FieldSource> | undefined {
+function checkMapping(
+  c: Checker,
+  raw: unknown,
+  contract: DatasetContract | undefined,
+): Record<string, FieldSource> | undefined {
   if (!isObject(raw)) return c.fail('mapping must be an object of contract column -> source field');
   if (contract === undefined) return undefined;
   const allowed = mappableColumns(contract);
   const mapping: Record<string, FieldSource> = {};
   for (const [column, source] of Object.entries(raw)) {
     if (!allowed.has(column)) {
-      c.fail(`mapping names ${column}, which is not a column of ${contract.name} (columns: ${[...allowed].join(', ')})`);
+      c.fail(
+        `mapping names ${column}, which is not a column of ${contract.name} (columns: ${[...allowed].join(', ')})`,
+      );
       continue;
     }
     if (typeof source === 'string' && source.trim() !== '') mapping[column] = source;
-    else if (isObject(source) && (typeof source.const === 'string' || typeof source.const === 'number') && Object.keys(source).length === 1) mapping[column] = { const: source.const };
+    else if (
+      isObject(source) &&
+      (typeof source.const === 'string' || typeof source.const === 'number') &&
+      Object.keys(source).length === 1
+    )
+      mapping[column] = { const: source.const };
     else c.fail(`mapping.${column} must be a source field path ("patient.mrn") or {"const": value}`);
   }
-  for (const column of contract.columns) if (column.required === true && mapping[column.name] === undefined) c.fail(`mapping has no source for ${column.name}, which ${contract.name} requires`);
+  for (const column of contract.columns)
+    if (column.required === true && mapping[column.name] === undefined)
+      c.fail(`mapping has no source for ${column.name}, which ${contract.name} requires`);
   return mapping;
 }
 
@@ -286,7 +344,8 @@ export function parseConnectorConfig(raw: unknown, source: string, expectedName?
   if (!isObject(raw)) throw new ConnectorConfigError(source, ['the file must hold a JSON object']);
   const c = new Checker(raw);
   const name = c.string('name', CONNECTOR_NAME);
-  if (name !== undefined && expectedName !== undefined && name !== expectedName) c.fail(`name ${name} must match the file name (${expectedName}.json): one file per source`);
+  if (name !== undefined && expectedName !== undefined && name !== expectedName)
+    c.fail(`name ${name} must match the file name (${expectedName}.json): one file per source`);
   const schedule = c.string('schedule');
   if (schedule !== undefined) {
     try {
@@ -309,15 +368,23 @@ export function parseConnectorConfig(raw: unknown, source: string, expectedName?
   if (raw.kind === 'rest') {
     const datasetName = c.string('dataset');
     const contract = datasetName === undefined ? undefined : findContract(datasetName);
-    if (datasetName !== undefined && contract === undefined) c.fail(`dataset ${datasetName} is not a known dataset contract (known: ${DATASETS.map((d) => d.name).join(', ')})`);
+    if (datasetName !== undefined && contract === undefined)
+      c.fail(
+        `dataset ${datasetName} is not a known dataset contract (known: ${DATASETS.map((d) => d.name).join(', ')})`,
+      );
     const path = c.string('path', /^\/[^?#]*$/);
     const query = raw.query === undefined ? {} : c.object('query');
-    if (query !== undefined && Object.values(query).some((v) => typeof v !== 'string')) c.fail('query values must be strings');
+    if (query !== undefined && Object.values(query).some((v) => typeof v !== 'string'))
+      c.fail('query values must be strings');
     const recordsPath = raw.recordsPath === undefined || raw.recordsPath === '' ? '' : c.string('recordsPath');
     const pageSizeParam = raw.pageSizeParam === undefined ? undefined : c.string('pageSizeParam', PARAM_NAME);
     const pagination = checkPagination(c, raw.pagination);
-    const param = isObject(incrementalRaw) ? c.string('param', PARAM_NAME, incrementalRaw, 'incremental.param') : undefined;
-    const field = isObject(incrementalRaw) ? c.string('field', undefined, incrementalRaw, 'incremental.field') : undefined;
+    const param = isObject(incrementalRaw)
+      ? c.string('param', PARAM_NAME, incrementalRaw, 'incremental.param')
+      : undefined;
+    const field = isObject(incrementalRaw)
+      ? c.string('field', undefined, incrementalRaw, 'incremental.field')
+      : undefined;
     const mapping = checkMapping(c, raw.mapping, contract);
     return complete({
       ...common,
@@ -335,11 +402,16 @@ export function parseConnectorConfig(raw: unknown, source: string, expectedName?
   if (raw.kind === 'fhir') {
     const resources = raw.resources;
     const known = Object.keys(FHIR_RESOURCES);
-    if (!Array.isArray(resources) || resources.length === 0 || resources.some((r) => typeof r !== 'string' || !known.includes(r))) {
+    if (
+      !Array.isArray(resources) ||
+      resources.length === 0 ||
+      resources.some((r) => typeof r !== 'string' || !known.includes(r))
+    ) {
       c.fail(`resources must be a non-empty list of ${known.join(', ')}`);
     } else if (new Set(resources).size !== resources.length) c.fail('resources lists a resource twice');
     const site = c.string('site');
-    if (site !== undefined && !(SITES as readonly string[]).includes(site)) c.fail(`site must be one of ${SITES.join(', ')}`);
+    if (site !== undefined && !(SITES as readonly string[]).includes(site))
+      c.fail(`site must be one of ${SITES.join(', ')}`);
     return complete({ ...common, kind: 'fhir', resources, site, incremental } as FhirConnectorConfig);
   }
   c.fail('kind must be rest or fhir');

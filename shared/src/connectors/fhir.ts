@@ -14,9 +14,12 @@ import type { Site } from '../datasets/contract';
 import { canonicalUnit, conversion } from '../normalize/units';
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
+const num = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 export const LOINC_SYSTEM = 'http://loinc.org';
@@ -106,12 +109,18 @@ function referencedId(reference: unknown): string | undefined {
 }
 
 function effectiveTime(resource: Json): string | undefined {
-  return text(resource.effectiveDateTime) ?? text(resource.effectiveInstant) ?? (isObject(resource.effectivePeriod) ? text(resource.effectivePeriod.start) : undefined);
+  return (
+    text(resource.effectiveDateTime) ??
+    text(resource.effectiveInstant) ??
+    (isObject(resource.effectivePeriod) ? text(resource.effectivePeriod.start) : undefined)
+  );
 }
 
 function loincCodes(concept: unknown): string[] {
   if (!isObject(concept)) return [];
-  return list(concept.coding).flatMap((c) => (isObject(c) && c.system === LOINC_SYSTEM && typeof c.code === 'string' ? [c.code] : []));
+  return list(concept.coding).flatMap((c) =>
+    isObject(c) && c.system === LOINC_SYSTEM && typeof c.code === 'string' ? [c.code] : [],
+  );
 }
 
 function codeableText(concept: unknown): string | undefined {
@@ -167,13 +176,24 @@ export function observationsToVitals(observations: readonly Json[], site: Site):
         }
       }
     }
-    if (obs.resourceType !== 'Observation' || VOID_STATUSES.has(String(obs.status)) || patient === undefined || at === undefined || readings.length === 0) {
+    if (
+      obs.resourceType !== 'Observation' ||
+      VOID_STATUSES.has(String(obs.status)) ||
+      patient === undefined ||
+      at === undefined ||
+      readings.length === 0
+    ) {
       skipped += 1;
       continue;
     }
     const device = referencedId(obs.device);
     const key = vitalsKey(patient, device, at);
-    const row = rows.get(key) ?? { patient_id: patient, ...(device !== undefined ? { device_serial: device } : {}), recorded_at: at, site };
+    const row = rows.get(key) ?? {
+      patient_id: patient,
+      ...(device !== undefined ? { device_serial: device } : {}),
+      recorded_at: at,
+      site,
+    };
     for (const [column, quantity] of readings) {
       const value = num(quantity.value);
       if (value === undefined) continue;
@@ -199,7 +219,11 @@ function milligrams(quantity: unknown): number | undefined {
 }
 
 /** Dosage rows from MedicationAdministrations, with the prescribed maximum from their included MedicationRequest. */
-export function administrationsToDosage(administrations: readonly Json[], included: ReadonlyMap<string, Json>, site: Site): MappedRows {
+export function administrationsToDosage(
+  administrations: readonly Json[],
+  included: ReadonlyMap<string, Json>,
+  site: Site,
+): MappedRows {
   const rows: Record<string, string | number>[] = [];
   let skipped = 0;
   for (const admin of administrations) {
@@ -207,16 +231,28 @@ export function administrationsToDosage(administrations: readonly Json[], includ
     const at = effectiveTime(admin);
     const requestRef = isObject(admin.request) ? text(admin.request.reference) : undefined;
     const request = requestRef !== undefined ? included.get(requestRef) : undefined;
-    const medication = codeableText(admin.medicationCodeableConcept) ?? (isObject(admin.medicationReference) ? text(admin.medicationReference.display) : undefined) ?? codeableText(request?.medicationCodeableConcept);
+    const medication =
+      codeableText(admin.medicationCodeableConcept) ??
+      (isObject(admin.medicationReference) ? text(admin.medicationReference.display) : undefined) ??
+      codeableText(request?.medicationCodeableConcept);
     const dosage = isObject(admin.dosage) ? admin.dosage : {};
     const dose = isObject(dosage.dose) ? dosage.dose : undefined;
     const doseValue = num(dose?.value);
-    if (admin.resourceType !== 'MedicationAdministration' || VOID_STATUSES.has(String(admin.status)) || patient === undefined || at === undefined || medication === undefined || doseValue === undefined) {
+    if (
+      admin.resourceType !== 'MedicationAdministration' ||
+      VOID_STATUSES.has(String(admin.status)) ||
+      patient === undefined ||
+      at === undefined ||
+      medication === undefined ||
+      doseValue === undefined
+    ) {
       skipped += 1;
       continue;
     }
     const doseUnit = text(dose?.unit) ?? text(dose?.code);
-    const snomedRoute = list(isObject(dosage.route) ? dosage.route.coding : undefined).flatMap((c) => (isObject(c) && typeof c.code === 'string' && SNOMED_ROUTES[c.code] !== undefined ? [SNOMED_ROUTES[c.code]] : []))[0];
+    const snomedRoute = list(isObject(dosage.route) ? dosage.route.coding : undefined).flatMap((c) =>
+      isObject(c) && typeof c.code === 'string' && SNOMED_ROUTES[c.code] !== undefined ? [SNOMED_ROUTES[c.code]] : [],
+    )[0];
     const route = snomedRoute ?? codeableText(dosage.route);
     const instruction = list(request?.dosageInstruction).find(isObject);
     const prescribedMax = milligrams(instruction?.maxDosePerAdministration);

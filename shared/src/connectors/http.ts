@@ -27,7 +27,11 @@ export const systemHttp: HttpDeps = {
 export class RunStopError extends Error {
   override name = 'RunStopError';
   constructor(readonly why: 'timeout' | 'budget') {
-    super(why === 'timeout' ? 'the run timeout was reached; the next run continues from the checkpoint' : 'the request budget of the run is spent; the next run continues from the checkpoint');
+    super(
+      why === 'timeout'
+        ? 'the run timeout was reached; the next run continues from the checkpoint'
+        : 'the request budget of the run is spent; the next run continues from the checkpoint',
+    );
   }
 }
 
@@ -61,7 +65,8 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
 
 function networkReason(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown } }).cause;
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'the request timed out';
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return 'the request timed out';
   return typeof cause?.code === 'string' ? `network error ${cause.code}` : 'network error';
 }
 
@@ -84,10 +89,17 @@ export class ConnectorSession {
 
   /** GETs `url` (which must be on the connector's origin) as JSON. `what` names the page in errors ("page 3 of Observation"). */
   async getJson(url: URL, what: string): Promise<{ body: unknown; headers: Headers }> {
-    if (url.origin !== this.origin) throw new ConnectorHttpError(`${what}: the source pointed the next page at another origin; it is not followed with this connector's credentials`);
+    if (url.origin !== this.origin)
+      throw new ConnectorHttpError(
+        `${what}: the source pointed the next page at another origin; it is not followed with this connector's credentials`,
+      );
     let refreshed = false;
     for (;;) {
-      const response = await this.send(url, { method: 'GET', headers: { accept: 'application/json', ...(await this.authHeaders()) } }, what);
+      const response = await this.send(
+        url,
+        { method: 'GET', headers: { accept: 'application/json', ...(await this.authHeaders()) } },
+        what,
+      );
       if (response.status === 401 && this.config.auth.type === 'oauth2_client_credentials' && !refreshed) {
         // A token can be revoked or expire early: one fresh token, then the 401 stands.
         refreshed = true;
@@ -118,24 +130,48 @@ export class ConnectorSession {
         this.apiKey ??= await this.secrets.get(auth.secret);
         return { [auth.header]: this.apiKey };
       case 'oauth2_client_credentials': {
-        if (this.token === undefined || this.token.expiresAt <= this.http.now()) this.token = await this.fetchToken(auth);
+        if (this.token === undefined || this.token.expiresAt <= this.http.now())
+          this.token = await this.fetchToken(auth);
         return { authorization: `Bearer ${this.token.value}` };
       }
     }
   }
 
-  private async fetchToken(auth: Extract<ConnectorConfig['auth'], { type: 'oauth2_client_credentials' }>): Promise<{ value: string; expiresAt: number }> {
+  private async fetchToken(
+    auth: Extract<ConnectorConfig['auth'], { type: 'oauth2_client_credentials' }>,
+  ): Promise<{ value: string; expiresAt: number }> {
     const secret = await this.secrets.get(auth.clientSecret);
     // RFC 6749 section 2.3.1: the client authenticates with HTTP Basic, id and secret form-encoded.
     const basic = Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(secret)}`).toString('base64');
-    const form = new URLSearchParams({ grant_type: 'client_credentials', ...(auth.scope !== undefined ? { scope: auth.scope } : {}) });
-    const response = await this.send(new URL(auth.tokenUrl), { method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString() }, 'the OAuth2 token request');
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      ...(auth.scope !== undefined ? { scope: auth.scope } : {}),
+    });
+    const response = await this.send(
+      new URL(auth.tokenUrl),
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${basic}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: form.toString(),
+      },
+      'the OAuth2 token request',
+    );
     if (!response.ok) {
       await response.body?.cancel();
-      throw new ConnectorHttpError(`the OAuth2 token request was refused (${response.status}); check the client id and the client secret stored as ${auth.clientSecret}`, response.status);
+      throw new ConnectorHttpError(
+        `the OAuth2 token request was refused (${response.status}); check the client id and the client secret stored as ${auth.clientSecret}`,
+        response.status,
+      );
     }
-    const body = (await response.json().catch(() => undefined)) as { access_token?: unknown; expires_in?: unknown } | undefined;
-    if (typeof body?.access_token !== 'string' || body.access_token === '') throw new ConnectorHttpError('the OAuth2 token response has no access_token');
+    const body = (await response.json().catch(() => undefined)) as
+      | { access_token?: unknown; expires_in?: unknown }
+      | undefined;
+    if (typeof body?.access_token !== 'string' || body.access_token === '')
+      throw new ConnectorHttpError('the OAuth2 token response has no access_token');
     const lifetimeS = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 300;
     // Renew a little early so a token never expires between check and use.
     return { value: body.access_token, expiresAt: this.http.now() + Math.max(1, lifetimeS - 30) * 1000 };
@@ -152,7 +188,11 @@ export class ConnectorSession {
       let response: Response | undefined;
       let failure: string;
       try {
-        response = await this.http.fetch(url, { ...init, signal: AbortSignal.timeout(Math.min(limits.requestTimeoutSeconds * 1000, remaining)), redirect: 'error' });
+        response = await this.http.fetch(url, {
+          ...init,
+          signal: AbortSignal.timeout(Math.min(limits.requestTimeoutSeconds * 1000, remaining)),
+          redirect: 'error',
+        });
         if (response.status !== 429 && response.status < 500) return response;
         failure = `the source answered ${response.status}`;
       } catch (error) {
@@ -160,12 +200,19 @@ export class ConnectorSession {
         failure = networkReason(error);
       }
       await response?.body?.cancel();
-      if (attempt >= limits.maxRetries) throw new ConnectorHttpError(`${what}: ${failure}, ${attempt + 1} times; giving up for this run`, response?.status);
+      if (attempt >= limits.maxRetries)
+        throw new ConnectorHttpError(
+          `${what}: ${failure}, ${attempt + 1} times; giving up for this run`,
+          response?.status,
+        );
       let waitMs = backoffMs(attempt, limits.backoffBaseMs, limits.backoffMaxMs, this.http.random());
       if (response?.status === 429) {
         const asked = retryAfterMs(response.headers.get('retry-after'), this.http.now());
         if (asked !== undefined && asked > limits.maxRetryAfterSeconds * 1000) {
-          throw new ConnectorHttpError(`${what}: the source asks to wait ${Math.ceil(asked / 1000)} s (Retry-After), more than limits.maxRetryAfterSeconds; the next run tries again`, 429);
+          throw new ConnectorHttpError(
+            `${what}: the source asks to wait ${Math.ceil(asked / 1000)} s (Retry-After), more than limits.maxRetryAfterSeconds; the next run tries again`,
+            429,
+          );
         }
         waitMs = asked ?? waitMs;
       }

@@ -48,7 +48,12 @@ export interface RunOptions {
 }
 
 function describe(error: unknown): string {
-  if (EXPLAINED_ERRORS.some((kind) => error instanceof kind) || error instanceof RunStopError || error instanceof ConnectorSupersededError) return (error as Error).message;
+  if (
+    EXPLAINED_ERRORS.some((kind) => error instanceof kind) ||
+    error instanceof RunStopError ||
+    error instanceof ConnectorSupersededError
+  )
+    return (error as Error).message;
   // Unknown errors may quote a URL or a body: only their kind is recorded.
   return `unexpected ${error instanceof Error ? error.name : 'non-error'}; the run stopped and the next one resumes from the last checkpoint`;
 }
@@ -59,29 +64,55 @@ function sinceOf(config: ConnectorConfig, stream: StreamState): string {
   return new Date(Date.parse(stream.cursor) - config.incremental.lookbackMinutes * 60_000).toISOString();
 }
 
-const later = (a: string | undefined, b: string | undefined) => (a === undefined ? b : b === undefined ? a : Date.parse(b) > Date.parse(a) ? b : a);
+const later = (a: string | undefined, b: string | undefined) =>
+  a === undefined ? b : b === undefined ? a : Date.parse(b) > Date.parse(a) ? b : a;
 
 /** Runs `config` once now. Never throws for the source's failures: they are its outcome, recorded in its state. */
-export async function runConnector(deps: ConnectorDeps, config: ConnectorConfig, options: RunOptions = {}): Promise<ConnectorRunResult> {
+export async function runConnector(
+  deps: ConnectorDeps,
+  config: ConnectorConfig,
+  options: RunOptions = {},
+): Promise<ConnectorRunResult> {
   const http = deps.http ?? systemHttp;
   const deadline = Math.min(options.deadline ?? Infinity, http.now() + config.limits.runTimeoutSeconds * 1000);
   const runId = randomUUID();
-  const result: ConnectorRunResult = { connector: config.name, runId, outcome: 'complete', pages: 0, records: 0, requests: 0, landed: [] };
+  const result: ConnectorRunResult = {
+    connector: config.name,
+    runId,
+    outcome: 'complete',
+    pages: 0,
+    records: 0,
+    requests: 0,
+    landed: [],
+  };
 
   const versioned = await readConnectorState(deps, config.name);
   const now = () => deps.clock.now();
   const held = versioned.state.lastRun;
   if (held?.outcome === 'running' && Date.parse(held.leaseUntil) > now().getTime()) {
-    return { ...result, outcome: 'busy', reason: `run ${held.runId} started at ${held.startedAt} holds the connector until ${held.leaseUntil}` };
+    return {
+      ...result,
+      outcome: 'busy',
+      reason: `run ${held.runId} started at ${held.startedAt} holds the connector until ${held.leaseUntil}`,
+    };
   }
   const state: ConnectorState = structuredClone(versioned.state);
-  const record: RunRecord = { runId, startedAt: now().toISOString(), leaseUntil: new Date(now().getTime() + (deadline - http.now()) + LEASE_GRACE_MS).toISOString(), outcome: 'running', pages: 0, records: 0, requests: 0 };
+  const record: RunRecord = {
+    runId,
+    startedAt: now().toISOString(),
+    leaseUntil: new Date(now().getTime() + (deadline - http.now()) + LEASE_GRACE_MS).toISOString(),
+    outcome: 'running',
+    pages: 0,
+    records: 0,
+    requests: 0,
+  };
   state.lastRun = record;
   let etag: string;
   try {
     etag = await commitConnectorState(deps, state, versioned.etag);
   } catch (error) {
-    if (error instanceof ConnectorSupersededError) return { ...result, outcome: 'busy', reason: 'another run claimed the connector at the same moment' };
+    if (error instanceof ConnectorSupersededError)
+      return { ...result, outcome: 'busy', reason: 'another run claimed the connector at the same moment' };
     throw error;
   }
 
@@ -93,7 +124,8 @@ export async function runConnector(deps: ConnectorDeps, config: ConnectorConfig,
   try {
     for (const stream of streamsOf(config)) await walk(deps, config, stream, session, state, result, commit);
   } catch (error) {
-    result.outcome = error instanceof RunStopError ? 'partial' : error instanceof ConnectorSupersededError ? 'superseded' : 'failed';
+    result.outcome =
+      error instanceof RunStopError ? 'partial' : error instanceof ConnectorSupersededError ? 'superseded' : 'failed';
     result.reason = describe(error);
   }
   result.requests = session.requests;
@@ -113,7 +145,15 @@ export async function runConnector(deps: ConnectorDeps, config: ConnectorConfig,
 }
 
 /** Reads one stream from its checkpoint to its last page, committing after every landed page. */
-async function walk(deps: ConnectorDeps, config: ConnectorConfig, stream: Stream, session: ConnectorSession, state: ConnectorState, result: ConnectorRunResult, commit: () => Promise<void>): Promise<void> {
+async function walk(
+  deps: ConnectorDeps,
+  config: ConnectorConfig,
+  stream: Stream,
+  session: ConnectorSession,
+  state: ConnectorState,
+  result: ConnectorRunResult,
+  commit: () => Promise<void>,
+): Promise<void> {
   const saved = state.streams[stream.name] ?? {};
   const since = sinceOf(config, saved);
   let position = saved.resume?.position;
@@ -128,7 +168,12 @@ async function walk(deps: ConnectorDeps, config: ConnectorConfig, stream: Stream
         jsonl: canonicalJsonl(landing.rows),
         origin: { bucket: 'connector', key: `connectors/${config.name}/${stream.name}` },
       });
-      result.landed.push({ dataset: landing.dataset, key: landed.raw.key, rows: landing.rows.length, duplicate: landed.duplicate });
+      result.landed.push({
+        dataset: landing.dataset,
+        key: landed.raw.key,
+        rows: landing.rows.length,
+        duplicate: landed.duplicate,
+      });
     }
     result.pages += 1;
     result.records += read.read;
@@ -138,7 +183,10 @@ async function walk(deps: ConnectorDeps, config: ConnectorConfig, stream: Stream
       await commit();
       return;
     }
-    state.streams[stream.name] = { ...(saved.cursor !== undefined ? { cursor: saved.cursor } : {}), resume: { since, position: read.next, ...(highWater !== undefined ? { highWater } : {}) } };
+    state.streams[stream.name] = {
+      ...(saved.cursor !== undefined ? { cursor: saved.cursor } : {}),
+      resume: { since, position: read.next, ...(highWater !== undefined ? { highWater } : {}) },
+    };
     await commit();
     position = read.next;
   }
@@ -160,15 +208,30 @@ export interface DispatchResult {
  * The scheduled dispatcher: runs, side by side, every connector whose schedule
  * is due, each until `deadline` at the latest.
  */
-export async function runDueConnectors(deps: ConnectorDeps & Pick<LakeDeps, 'connectors'>, options: RunOptions = {}): Promise<DispatchResult> {
+export async function runDueConnectors(
+  deps: ConnectorDeps & Pick<LakeDeps, 'connectors'>,
+  options: RunOptions = {},
+): Promise<DispatchResult> {
   const { connectors, problems } = await deps.connectors.load();
   const now = deps.clock.now();
   const due: ConnectorConfig[] = [];
-  for (const config of connectors) if (isDue(config, (await readConnectorState(deps, config.name)).state.lastRun, now)) due.push(config);
+  for (const config of connectors)
+    if (isDue(config, (await readConnectorState(deps, config.name)).state.lastRun, now)) due.push(config);
   // One connector's infrastructure failure (its state could not be written) must not hide the others' outcomes.
   const runs = await Promise.all(
     due.map((config) =>
-      runConnector(deps, config, options).catch((error: unknown): ConnectorRunResult => ({ connector: config.name, runId: '-', outcome: 'failed', reason: describe(error), pages: 0, records: 0, requests: 0, landed: [] })),
+      runConnector(deps, config, options).catch(
+        (error: unknown): ConnectorRunResult => ({
+          connector: config.name,
+          runId: '-',
+          outcome: 'failed',
+          reason: describe(error),
+          pages: 0,
+          records: 0,
+          requests: 0,
+          landed: [],
+        }),
+      ),
     ),
   );
   return { runs, problems };

@@ -11,7 +11,11 @@ import { LAKE_STATE_PREFIX } from '../lake/keys';
 import { readObjectText } from '../lake/objects';
 
 /** Where the next request of an unfinished walk starts. */
-export type PagePosition = { kind: 'cursor'; cursor: string } | { kind: 'offset'; offset: number } | { kind: 'page'; page: number } | { kind: 'url'; url: string };
+export type PagePosition =
+  | { kind: 'cursor'; cursor: string }
+  | { kind: 'offset'; offset: number }
+  | { kind: 'page'; page: number }
+  | { kind: 'url'; url: string };
 
 export interface StreamState {
   /** The latest change datetime read in a completed walk: the next walk asks for changes since it, less the lookback. */
@@ -48,7 +52,10 @@ export interface ConnectorState {
 export class ConnectorSupersededError extends Error {
   override name = 'ConnectorSupersededError';
   constructor(connector: string, options?: { cause?: unknown }) {
-    super(`connector ${connector}: another run committed its state first; this run stops and leaves the connector to it`, options);
+    super(
+      `connector ${connector}: another run committed its state first; this run stops and leaves the connector to it`,
+      options,
+    );
   }
 }
 
@@ -62,7 +69,10 @@ export interface VersionedState {
   etag?: string;
 }
 
-export async function readConnectorState(deps: Pick<LakeDeps, 'store' | 'names'>, connector: string): Promise<VersionedState> {
+export async function readConnectorState(
+  deps: Pick<LakeDeps, 'store' | 'names'>,
+  connector: string,
+): Promise<VersionedState> {
   const bucket = deps.names.buckets.raw;
   const key = connectorStateKey(connector);
   // Head then get could pair one version's ETag with another's body: read the ETag first, then
@@ -88,12 +98,21 @@ export async function readConnectorState(deps: Pick<LakeDeps, 'store' | 'names'>
  * if there is none yet). Returns the new ETag; throws ConnectorSupersededError
  * when another writer got there first.
  */
-export async function commitConnectorState(deps: Pick<LakeDeps, 'store' | 'names'>, state: ConnectorState, etag: string | undefined): Promise<string> {
+export async function commitConnectorState(
+  deps: Pick<LakeDeps, 'store' | 'names'>,
+  state: ConnectorState,
+  etag: string | undefined,
+): Promise<string> {
   try {
-    const written = await deps.store.put(deps.names.buckets.raw, connectorStateKey(state.connector), `${JSON.stringify(state, null, 2)}\n`, {
-      contentType: 'application/json',
-      ...(etag === undefined ? { ifNoneMatch: '*' as const } : { ifMatch: etag }),
-    });
+    const written = await deps.store.put(
+      deps.names.buckets.raw,
+      connectorStateKey(state.connector),
+      `${JSON.stringify(state, null, 2)}\n`,
+      {
+        contentType: 'application/json',
+        ...(etag === undefined ? { ifNoneMatch: '*' as const } : { ifMatch: etag }),
+      },
+    );
     return written.etag;
   } catch (error) {
     if (error instanceof PreconditionFailedError) throw new ConnectorSupersededError(state.connector, { cause: error });

@@ -6,7 +6,14 @@
  */
 import type { ConnectorConfig, FhirConnectorConfig, FhirResource, RestConnectorConfig } from './config';
 import { FHIR_RESOURCES } from './config';
-import { administrationsToDosage, completeWithPreviousPage, latestUpdate, observationCodeFilter, observationsToVitals, readSearchBundle } from './fhir';
+import {
+  administrationsToDosage,
+  completeWithPreviousPage,
+  latestUpdate,
+  observationCodeFilter,
+  observationsToVitals,
+  readSearchBundle,
+} from './fhir';
 import type { ConnectorSession } from './http';
 import { ConnectorHttpError } from './http';
 import type { PagePosition } from './state';
@@ -26,7 +33,12 @@ export interface Stream {
   /** The key of its state in ConnectorState.streams. */
   name: string;
   /** Reads the page at `position` (undefined: the first) of the changes since `since`. `what` names it in errors. */
-  readPage(session: ConnectorSession, since: string, position: PagePosition | undefined, what: string): Promise<PageRead>;
+  readPage(
+    session: ConnectorSession,
+    since: string,
+    position: PagePosition | undefined,
+    what: string,
+  ): Promise<PageRead>;
 }
 
 /** The value at a dotted path (`patient.mrn`, `items.0.id`); the whole value for an empty path. */
@@ -46,7 +58,11 @@ export function nextLink(header: string | null, base: URL): string | undefined {
   for (const part of header.split(/,(?=\s*<)/)) {
     const match = /^\s*<([^>]*)>(.*)$/.exec(part);
     if (match === null) continue;
-    const rels = /;\s*rel\s*=\s*"?([^";]+)"?/i.exec(match[2] ?? '')?.[1]?.toLowerCase().split(/\s+/) ?? [];
+    const rels =
+      /;\s*rel\s*=\s*"?([^";]+)"?/i
+        .exec(match[2] ?? '')?.[1]
+        ?.toLowerCase()
+        .split(/\s+/) ?? [];
     if (rels.includes('next')) return new URL(match[1] ?? '', base).toString();
   }
   return undefined;
@@ -83,26 +99,42 @@ export function restStream(config: RestConnectorConfig): Stream {
         for (const [k, v] of Object.entries(config.query)) url.searchParams.set(k, v);
         url.searchParams.set(config.incremental.param, since);
         if (config.pageSizeParam !== undefined) url.searchParams.set(config.pageSizeParam, String(config.pageSize));
-        if (pagination.type === 'cursor' && position?.kind === 'cursor') url.searchParams.set(pagination.cursorParam, position.cursor);
-        if (pagination.type === 'offset') url.searchParams.set(pagination.offsetParam, String(position?.kind === 'offset' ? position.offset : 0));
-        if (pagination.type === 'page') url.searchParams.set(pagination.pageParam, String(position?.kind === 'page' ? position.page : pagination.firstPage));
+        if (pagination.type === 'cursor' && position?.kind === 'cursor')
+          url.searchParams.set(pagination.cursorParam, position.cursor);
+        if (pagination.type === 'offset')
+          url.searchParams.set(pagination.offsetParam, String(position?.kind === 'offset' ? position.offset : 0));
+        if (pagination.type === 'page')
+          url.searchParams.set(
+            pagination.pageParam,
+            String(position?.kind === 'page' ? position.page : pagination.firstPage),
+          );
       }
       const { body, headers } = await session.getJson(url, what);
       const records = valueAt(body, config.recordsPath);
-      if (!Array.isArray(records)) throw new ConnectorHttpError(`${what}: the response has no records array${config.recordsPath === '' ? '' : ` at ${config.recordsPath}`}`);
+      if (!Array.isArray(records))
+        throw new ConnectorHttpError(
+          `${what}: the response has no records array${config.recordsPath === '' ? '' : ` at ${config.recordsPath}`}`,
+        );
       const full = records.length >= config.pageSize;
       let next: PagePosition | undefined;
       switch (pagination.type) {
         case 'cursor': {
           const cursor = valueAt(body, pagination.nextCursorPath);
-          next = (typeof cursor === 'string' && cursor !== '') || typeof cursor === 'number' ? { kind: 'cursor', cursor: String(cursor) } : undefined;
+          next =
+            (typeof cursor === 'string' && cursor !== '') || typeof cursor === 'number'
+              ? { kind: 'cursor', cursor: String(cursor) }
+              : undefined;
           break;
         }
         case 'offset':
-          next = full ? { kind: 'offset', offset: (position?.kind === 'offset' ? position.offset : 0) + records.length } : undefined;
+          next = full
+            ? { kind: 'offset', offset: (position?.kind === 'offset' ? position.offset : 0) + records.length }
+            : undefined;
           break;
         case 'page':
-          next = full ? { kind: 'page', page: (position?.kind === 'page' ? position.page : pagination.firstPage) + 1 } : undefined;
+          next = full
+            ? { kind: 'page', page: (position?.kind === 'page' ? position.page : pagination.firstPage) + 1 }
+            : undefined;
           break;
         case 'link_header': {
           const link = nextLink(headers.get('link'), url);
@@ -114,7 +146,12 @@ export function restStream(config: RestConnectorConfig): Stream {
       }
       const rows = records.map((r) => mapRecord(r, config.mapping));
       const highWater = latest(records.map((r) => valueAt(r, config.incremental.field)));
-      return { landings: rows.length > 0 ? [{ dataset: config.dataset, rows }] : [], read: records.length, ...(highWater !== undefined ? { highWater } : {}), ...(next !== undefined ? { next } : {}) };
+      return {
+        landings: rows.length > 0 ? [{ dataset: config.dataset, rows }] : [],
+        read: records.length,
+        ...(highWater !== undefined ? { highWater } : {}),
+        ...(next !== undefined ? { next } : {}),
+      };
     },
   };
 }
@@ -134,7 +171,8 @@ export function fhirStream(config: FhirConnectorConfig, resource: FhirResource):
         url.searchParams.set('_count', String(config.pageSize));
         url.searchParams.set('_sort', '_lastUpdated');
         if (resource === 'Observation') url.searchParams.set('code', observationCodeFilter());
-        if (resource === 'MedicationAdministration') url.searchParams.set('_include', 'MedicationAdministration:request');
+        if (resource === 'MedicationAdministration')
+          url.searchParams.set('_include', 'MedicationAdministration:request');
       }
       const { body } = await session.getJson(url, what);
       let bundle: ReturnType<typeof readSearchBundle>;
@@ -143,7 +181,10 @@ export function fhirStream(config: FhirConnectorConfig, resource: FhirResource):
       } catch {
         throw new ConnectorHttpError(`${what}: the response is not a FHIR Bundle`);
       }
-      const mapped = resource === 'Observation' ? observationsToVitals(bundle.matches, config.site) : administrationsToDosage(bundle.matches, bundle.included, config.site);
+      const mapped =
+        resource === 'Observation'
+          ? observationsToVitals(bundle.matches, config.site)
+          : administrationsToDosage(bundle.matches, bundle.included, config.site);
       const rows = resource === 'Observation' ? complete(mapped.rows) : mapped.rows;
       const highWater = latestUpdate(bundle.matches);
       return {

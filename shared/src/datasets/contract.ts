@@ -129,7 +129,12 @@ export interface CuratedColumn {
 /** Lineage columns every curated file carries, so views can keep the latest version of a record. */
 export const LINEAGE_COLUMNS: readonly CuratedColumn[] = [
   { name: '_source_hash', type: 'string', description: 'SHA-256 of the raw object this row came from', pii: 'none' },
-  { name: '_source_line', type: 'integer', description: 'Record number of the row in its raw object (1 = first data row)', pii: 'none' },
+  {
+    name: '_source_line',
+    type: 'integer',
+    description: 'Record number of the row in its raw object (1 = first data row)',
+    pii: 'none',
+  },
   { name: '_ingested_at', type: 'timestamp', description: 'When the raw object was landed (UTC)', pii: 'none' },
 ];
 
@@ -140,7 +145,12 @@ export const LINEAGE_COLUMNS: readonly CuratedColumn[] = [
 export const LATEST_VERSION_ORDER: readonly string[] = ['_ingested_at', '_source_hash', '_source_line'];
 
 /** Present in contracts with flagging rules: the ids of the rules a kept row failed, comma-separated; null when none. */
-export const QUALITY_FLAGS_COLUMN: CuratedColumn = { name: '_quality_flags', type: 'string', description: 'Data quality rules this row failed but was kept for (comma-separated rule ids)', pii: 'none' };
+export const QUALITY_FLAGS_COLUMN: CuratedColumn = {
+  name: '_quality_flags',
+  type: 'string',
+  description: 'Data quality rules this row failed but was kept for (comma-separated rule ids)',
+  pii: 'none',
+};
 
 /** The name a column is stored under in curated, or undefined when its treatment drops it. */
 export function curatedName(column: ColumnSpec): string | undefined {
@@ -187,7 +197,11 @@ export function curatedColumns(contract: DatasetContract): CuratedColumn[] {
       source: column.name,
     });
   }
-  return [...columns, ...LINEAGE_COLUMNS, ...(contract.rowRules?.some((r) => r.severity === 'flag') ? [QUALITY_FLAGS_COLUMN] : [])];
+  return [
+    ...columns,
+    ...LINEAGE_COLUMNS,
+    ...(contract.rowRules?.some((r) => r.severity === 'flag') ? [QUALITY_FLAGS_COLUMN] : []),
+  ];
 }
 
 /** The curated names of the dedupe key (tokens where the key is an identifier). */
@@ -195,7 +209,8 @@ export function curatedDedupeKey(contract: DatasetContract): string[] {
   return contract.dedupeKey.map((sourceName) => {
     const column = contract.columns.find((c) => c.name === sourceName);
     const name = column && curatedName(column);
-    if (name === undefined) throw new ContractError(contract.name, `dedupe key column ${sourceName} is not stored in curated`);
+    if (name === undefined)
+      throw new ContractError(contract.name, `dedupe key column ${sourceName} is not stored in curated`);
     return name;
   });
 }
@@ -239,18 +254,22 @@ export function assertValidContract(contract: DatasetContract): void {
       if (curated.has(stored)) fail(`two columns are stored as ${stored}`);
       curated.add(stored);
     }
-    if (column.range && column.type !== 'integer' && column.type !== 'double') fail(`column ${column.name} has a range but is not numeric`);
-    if (column.acceptedUnits?.length && column.unit === undefined) fail(`column ${column.name} accepts units but has no canonical unit`);
+    if (column.range && column.type !== 'integer' && column.type !== 'double')
+      fail(`column ${column.name} has a range but is not numeric`);
+    if (column.acceptedUnits?.length && column.unit === undefined)
+      fail(`column ${column.name} accepts units but has no canonical unit`);
   }
   const site = contract.columns.find((c) => c.name === contract.siteColumn);
   if (!site) fail(`site column ${contract.siteColumn} is not declared`);
   if (contract.eventTimeColumn !== undefined) {
     const eventTime = contract.columns.find((c) => c.name === contract.eventTimeColumn);
-    if (!eventTime || eventTime.type !== 'timestamp') fail(`event time column ${contract.eventTimeColumn} must be a declared timestamp`);
+    if (eventTime?.type !== 'timestamp')
+      fail(`event time column ${contract.eventTimeColumn} must be a declared timestamp`);
   }
   for (const key of contract.dedupeKey) if (!names.has(key)) fail(`dedupe key column ${key} is not declared`);
   curatedDedupeKey(contract);
-  if (contract.partitionKeys[0] !== 'site' || contract.partitionKeys[1] !== 'dt') fail('partition keys must be site, dt');
+  if (contract.partitionKeys[0] !== 'site' || contract.partitionKeys[1] !== 'dt')
+    fail('partition keys must be site, dt');
 }
 
 /**

@@ -2,7 +2,13 @@ import { deviceSerialColumn, patientIdColumn, siteColumn } from './common-column
 import type { ColumnSpec, DatasetContract } from './contract';
 
 /** An ECG interval in ms; some exporters write seconds, said by the header ("PR (s)"). */
-function interval(name: string, label: string, description: string, range: { min: number; max: number }, extra: readonly string[]): ColumnSpec {
+function interval(
+  name: string,
+  label: string,
+  description: string,
+  range: { min: number; max: number },
+  extra: readonly string[],
+): ColumnSpec {
   return {
     name,
     type: 'double',
@@ -10,7 +16,15 @@ function interval(name: string, label: string, description: string, range: { min
     unit: 'ms',
     acceptedUnits: ['s'],
     range,
-    aliases: [label, `${label} interval`, `${label} (ms)`, `${label} ms`, { header: `${label} (s)`, unit: 's' }, { header: `${label} s`, unit: 's' }, ...extra],
+    aliases: [
+      label,
+      `${label} interval`,
+      `${label} (ms)`,
+      `${label} ms`,
+      { header: `${label} (s)`, unit: 's' },
+      { header: `${label} s`, unit: 's' },
+      ...extra,
+    ],
     pii: 'none',
     treatment: { kind: 'keep' },
   };
@@ -62,14 +76,35 @@ export const ecg: DatasetContract = {
     interval('pr_ms', 'pr', 'PR interval', { min: 60, max: 400 }, []),
     interval('qrs_ms', 'qrs', 'QRS duration', { min: 40, max: 250 }, ['qrs duration', 'qrsd']),
     interval('qt_ms', 'qt', 'QT interval', { min: 200, max: 700 }, []),
-    interval('qtc_ms', 'qtc', 'QT interval corrected for heart rate', { min: 200, max: 750 }, ['qt corrected', 'qtcb', 'qtc bazett']),
+    interval('qtc_ms', 'qtc', 'QT interval corrected for heart rate', { min: 200, max: 750 }, [
+      'qt corrected',
+      'qtcb',
+      'qtc bazett',
+    ]),
     interval('rr_ms', 'rr', 'RR interval', { min: 200, max: 3000 }, []),
     {
       name: 'rhythm',
       type: 'string',
       description: 'Rhythm classified by the device algorithm',
-      allowed: ['sinus rhythm', 'sinus bradycardia', 'sinus tachycardia', 'atrial fibrillation', 'atrial flutter', 'paced', 'inconclusive'],
-      valueAliases: { nsr: 'sinus rhythm', sr: 'sinus rhythm', 'normal sinus rhythm': 'sinus rhythm', afib: 'atrial fibrillation', af: 'atrial fibrillation', 'a-fib': 'atrial fibrillation', aflutter: 'atrial flutter', unclassified: 'inconclusive' },
+      allowed: [
+        'sinus rhythm',
+        'sinus bradycardia',
+        'sinus tachycardia',
+        'atrial fibrillation',
+        'atrial flutter',
+        'paced',
+        'inconclusive',
+      ],
+      valueAliases: {
+        nsr: 'sinus rhythm',
+        sr: 'sinus rhythm',
+        'normal sinus rhythm': 'sinus rhythm',
+        afib: 'atrial fibrillation',
+        af: 'atrial fibrillation',
+        'a-fib': 'atrial fibrillation',
+        aflutter: 'atrial flutter',
+        unclassified: 'inconclusive',
+      },
       aliases: ['rhythm classification', 'classification', 'ecg rhythm'],
       pii: 'none',
       treatment: { kind: 'keep' },
@@ -81,7 +116,10 @@ export const ecg: DatasetContract = {
       description: `qtc_ms is not QT corrected for RR by any of Bazett, Fridericia, Framingham or Hodges (within ${QTC_TOLERANCE_MS} ms)`,
       columns: ['qt_ms', 'rr_ms', 'qtc_ms'],
       // Devices differ in the correction they apply: any common one within the tolerance passes.
-      check: ([qt, rr, qtc]) => correctedQts(qt as number, rr as number).some((expected) => Math.abs(expected - (qtc as number)) <= QTC_TOLERANCE_MS),
+      check: ([qt, rr, qtc]) =>
+        correctedQts(qt as number, rr as number).some(
+          (expected) => Math.abs(expected - (qtc as number)) <= QTC_TOLERANCE_MS,
+        ),
       severity: 'reject',
     },
   ],

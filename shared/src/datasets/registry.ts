@@ -37,18 +37,27 @@ export function assertLoadableContract(contract: DatasetContract): void {
   const fail = (message: string, cause?: unknown): never => {
     throw new ContractError(contract.name, cause === undefined ? message : `${message}: ${String(cause)}`);
   };
-  for (const collision of headerCollisions(contract)) fail(`headers '${collision.key}' map to both ${collision.first} and ${collision.second}`);
+  for (const collision of headerCollisions(contract))
+    fail(`headers '${collision.key}' map to both ${collision.first} and ${collision.second}`);
   for (const column of contract.columns) {
-    const units = [...(column.acceptedUnits ?? []), ...(column.aliases ?? []).flatMap((a) => (typeof a === 'string' ? [] : [a.unit]))];
+    const units = [
+      ...(column.acceptedUnits ?? []),
+      ...(column.aliases ?? []).flatMap((a) => (typeof a === 'string' ? [] : [a.unit])),
+    ];
     for (const unit of units) {
       if (column.unit === undefined || canonicalUnit(unit) !== unit || conversion(unit, column.unit) === undefined) {
-        fail(`column ${column.name} accepts unit ${unit} but there is no conversion from it to ${column.unit ?? 'a canonical unit'}`);
+        fail(
+          `column ${column.name} accepts unit ${unit} but there is no conversion from it to ${column.unit ?? 'a canonical unit'}`,
+        );
       }
-      if (!(column.acceptedUnits ?? []).includes(unit) && unit !== column.unit) fail(`column ${column.name} has a header alias in ${unit}, which is not among its acceptedUnits`);
+      if (!(column.acceptedUnits ?? []).includes(unit) && unit !== column.unit)
+        fail(`column ${column.name} has a header alias in ${unit}, which is not among its acceptedUnits`);
     }
-    if (column.unit !== undefined && canonicalUnit(column.unit) !== column.unit) fail(`column ${column.name} has unit ${column.unit}, which is not a canonical unit id`);
+    if (column.unit !== undefined && canonicalUnit(column.unit) !== column.unit)
+      fail(`column ${column.name} has unit ${column.unit}, which is not a canonical unit id`);
     for (const [spelling, target] of Object.entries(column.valueAliases ?? {})) {
-      if (!(column.allowed ?? []).includes(target)) fail(`column ${column.name} maps '${spelling}' to ${target}, which is not an allowed value`);
+      if (!(column.allowed ?? []).includes(target))
+        fail(`column ${column.name} maps '${spelling}' to ${target}, which is not an allowed value`);
     }
     if (column.pattern !== undefined) {
       try {
@@ -57,17 +66,21 @@ export function assertLoadableContract(contract: DatasetContract): void {
         fail(`column ${column.name} has a pattern that does not compile`, error);
       }
     }
-    if (column.unitColumn !== undefined && !['integer', 'double'].includes(column.type)) fail(`column ${column.name} has a unit column but is not numeric`);
+    if (column.unitColumn !== undefined && !['integer', 'double'].includes(column.type))
+      fail(`column ${column.name} has a unit column but is not numeric`);
   }
   const share = contract.maxRejectedShare;
-  if (share !== undefined && !(share >= 0 && share <= 1)) fail(`maxRejectedShare ${share} must be a share between 0 and 1`);
+  if (share !== undefined && !(share >= 0 && share <= 1))
+    fail(`maxRejectedShare ${share} must be a share between 0 and 1`);
   const kept = new Set(curatedColumns(contract).flatMap((c) => (c.source !== undefined ? [c.source] : [])));
   for (const rule of contract.rowRules ?? []) {
     if (!/^[a-z][a-z0-9_]*$/.test(rule.id)) fail(`row rule ${rule.id} must have a snake_case id`);
-    for (const name of rule.columns) if (!kept.has(name)) fail(`row rule ${rule.id} reads ${name}, which is not a column kept in curated`);
+    for (const name of rule.columns)
+      if (!kept.has(name)) fail(`row rule ${rule.id} reads ${name}, which is not a column kept in curated`);
   }
   const site = contract.columns.find((c) => c.name === contract.siteColumn);
-  if (site?.allowed === undefined || site.allowed.some((v) => v !== 'SG' && v !== 'US')) fail(`site column ${contract.siteColumn} must allow only SG and US`);
+  if (site?.allowed === undefined || site.allowed.some((v) => v !== 'SG' && v !== 'US'))
+    fail(`site column ${contract.siteColumn} must allow only SG and US`);
   for (const zone of Object.values(contract.localTimeZones ?? {})) {
     try {
       if (zone !== undefined) new ZoneOffsets(zone);
@@ -91,7 +104,11 @@ export function findContract(name: string): DatasetContract | undefined {
 /** The contract named `name`; throws UnknownDatasetError listing the known names. */
 export function getContract(name: string): DatasetContract {
   const contract = BY_NAME.get(name);
-  if (contract === undefined) throw new UnknownDatasetError(name, DATASETS.map((d) => d.name));
+  if (contract === undefined)
+    throw new UnknownDatasetError(
+      name,
+      DATASETS.map((d) => d.name),
+    );
   return contract;
 }
 
@@ -142,7 +159,9 @@ function headerScore(contract: DatasetContract, header: readonly string[]): numb
 export function datasetNamedBySheet(sheetName: string): DatasetContract | undefined {
   const name = sheetName.toLowerCase().replace(/[^a-z0-9]/g, '');
   if (name === '') return undefined;
-  return BY_NAME.get(name) ?? BY_NAME.get(`${name}s`) ?? (name.endsWith('s') ? BY_NAME.get(name.slice(0, -1)) : undefined);
+  return (
+    BY_NAME.get(name) ?? BY_NAME.get(`${name}s`) ?? (name.endsWith('s') ? BY_NAME.get(name.slice(0, -1)) : undefined)
+  );
 }
 
 /**

@@ -72,7 +72,8 @@ function sniffEncoding(sample: Buffer): 'utf-8' | 'windows-1252' {
 
 // Node's TextDecoder('windows-1252') decodes 0x80..0x9F as C1 controls (latin1), not as
 // windows-1252's € ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ: map them here.
-const CP1252_C1 = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+const CP1252_C1 =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
 const HAS_C1 = /[\u0080-\u009f]/;
 const C1_CONTROLS = /[\u0080-\u009f]/g;
 
@@ -105,7 +106,8 @@ async function* recordBatches(parser: Readable): AsyncGenerator<string[][]> {
   });
   for (;;) {
     const batch: string[][] = [];
-    for (let record = parser.read() as string[] | null; record !== null; record = parser.read() as string[] | null) batch.push(record);
+    for (let record = parser.read() as string[] | null; record !== null; record = parser.read() as string[] | null)
+      batch.push(record);
     if (batch.length > 0) {
       yield batch;
       continue;
@@ -170,7 +172,10 @@ export async function* readCsv(input: Readable, options: CsvReadOptions = {}): A
       offset += bytes.length;
       return encoding === 'windows-1252' ? fixWindows1252(text) : text;
     } catch (error) {
-      throw new SourceFormatError(`bytes near offset ${offset} are not valid ${encoding} though the start of the file is; re-export the file in one encoding (UTF-8)`, { cause: error });
+      throw new SourceFormatError(
+        `bytes near offset ${offset} are not valid ${encoding} though the start of the file is; re-export the file in one encoding (UTF-8)`,
+        { cause: error },
+      );
     }
   };
   const firstText = decode(sample.subarray(skip), ended);
@@ -278,7 +283,13 @@ export async function* readCsv(input: Readable, options: CsvReadOptions = {}): A
           record++;
           const line = typeof error.lines === 'number' ? error.lines + lineBase : nextLine;
           // Only the error code: the csv-parse message quotes field content.
-          batch.push({ kind: 'problem', record, line, rule: 'malformed_csv', reason: `record ${record} (line ${line}) cannot be parsed (${error.code}); check its quotes` });
+          batch.push({
+            kind: 'problem',
+            record,
+            line,
+            rule: 'malformed_csv',
+            reason: `record ${record} (line ${line}) cannot be parsed (${error.code}); check its quotes`,
+          });
           nextLine = line + 1;
         }
       };

@@ -41,7 +41,9 @@ export async function* jsonLines(input: Readable): AsyncGenerator<JsonLine> {
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -84,7 +86,14 @@ export async function* readJsonl(input: Readable, header: readonly string[]): As
   for await (const { line, text } of jsonLines(input)) {
     record++;
     const object = parseObject(text);
-    if (object === undefined) batch.push({ kind: 'problem', record, line, rule: 'malformed_json', reason: `record ${record} (line ${line}) is not a JSON object` });
+    if (object === undefined)
+      batch.push({
+        kind: 'problem',
+        record,
+        line,
+        rule: 'malformed_json',
+        reason: `record ${record} (line ${line}) is not a JSON object`,
+      });
     else batch.push({ kind: 'row', fields: header.map((key) => asField(object[key])), record, line });
     if (batch.length >= BATCH) {
       yield batch;

@@ -95,10 +95,19 @@ export function parquetEngine(): Promise<DuckDBInstance> {
 }
 
 /** An in-memory DuckDB capped at `memoryLimit` that spills to a folder of its own under os.tmpdir(), removed at exit. */
-export async function spillingDuckDb(options: { memoryLimit: string; threads: number; preserveInsertionOrder: boolean }): Promise<DuckDBInstance> {
+export async function spillingDuckDb(options: {
+  memoryLimit: string;
+  threads: number;
+  preserveInsertionOrder: boolean;
+}): Promise<DuckDBInstance> {
   const spill = mkdtempSync(join(tmpdir(), 'pulse-lake-duckdb-'));
   process.once('exit', () => rmSync(spill, { recursive: true, force: true }));
-  return DuckDBInstance.create(':memory:', { memory_limit: options.memoryLimit, threads: String(options.threads), temp_directory: spill, preserve_insertion_order: String(options.preserveInsertionOrder) });
+  return DuckDBInstance.create(':memory:', {
+    memory_limit: options.memoryLimit,
+    threads: String(options.threads),
+    temp_directory: spill,
+    preserve_insertion_order: String(options.preserveInsertionOrder),
+  });
 }
 
 /**
@@ -198,10 +207,17 @@ function stagedIndexes(columns: readonly CuratedColumn[], constants: Readonly<Re
   return columns.flatMap((column, index) => (Object.hasOwn(constants, column.name) ? [] : [index]));
 }
 
-function conversionSql(stagePath: string, path: string, columns: readonly CuratedColumn[], options: ParquetWriterOptions): string {
+function conversionSql(
+  stagePath: string,
+  path: string,
+  columns: readonly CuratedColumn[],
+  options: ParquetWriterOptions,
+): string {
   const constants = options.constants ?? {};
   const staged = stagedIndexes(columns, constants);
-  const types = staged.map((index, i) => `${sqlString(`c${i}`)}: ${sqlString(SQL_TYPE[(columns[index] as CuratedColumn).type])}`).join(', ');
+  const types = staged
+    .map((index, i) => `${sqlString(`c${i}`)}: ${sqlString(SQL_TYPE[(columns[index] as CuratedColumn).type])}`)
+    .join(', ');
   const select = columns
     .map((column, index) => {
       const at = staged.indexOf(index);
@@ -225,17 +241,24 @@ function conversionSql(stagePath: string, path: string, columns: readonly Curate
  * Opens a Parquet writer for `path` with `columns` (curatedColumns(contract)
  * order). Rows are staged next to `path` (`<path>.stage`) until close().
  */
-export async function openParquetWriter(path: string, columns: readonly CuratedColumn[], options: ParquetWriterOptions = {}): Promise<ParquetFileWriter> {
+export async function openParquetWriter(
+  path: string,
+  columns: readonly CuratedColumn[],
+  options: ParquetWriterOptions = {},
+): Promise<ParquetFileWriter> {
   if (columns.length === 0) throw new ParquetValueError('(none)', 'string', 'an empty column list');
   const constants = options.constants ?? {};
   for (const name of Object.keys(constants)) {
-    if (!columns.some((c) => c.name === name)) throw new ParquetValueError(name, 'string', 'a constant for a column the writer does not have');
+    if (!columns.some((c) => c.name === name))
+      throw new ParquetValueError(name, 'string', 'a constant for a column the writer does not have');
   }
   // Checked now, so a bad constant fails at open, not at the end of the chunk.
-  for (const column of columns) if (Object.hasOwn(constants, column.name)) sqlLiteral(column, constants[column.name] ?? null);
+  for (const column of columns)
+    if (Object.hasOwn(constants, column.name)) sqlLiteral(column, constants[column.name] ?? null);
   const width = columns.length;
   const staged = stagedIndexes(columns, constants);
-  if (staged.length === 0) throw new ParquetValueError('(all)', 'string', 'constants for every column; at least one column must vary');
+  if (staged.length === 0)
+    throw new ParquetValueError('(all)', 'string', 'constants for every column; at least one column must vary');
   const encoders = staged.map((index) => encoderFor(columns[index] as CuratedColumn));
   const stagePath = `${path}.stage`;
   const fd = openSync(stagePath, 'w');
@@ -272,11 +295,13 @@ export async function openParquetWriter(path: string, columns: readonly CuratedC
     },
     append(values) {
       if (!open) throw new Error(`parquet writer for ${path} is closed`);
-      if (values.length !== width) throw new ParquetValueError('(row)', 'string', `${values.length} values for ${width} columns`);
+      if (values.length !== width)
+        throw new ParquetValueError('(row)', 'string', `${values.length} values for ${width} columns`);
       // The whole row is encoded (and so checked) before any byte is staged, so a bad
       // value leaves no half row; one buffer write per row, as each write crosses into C++.
       let line = (encoders[0] as Encoder)(values[staged[0] as number] ?? null);
-      for (let i = 1; i < staged.length; i++) line += SEP + (encoders[i] as Encoder)(values[staged[i] as number] ?? null);
+      for (let i = 1; i < staged.length; i++)
+        line += SEP + (encoders[i] as Encoder)(values[staged[i] as number] ?? null);
       writeText(`${line}\n`);
       rows++;
     },

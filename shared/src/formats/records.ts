@@ -64,7 +64,11 @@ export function dropBlankTail(fields: string[], width: number): void {
 export class EmptySourceError extends Error {
   override name = 'EmptySourceError';
   constructor(format: 'csv' | 'jsonl') {
-    super(format === 'csv' ? 'the file is empty: it has no header row' : 'the file is empty: it has no JSON object on any line');
+    super(
+      format === 'csv'
+        ? 'the file is empty: it has no header row'
+        : 'the file is empty: it has no JSON object on any line',
+    );
   }
 }
 

@@ -72,8 +72,17 @@ const DEFAULT_MAX_UNCOMPRESSED = 1024 ** 3;
  * date styles in about one read in eight under load.
  */
 const SHARED_STRINGS = 'xl/sharedStrings.xml';
-const EMPTY_SHARED_STRINGS = Buffer.from('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>', 'utf8');
-const PART_ORDER = ['_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/workbook.xml', 'xl/styles.xml', 'xl/sharedStrings.xml'];
+const EMPTY_SHARED_STRINGS = Buffer.from(
+  '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>',
+  'utf8',
+);
+const PART_ORDER = [
+  '_rels/.rels',
+  'xl/_rels/workbook.xml.rels',
+  'xl/workbook.xml',
+  'xl/styles.xml',
+  'xl/sharedStrings.xml',
+];
 /**
  * Sheets come before the parts nobody reads (document properties, themes) and
  * this one last: measured here, exceljs's reader ended before reading the zip's
@@ -88,27 +97,36 @@ const partRank = (name: string) => {
 };
 
 /** Copies the workbook to a temp file (the zip directory sits at its end), checks its declared size, and opens it parts-first. */
-async function openWorkbook(input: Readable, maxUncompressedBytes: number): Promise<{ stream: Readable; dispose(): void }> {
+async function openWorkbook(
+  input: Readable,
+  maxUncompressedBytes: number,
+): Promise<{ stream: Readable; dispose(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-lake-xlsx-'));
   const dispose = () => rmSync(dir, { recursive: true, force: true });
   try {
     const path = join(dir, 'workbook.xlsx');
     await pipeline(input, createWriteStream(path));
-    let entries;
+    let entries: ReturnType<typeof centralDirectory>['entries'];
     try {
       ({ entries } = centralDirectory(path));
     } catch (error) {
       if (!(error instanceof ZipFormatError)) throw error;
-      throw new SourceFormatError(`the file cannot be read as an Excel workbook (.xlsx): ${error.message}`, { cause: error });
+      throw new SourceFormatError(`the file cannot be read as an Excel workbook (.xlsx): ${error.message}`, {
+        cause: error,
+      });
     }
     const declared = entries.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
     if (declared > maxUncompressedBytes) {
-      throw new SourceFormatError(`the workbook unpacks to ${Math.round(declared / 2 ** 20)} MiB, more than the ${Math.round(maxUncompressedBytes / 2 ** 20)} MiB allowed; split it or export the sheets as CSV`);
+      throw new SourceFormatError(
+        `the workbook unpacks to ${Math.round(declared / 2 ** 20)} MiB, more than the ${Math.round(maxUncompressedBytes / 2 ** 20)} MiB allowed; split it or export the sheets as CSV`,
+      );
     }
     // Without a shared strings part (openpyxl writes strings inline) exceljs copies every sheet to a temp
     // file and reads them after the zip ends, and was measured to lose the last sheets when the zip
     // ended early (4 reads in 40 here). An empty one makes it read each sheet as it comes, as we ask.
-    const added = entries.some((e) => e.name === SHARED_STRINGS) ? [] : [{ name: SHARED_STRINGS, content: EMPTY_SHARED_STRINGS }];
+    const added = entries.some((e) => e.name === SHARED_STRINGS)
+      ? []
+      : [{ name: SHARED_STRINGS, content: EMPTY_SHARED_STRINGS }];
     return { stream: reorderedEntries(path, partRank, added), dispose };
   } catch (error) {
     dispose();
@@ -134,9 +152,17 @@ export function cellText(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : dateText(value);
   if (typeof value === 'object') {
-    const cell = value as { result?: unknown; formula?: unknown; sharedFormula?: unknown; richText?: { text?: unknown }[]; text?: unknown; error?: unknown };
+    const cell = value as {
+      result?: unknown;
+      formula?: unknown;
+      sharedFormula?: unknown;
+      richText?: { text?: unknown }[];
+      text?: unknown;
+      error?: unknown;
+    };
     if ('formula' in cell || 'sharedFormula' in cell) return cellText(cell.result);
-    if (Array.isArray(cell.richText)) return cell.richText.map((part) => (typeof part.text === 'string' ? part.text : '')).join('');
+    if (Array.isArray(cell.richText))
+      return cell.richText.map((part) => (typeof part.text === 'string' ? part.text : '')).join('');
     if (typeof cell.text === 'string') return cell.text;
     // '#N/A', '#DIV/0!': kept, so the row's rejection names what the cell held.
     if (typeof cell.error === 'string') return cell.error;
@@ -157,7 +183,11 @@ interface WorkbookInternals {
  * (`/xl/worksheets/sheet1.xml`), and exceljs then loses the sheet's place and
  * hidden state. Resolved here from the same parts for every target form.
  */
-function sheetIdentity(reader: WorkbookInternals, worksheet: { id?: string | number; name?: string; state?: string }, fallbackPosition: number): { position: number; name: string; state?: string } {
+function sheetIdentity(
+  reader: WorkbookInternals,
+  worksheet: { id?: string | number; name?: string; state?: string },
+  fallbackPosition: number,
+): { position: number; name: string; state?: string } {
   const sheets = reader.model?.sheets ?? [];
   let index = worksheet.name !== undefined ? sheets.findIndex((s) => s.name === worksheet.name) : -1;
   if (index < 0) {
@@ -168,12 +198,18 @@ function sheetIdentity(reader: WorkbookInternals, worksheet: { id?: string | num
   }
   const sheet = index >= 0 ? sheets[index] : undefined;
   const state = sheet !== undefined ? sheet.state : worksheet.state;
-  return { position: index >= 0 ? index + 1 : fallbackPosition, name: sheet?.name ?? worksheet.name ?? '', ...(state !== undefined ? { state } : {}) };
+  return {
+    position: index >= 0 ? index + 1 : fallbackPosition,
+    name: sheet?.name ?? worksheet.name ?? '',
+    ...(state !== undefined ? { state } : {}),
+  };
 }
 
 /** The row with each blank cell taken from the row above it: a two-row header whose cells are merged down. */
 function withBlanksFrom(fields: readonly string[], above: readonly string[]): string[] {
-  return Array.from({ length: Math.max(fields.length, above.length) }, (_, i) => ((fields[i] ?? '').trim() !== '' ? (fields[i] ?? '') : (above[i] ?? '')));
+  return Array.from({ length: Math.max(fields.length, above.length) }, (_, i) =>
+    (fields[i] ?? '').trim() !== '' ? (fields[i] ?? '') : (above[i] ?? ''),
+  );
 }
 
 interface SheetRow {
@@ -192,7 +228,13 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
   const maxCells = options.maxCells ?? DEFAULT_MAX_CELLS;
   const report = options.report ?? [];
   const workbook = await openWorkbook(input, options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(workbook.stream, { worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore' });
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(workbook.stream, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    entries: 'ignore',
+  });
   let record = 0;
   let cells = 0;
   let batch: SourceItem[] = [];
@@ -200,7 +242,11 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
   try {
     for await (const sheet of reader) {
       sheetsSeen++;
-      const worksheet = sheet as unknown as AsyncIterable<SheetRow> & { id?: string | number; name?: string; state?: string };
+      const worksheet = sheet as unknown as AsyncIterable<SheetRow> & {
+        id?: string | number;
+        name?: string;
+        state?: string;
+      };
       const { position, name, state } = sheetIdentity(reader as unknown as WorkbookInternals, worksheet, sheetsSeen);
       if (state === 'hidden' || state === 'veryHidden') {
         report.push({ sheet: position, status: 'hidden' });
@@ -216,7 +262,10 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
       for await (const row of worksheet) {
         const values = Array.isArray(row.values) ? (row.values as unknown[]) : [];
         cells += values.length;
-        if (cells > maxCells) throw new SourceFormatError(`the workbook has more than ${maxCells.toLocaleString('en-US')} cells; split it or export the sheet as CSV`);
+        if (cells > maxCells)
+          throw new SourceFormatError(
+            `the workbook has more than ${maxCells.toLocaleString('en-US')} cells; split it or export the sheet as CSV`,
+          );
         if (header !== undefined && options.headersOnly === true) continue;
         // row.values is 1-based (index 0 is always empty) and sparse: Array.from turns each gap into ''.
         const fields = Array.from(values.slice(1), cellText);
@@ -248,7 +297,14 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
         dropBlankTail(fields, expected);
         while (fields.length < expected) fields.push('');
         if (fields.length > expected) {
-          batch.push({ kind: 'problem', record, line: row.number, sheet: position, rule: 'field_count', reason: `record ${record} (sheet ${position}, row ${row.number}) has values beyond the header's ${expected} columns` });
+          batch.push({
+            kind: 'problem',
+            record,
+            line: row.number,
+            sheet: position,
+            rule: 'field_count',
+            reason: `record ${record} (sheet ${position}, row ${row.number}) has values beyond the header's ${expected} columns`,
+          });
         } else {
           batch.push({ kind: 'row', fields, record, line: row.number, sheet: position });
         }
@@ -257,14 +313,19 @@ export async function* readXlsx(input: Readable, options: XlsxReadOptions): Asyn
           batch = [];
         }
       }
-      if (header !== undefined) report.push({ sheet: position, status: 'read', ...(options.headersOnly === true ? {} : { rows }) });
-      else if (otherDataset !== undefined) report.push({ sheet: position, status: 'other_dataset', dataset: otherDataset });
+      if (header !== undefined)
+        report.push({ sheet: position, status: 'read', ...(options.headersOnly === true ? {} : { rows }) });
+      else if (otherDataset !== undefined)
+        report.push({ sheet: position, status: 'other_dataset', dataset: otherDataset });
       else report.push({ sheet: position, status: 'no_header' });
     }
   } catch (error) {
     if (error instanceof SourceFormatError) throw error;
     // Not exceljs's message: an XML parser's error can quote the cell text it stopped at.
-    throw new SourceFormatError('the file cannot be read as an Excel workbook (.xlsx): its parts are damaged or not spreadsheet XML; open and save it again in Excel, or export the sheet as CSV', { cause: error });
+    throw new SourceFormatError(
+      'the file cannot be read as an Excel workbook (.xlsx): its parts are damaged or not spreadsheet XML; open and save it again in Excel, or export the sheet as CSV',
+      { cause: error },
+    );
   } finally {
     workbook.stream.destroy();
     workbook.dispose();

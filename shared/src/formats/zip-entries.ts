@@ -51,13 +51,16 @@ export function centralDirectory(path: string): { entries: ZipEntry[]; directory
     const count = tail.readUInt16LE(at + 10);
     const directorySize = tail.readUInt32LE(at + 12);
     const directoryOffset = tail.readUInt32LE(at + 16);
-    if (count === 0xffff || directoryOffset === 0xffffffff) throw new ZipFormatError('ZIP64 archives are not supported');
-    if (directoryOffset + directorySize > size) throw new ZipFormatError('the zip directory lies past the end of the file (truncated?)');
+    if (count === 0xffff || directoryOffset === 0xffffffff)
+      throw new ZipFormatError('ZIP64 archives are not supported');
+    if (directoryOffset + directorySize > size)
+      throw new ZipFormatError('the zip directory lies past the end of the file (truncated?)');
     const directory = read(fd, directoryOffset, directorySize);
     const entries: ZipEntry[] = [];
     let p = 0;
     for (let i = 0; i < count; i++) {
-      if (p + 46 > directory.length || directory.readUInt32LE(p) !== CENTRAL) throw new ZipFormatError('a zip directory record is damaged');
+      if (p + 46 > directory.length || directory.readUInt32LE(p) !== CENTRAL)
+        throw new ZipFormatError('a zip directory record is damaged');
       const nameLength = directory.readUInt16LE(p + 28);
       const extraLength = directory.readUInt16LE(p + 30);
       const commentLength = directory.readUInt16LE(p + 32);
@@ -103,12 +106,21 @@ function storedEntry(entry: AddedEntry): Buffer {
  * The zip file's entries as one stream, in the order `rank` gives (lower first,
  * ties in file order), then the original directory: what a streaming unzip reads.
  */
-export function reorderedEntries(path: string, rank: (name: string) => number, added: readonly AddedEntry[] = []): Readable {
+export function reorderedEntries(
+  path: string,
+  rank: (name: string) => number,
+  added: readonly AddedEntry[] = [],
+): Readable {
   const { entries, directoryOffset, size } = centralDirectory(path);
   const byOffset = [...entries].sort((a, b) => a.offset - b.offset);
-  const extents: { entry: { name: string; offset: number }; end: number; bytes?: Buffer }[] = byOffset.map((entry, i) => ({ entry, end: byOffset[i + 1]?.offset ?? directoryOffset }));
-  for (const extra of added) extents.push({ entry: { name: extra.name, offset: -1 }, end: -1, bytes: storedEntry(extra) });
-  const ordered = extents.map((extent, index) => ({ ...extent, index })).sort((a, b) => rank(a.entry.name) - rank(b.entry.name) || a.index - b.index);
+  const extents: { entry: { name: string; offset: number }; end: number; bytes?: Buffer }[] = byOffset.map(
+    (entry, i) => ({ entry, end: byOffset[i + 1]?.offset ?? directoryOffset }),
+  );
+  for (const extra of added)
+    extents.push({ entry: { name: extra.name, offset: -1 }, end: -1, bytes: storedEntry(extra) });
+  const ordered = extents
+    .map((extent, index) => ({ ...extent, index }))
+    .sort((a, b) => rank(a.entry.name) - rank(b.entry.name) || a.index - b.index);
   async function* bytes(): AsyncGenerator<Buffer> {
     const fd = openSync(path, 'r');
     try {

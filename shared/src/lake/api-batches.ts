@@ -35,14 +35,24 @@ export class ApiBatchRequestError extends RequestError {
   override name = 'ApiBatchRequestError';
 }
 
-const pushedBatch = (batch: Pick<PushedBatch, 'batchId' | 'dataset' | 'records'>, at: Date): PushedBatch => ({ batchId: batch.batchId, dataset: batch.dataset, records: batch.records, receivedAt: at.toISOString() });
+const pushedBatch = (batch: Pick<PushedBatch, 'batchId' | 'dataset' | 'records'>, at: Date): PushedBatch => ({
+  batchId: batch.batchId,
+  dataset: batch.dataset,
+  records: batch.records,
+  receivedAt: at.toISOString(),
+});
 const batchKey = (partnerId: string, batchId: string) => `${LAKE_STATE_PREFIX}api-batches/${partnerId}/${batchId}.json`;
-const idempotencyKeyOf = (partnerId: string, key: string) => `${LAKE_STATE_PREFIX}idempotency/${partnerId}/${createHash('sha256').update(key).digest('hex')}.json`;
+const idempotencyKeyOf = (partnerId: string, key: string) =>
+  `${LAKE_STATE_PREFIX}idempotency/${partnerId}/${createHash('sha256').update(key).digest('hex')}.json`;
 
 /** Checks an Idempotency-Key header before anything lands. */
 export function checkIdempotencyKey(key: string | undefined): void {
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-    throw new ApiBatchRequestError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 printable ASCII characters (a UUID is a good one)');
+    throw new ApiBatchRequestError(
+      400,
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1 to 255 printable ASCII characters (a UUID is a good one)',
+    );
   }
 }
 
@@ -51,25 +61,46 @@ export function checkIdempotencyKey(key: string | undefined): void {
  * Returns whether the key already stood for this same batch (a retry: the
  * landing that follows is then a no-op); throws 422 when it stood for another.
  */
-export async function claimIdempotencyKey(deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>, partnerId: string, idempotencyKey: string, batch: PreparedApiBatch): Promise<{ replayed: boolean }> {
+export async function claimIdempotencyKey(
+  deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>,
+  partnerId: string,
+  idempotencyKey: string,
+  batch: PreparedApiBatch,
+): Promise<{ replayed: boolean }> {
   const bucket = deps.names.buckets.raw;
   const key = idempotencyKeyOf(partnerId, idempotencyKey);
   try {
-    await deps.store.put(bucket, key, JSON.stringify(pushedBatch(batch, deps.clock.now())), { contentType: 'application/json', ifNoneMatch: '*' });
+    await deps.store.put(bucket, key, JSON.stringify(pushedBatch(batch, deps.clock.now())), {
+      contentType: 'application/json',
+      ifNoneMatch: '*',
+    });
     return { replayed: false };
   } catch (error) {
     if (!(error instanceof PreconditionFailedError)) throw error;
   }
   const earlier = await readJsonIfPresent<PushedBatch>(deps.store, bucket, key);
   if (earlier?.batchId !== batch.batchId) {
-    throw new ApiBatchRequestError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different batch; use a new key for new data');
+    throw new ApiBatchRequestError(
+      422,
+      'idempotency_key_reused',
+      'this Idempotency-Key was already used for a different batch; use a new key for new data',
+    );
   }
   return { replayed: true };
 }
 
 /** Records a landed batch as `partnerId`'s, so the partner can ask what became of it. */
-export async function recordPushedBatch(deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>, partnerId: string, landed: ApiBatchLanded): Promise<void> {
-  await deps.store.put(deps.names.buckets.raw, batchKey(partnerId, landed.batchId), JSON.stringify(pushedBatch(landed, deps.clock.now())), { contentType: 'application/json' });
+export async function recordPushedBatch(
+  deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>,
+  partnerId: string,
+  landed: ApiBatchLanded,
+): Promise<void> {
+  await deps.store.put(
+    deps.names.buckets.raw,
+    batchKey(partnerId, landed.batchId),
+    JSON.stringify(pushedBatch(landed, deps.clock.now())),
+    { contentType: 'application/json' },
+  );
 }
 
 export interface BatchOutcome {
@@ -88,11 +119,22 @@ export interface BatchOutcome {
 }
 
 /** The outcome of `partnerId`'s batch `batchId`; another partner's batch is as unknown as one never pushed. */
-export async function batchOutcome(deps: Pick<LakeDeps, 'store' | 'names'>, partnerId: string, batchId: string): Promise<BatchOutcome> {
-  const pushed = BATCH_ID.test(batchId) ? await readJsonIfPresent<PushedBatch>(deps.store, deps.names.buckets.raw, batchKey(partnerId, batchId)) : undefined;
-  if (pushed === undefined) throw new ApiBatchRequestError(404, 'unknown_batch', 'there is no batch with this id for your key');
+export async function batchOutcome(
+  deps: Pick<LakeDeps, 'store' | 'names'>,
+  partnerId: string,
+  batchId: string,
+): Promise<BatchOutcome> {
+  const pushed = BATCH_ID.test(batchId)
+    ? await readJsonIfPresent<PushedBatch>(deps.store, deps.names.buckets.raw, batchKey(partnerId, batchId))
+    : undefined;
+  if (pushed === undefined)
+    throw new ApiBatchRequestError(404, 'unknown_batch', 'there is no batch with this id for your key');
   const base = { batchId, dataset: pushed.dataset, records: pushed.records, receivedAt: pushed.receivedAt };
-  const quarantine = await readJsonIfPresent<QuarantineReason>(deps.store, deps.names.buckets.rejects, quarantineReasonKey(pushed.dataset, batchId));
+  const quarantine = await readJsonIfPresent<QuarantineReason>(
+    deps.store,
+    deps.names.buckets.rejects,
+    quarantineReasonKey(pushed.dataset, batchId),
+  );
   if (quarantine !== undefined) return { ...base, status: 'quarantined', reason: quarantine.reason };
   const manifest = await readFileManifest(deps.store, deps.names, pushed.dataset, batchId);
   if (manifest?.status !== 'complete') return { ...base, status: 'received' };
@@ -101,10 +143,17 @@ export async function batchOutcome(deps: Pick<LakeDeps, 'store' | 'names'>, part
   const rejects: NonNullable<BatchOutcome['rejects']> = [];
   for (const chunk of manifest.chunks) {
     if (chunk.rejectsKey === undefined || rejects.length >= MAX_REJECTS_LISTED) continue;
-    const lines = (await readObjectText(deps.store, deps.names.buckets.rejects, chunk.rejectsKey)).split('\n').filter((l) => l.trim() !== '');
+    const lines = (await readObjectText(deps.store, deps.names.buckets.rejects, chunk.rejectsKey))
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     for (const line of lines.slice(0, MAX_REJECTS_LISTED - rejects.length)) {
       const reject = JSON.parse(line) as { line: number; column?: string; rule: string; reason: string };
-      rejects.push({ record: reject.line, ...(reject.column !== undefined ? { column: reject.column } : {}), rule: reject.rule, reason: reject.reason });
+      rejects.push({
+        record: reject.line,
+        ...(reject.column !== undefined ? { column: reject.column } : {}),
+        rule: reject.rule,
+        reason: reject.reason,
+      });
     }
   }
   const { rowsWritten, rowsRejected, rowsDuplicate } = manifest.totals;

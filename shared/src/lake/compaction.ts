@@ -59,7 +59,10 @@ export interface CompactionRecord {
 }
 
 /** Record keys of a partition's merges, pending and done. */
-async function recordsOf(deps: Pick<LakeDeps, 'store' | 'names'>, prefix: string): Promise<{ key: string; record: CompactionRecord }[]> {
+async function recordsOf(
+  deps: Pick<LakeDeps, 'store' | 'names'>,
+  prefix: string,
+): Promise<{ key: string; record: CompactionRecord }[]> {
   const out: { key: string; record: CompactionRecord }[] = [];
   for await (const item of deps.store.list(deps.names.buckets.curated, prefix)) {
     if (!item.key.endsWith('.json')) continue;
@@ -77,10 +80,13 @@ async function recordsOf(deps: Pick<LakeDeps, 'store' | 'names'>, prefix: string
 let engine: Promise<DuckDBInstance> | undefined;
 function compactionEngine(): Promise<DuckDBInstance> {
   const megabytes = Number(process.env.COMPACTION_MEMORY_MB ?? 1024);
-  engine ??= spillingDuckDb({ memoryLimit: `${Number.isFinite(megabytes) && megabytes > 0 ? megabytes : 1024}MB`, threads: 2, preserveInsertionOrder: false });
+  engine ??= spillingDuckDb({
+    memoryLimit: `${Number.isFinite(megabytes) && megabytes > 0 ? megabytes : 1024}MB`,
+    threads: 2,
+    preserveInsertionOrder: false,
+  });
   return engine;
 }
-
 
 /** Downloads `key` of the curated bucket to `path`. */
 async function download(deps: Pick<LakeDeps, 'store' | 'names'>, key: string, path: string): Promise<void> {
@@ -99,7 +105,9 @@ async function mergeFiles(contract: DatasetContract, inputs: readonly string[], 
   const latest = `SELECT * EXCLUDE (_pl_rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS _pl_rn FROM ${source}) WHERE _pl_rn = 1${sortBy}`;
   const connection = await (await compactionEngine()).connect();
   try {
-    const result = await connection.runAndReadAll(`COPY (${latest}) TO ${quote(out)} (FORMAT PARQUET, COMPRESSION zstd)`);
+    const result = await connection.runAndReadAll(
+      `COPY (${latest}) TO ${quote(out)} (FORMAT PARQUET, COMPRESSION zstd)`,
+    );
     return Number(result.getRows()[0]?.[0] ?? 0);
   } finally {
     connection.closeSync();
@@ -111,14 +119,25 @@ async function mergeFiles(contract: DatasetContract, inputs: readonly string[], 
  * the target size, each merged into one file; returns the record written, or
  * undefined when there was nothing worth merging.
  */
-export async function compactPartition(deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>, contract: DatasetContract, site: string, dt: string, options: CompactionOptions = {}): Promise<CompactionRecord | undefined> {
+export async function compactPartition(
+  deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>,
+  contract: DatasetContract,
+  site: string,
+  dt: string,
+  options: CompactionOptions = {},
+): Promise<CompactionRecord | undefined> {
   const targetBytes = options.targetBytes ?? DEFAULT_TARGET_BYTES;
   const bucket = deps.names.buckets.curated;
   // Inputs of a merge not yet retired are spoken for: merging them again would only copy them twice.
-  const pending = new Set((await recordsOf(deps, compactionRecordPrefix(contract.name, { site, dt }))).filter((r) => r.record.retiredAt === undefined).flatMap((r) => [...r.record.inputs, ...r.record.outputs.map((o) => o.key)]));
+  const pending = new Set(
+    (await recordsOf(deps, compactionRecordPrefix(contract.name, { site, dt })))
+      .filter((r) => r.record.retiredAt === undefined)
+      .flatMap((r) => [...r.record.inputs, ...r.record.outputs.map((o) => o.key)]),
+  );
   const small: { key: string; size: number }[] = [];
   for await (const item of deps.store.list(bucket, partitionPrefix(contract.stage, contract.name, site, dt))) {
-    if (item.key.endsWith('.parquet') && item.size < targetBytes / 2 && !pending.has(item.key)) small.push({ key: item.key, size: item.size });
+    if (item.key.endsWith('.parquet') && item.size < targetBytes / 2 && !pending.has(item.key))
+      small.push({ key: item.key, size: item.size });
   }
   if (small.length < (options.minSmallFiles ?? DEFAULT_MIN_SMALL_FILES)) return undefined;
 
@@ -135,7 +154,9 @@ export async function compactPartition(deps: Pick<LakeDeps, 'store' | 'names' | 
     }
   }
   // Named by its inputs: a retried compaction writes the same keys again.
-  const hash = createHash('sha256').update(small.map((f) => f.key).join('\n')).digest('hex');
+  const hash = createHash('sha256')
+    .update(small.map((f) => f.key).join('\n'))
+    .digest('hex');
   const work = await mkdtemp(join(options.workDir ?? tmpdir(), 'pulse-lake-compact-'));
   const outputs: CompactionRecord['outputs'] = [];
   try {
@@ -173,18 +194,28 @@ export async function compactPartition(deps: Pick<LakeDeps, 'store' | 'names' | 
     writtenAt: now.toISOString(),
     retireAfter: new Date(now.getTime() + (options.retireAfterMs ?? DEFAULT_RETIRE_AFTER_MS)).toISOString(),
   };
-  await deps.store.put(bucket, `${compactionRecordPrefix(contract.name, { site, dt })}${hash}.json`, JSON.stringify(record, null, 2), { contentType: 'application/json' });
+  await deps.store.put(
+    bucket,
+    `${compactionRecordPrefix(contract.name, { site, dt })}${hash}.json`,
+    JSON.stringify(record, null, 2),
+    { contentType: 'application/json' },
+  );
   return record;
 }
 
 /** Deletes the inputs of every merge whose grace period is over and whose outputs are all in place; returns how many files went. */
-export async function retireCompactedInputs(deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>, contract: DatasetContract): Promise<number> {
+export async function retireCompactedInputs(
+  deps: Pick<LakeDeps, 'store' | 'names' | 'clock'>,
+  contract: DatasetContract,
+): Promise<number> {
   const bucket = deps.names.buckets.curated;
   const now = deps.clock.now();
   let deleted = 0;
   for (const { key, record } of await recordsOf(deps, compactionRecordPrefix(contract.name))) {
     if (record.retiredAt !== undefined || new Date(record.retireAfter) > now) continue;
-    const outputsInPlace = await Promise.all(record.outputs.map(async (o) => (await deps.store.head(bucket, o.key)) !== undefined));
+    const outputsInPlace = await Promise.all(
+      record.outputs.map(async (o) => (await deps.store.head(bucket, o.key)) !== undefined),
+    );
     // Never delete inputs whose merged copy is missing: that would lose rows.
     if (!outputsInPlace.every(Boolean)) continue;
     for (const input of record.inputs) {
@@ -192,7 +223,9 @@ export async function retireCompactedInputs(deps: Pick<LakeDeps, 'store' | 'name
       await deps.store.delete(bucket, input);
       deleted++;
     }
-    await deps.store.put(bucket, key, JSON.stringify({ ...record, retiredAt: now.toISOString() }, null, 2), { contentType: 'application/json' });
+    await deps.store.put(bucket, key, JSON.stringify({ ...record, retiredAt: now.toISOString() }, null, 2), {
+      contentType: 'application/json',
+    });
   }
   return deleted;
 }
@@ -209,7 +242,10 @@ export interface LakeCompaction {
  * of every dataset that has enough small files, until `deadline` (a Lambda's
  * remaining time); the rest waits for the next run.
  */
-export async function compactLake(deps: Pick<LakeDeps, 'store' | 'names' | 'clock' | 'catalog'>, options: CompactionOptions & { deadline?: number } = {}): Promise<LakeCompaction> {
+export async function compactLake(
+  deps: Pick<LakeDeps, 'store' | 'names' | 'clock' | 'catalog'>,
+  options: CompactionOptions & { deadline?: number } = {},
+): Promise<LakeCompaction> {
   const merged: CompactionRecord[] = [];
   let retired = 0;
   let skipped = 0;
@@ -235,10 +271,14 @@ export function compactionOptionsFromEnv(env: Readonly<Record<string, string | u
     const text = env[name];
     if (text === undefined || text.trim() === '') return undefined;
     const value = Number(text);
-    if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number, got ${JSON.stringify(text)}`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new RangeError(`${name} must be a non-negative number, got ${JSON.stringify(text)}`);
     return value;
   };
   const targetMb = number('COMPACTION_TARGET_MB');
   const retireMinutes = number('COMPACTION_RETIRE_AFTER_MINUTES');
-  return { ...(targetMb !== undefined ? { targetBytes: targetMb * 1024 * 1024 } : {}), ...(retireMinutes !== undefined ? { retireAfterMs: retireMinutes * 60_000 } : {}) };
+  return {
+    ...(targetMb !== undefined ? { targetBytes: targetMb * 1024 * 1024 } : {}),
+    ...(retireMinutes !== undefined ? { retireAfterMs: retireMinutes * 60_000 } : {}),
+  };
 }

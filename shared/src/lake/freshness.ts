@@ -20,7 +20,9 @@ export interface DatasetFreshness {
 }
 
 /** Freshness of every dataset with an event time and a catalog table. */
-export async function datasetFreshness(deps: Pick<LakeDeps, 'engine' | 'catalog' | 'names' | 'clock'>): Promise<DatasetFreshness[]> {
+export async function datasetFreshness(
+  deps: Pick<LakeDeps, 'engine' | 'catalog' | 'names' | 'clock'>,
+): Promise<DatasetFreshness[]> {
   const dialect = DIALECTS[deps.engine.dialect];
   const out: DatasetFreshness[] = [];
   for (const contract of DATASETS) {
@@ -35,16 +37,23 @@ export async function datasetFreshness(deps: Pick<LakeDeps, 'engine' | 'catalog'
     const time = dialect.identifier(column);
     // Both engines print a timestamp as text; the format is read back below.
     const cutoff = now.toISOString().slice(0, 19).replace('T', ' ');
-    const result = await runToCompletion(deps.engine, `SELECT CAST(max(${time}) AS VARCHAR) AS newest FROM ${dialect.table(database, contract.name)} WHERE ${time} <= TIMESTAMP '${cutoff}'`);
+    const result = await runToCompletion(
+      deps.engine,
+      `SELECT CAST(max(${time}) AS VARCHAR) AS newest FROM ${dialect.table(database, contract.name)} WHERE ${time} <= TIMESTAMP '${cutoff}'`,
+    );
     const newest = result.rows[0]?.[0];
     if (newest === null || newest === undefined || newest === '') {
       out.push({ dataset: contract.name });
       continue;
     }
     const at = engineTimestamp(newest);
-    if (at === undefined) throw new RangeError(`the engine printed a timestamp this cannot read: ${JSON.stringify(newest.slice(0, 40))}`);
-    out.push({ dataset: contract.name, newestReadingAt: at.toISOString(), ageSeconds: Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000)) });
+    if (at === undefined)
+      throw new RangeError(`the engine printed a timestamp this cannot read: ${JSON.stringify(newest.slice(0, 40))}`);
+    out.push({
+      dataset: contract.name,
+      newestReadingAt: at.toISOString(),
+      ageSeconds: Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000)),
+    });
   }
   return out;
 }
-

@@ -28,7 +28,9 @@ export const QUARANTINE_PREFIX = '_quarantine/';
 export const STREAM_DELETES_PREFIX = '_stream_deletes/';
 
 export function isLakeRecordKey(key: string): boolean {
-  return key.startsWith(LAKE_STATE_PREFIX) || key.startsWith(QUARANTINE_PREFIX) || key.startsWith(STREAM_DELETES_PREFIX);
+  return (
+    key.startsWith(LAKE_STATE_PREFIX) || key.startsWith(QUARANTINE_PREFIX) || key.startsWith(STREAM_DELETES_PREFIX)
+  );
 }
 
 /** `_stream_deletes/<dataset | _unknown>/<contentHash>.jsonl`: one stream batch's deletions of one dataset. */
@@ -54,15 +56,20 @@ export class LakeKeyError extends Error {
 }
 
 function assertHash(contentHash: string): void {
-  if (!SHA256_HEX.test(contentHash)) throw new LakeKeyError(`content hash must be 64 lower-case hex digits (SHA-256), got ${contentHash.length} characters`);
+  if (!SHA256_HEX.test(contentHash))
+    throw new LakeKeyError(
+      `content hash must be 64 lower-case hex digits (SHA-256), got ${contentHash.length} characters`,
+    );
 }
 
 function assertDataset(dataset: string): void {
-  if (!DATASET_NAME.test(dataset)) throw new LakeKeyError(`dataset name ${JSON.stringify(dataset.slice(0, 64))} is not snake_case`);
+  if (!DATASET_NAME.test(dataset))
+    throw new LakeKeyError(`dataset name ${JSON.stringify(dataset.slice(0, 64))} is not snake_case`);
 }
 
 function assertChunk(chunkIndex: number): void {
-  if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex > 9999) throw new LakeKeyError(`chunk index ${chunkIndex} is outside 0..9999`);
+  if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex > 9999)
+    throw new LakeKeyError(`chunk index ${chunkIndex} is outside 0..9999`);
 }
 
 /** True when `dt` is a real calendar date written YYYY-MM-DD. */
@@ -75,8 +82,10 @@ export function isPartitionDate(dt: string): boolean {
 
 /** Checks a partition's values; throws LakeKeyError naming the bad one. */
 export function assertPartition(site: string, dt: string): asserts site is Site {
-  if (!(SITES as readonly string[]).includes(site)) throw new LakeKeyError(`site ${JSON.stringify(site.slice(0, 16))} is not one of ${SITES.join(', ')}`);
-  if (!isPartitionDate(dt)) throw new LakeKeyError(`partition date ${JSON.stringify(dt.slice(0, 32))} is not a calendar date YYYY-MM-DD`);
+  if (!(SITES as readonly string[]).includes(site))
+    throw new LakeKeyError(`site ${JSON.stringify(site.slice(0, 16))} is not one of ${SITES.join(', ')}`);
+  if (!isPartitionDate(dt))
+    throw new LakeKeyError(`partition date ${JSON.stringify(dt.slice(0, 32))} is not a calendar date YYYY-MM-DD`);
 }
 
 /** `s3://bucket/key` */
@@ -113,7 +122,10 @@ export function crawlerStateKey(crawler: string): string {
 
 /** Crawler names become key and file names: letters, digits, `-` and `_` only. Throws LakeKeyError. */
 export function assertCrawlerName(crawler: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/.test(crawler)) throw new LakeKeyError(`crawler name ${JSON.stringify(crawler.slice(0, 64))} is not a letters, digits, - and _ name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/.test(crawler))
+    throw new LakeKeyError(
+      `crawler name ${JSON.stringify(crawler.slice(0, 64))} is not a letters, digits, - and _ name`,
+    );
 }
 
 // ---- raw zone ----
@@ -122,7 +134,8 @@ export function assertCrawlerName(crawler: string): void {
 export function rawKey(dataset: string, source: RawSource, contentHash: string, ext: string): string {
   assertDataset(dataset);
   assertHash(contentHash);
-  if (!/^[a-z0-9]+$/.test(ext)) throw new LakeKeyError(`file extension ${JSON.stringify(ext.slice(0, 16))} must be lower-case letters and digits`);
+  if (!/^[a-z0-9]+$/.test(ext))
+    throw new LakeKeyError(`file extension ${JSON.stringify(ext.slice(0, 16))} must be lower-case letters and digits`);
   return `${dataset}/${source}/${contentHash}.${ext}`;
 }
 
@@ -162,7 +175,14 @@ export function partitionPrefix(stage: DatasetStage, dataset: string, site: stri
  * A normalizer's Parquet part file. Deterministic, so a retried chunk
  * overwrites its own output instead of adding rows.
  */
-export function curatedPartKey(stage: DatasetStage, dataset: string, site: string, dt: string, contentHash: string, chunkIndex: number): string {
+export function curatedPartKey(
+  stage: DatasetStage,
+  dataset: string,
+  site: string,
+  dt: string,
+  contentHash: string,
+  chunkIndex: number,
+): string {
   return `${partitionPrefix(stage, dataset, site, dt)}part-${shortHash(contentHash)}-${chunk4(chunkIndex)}.parquet`;
 }
 
@@ -170,7 +190,14 @@ export function curatedPartKey(stage: DatasetStage, dataset: string, site: strin
  * A compacted part file: named by the hash of the files it merged, so a retried
  * compaction overwrites its own output. `-m<n>` marks the n-th merged file.
  */
-export function compactedPartKey(stage: DatasetStage, dataset: string, site: string, dt: string, inputsHash: string, index: number): string {
+export function compactedPartKey(
+  stage: DatasetStage,
+  dataset: string,
+  site: string,
+  dt: string,
+  inputsHash: string,
+  index: number,
+): string {
   return `${partitionPrefix(stage, dataset, site, dt)}part-${shortHash(inputsHash)}-m${String(index).padStart(3, '0')}.parquet`;
 }
 
@@ -187,7 +214,13 @@ export function datasetLocation(names: LakeNames, stage: DatasetStage, dataset: 
 }
 
 /** `s3://<curated bucket>/<stage>/<dataset>/site=<site>/dt=<dt>/`: a catalog partition's Location. */
-export function partitionLocation(names: LakeNames, stage: DatasetStage, dataset: string, site: string, dt: string): string {
+export function partitionLocation(
+  names: LakeNames,
+  stage: DatasetStage,
+  dataset: string,
+  site: string,
+  dt: string,
+): string {
   return s3Uri(names.buckets.curated, partitionPrefix(stage, dataset, site, dt));
 }
 
@@ -266,7 +299,11 @@ export function quarantineReasonKey(dataset: string | undefined, contentHash: st
 
 /** The last segment of a key, never empty and never `reason.json` (which would collide with the reason file). */
 export function fileNameOf(key: string): string {
-  const name = key.split('/').filter((part) => part !== '').pop() ?? 'object';
+  const name =
+    key
+      .split('/')
+      .filter((part) => part !== '')
+      .pop() ?? 'object';
   if (name === '.' || name === '..') return 'object';
   return name === 'reason.json' ? 'reason.json.source' : name;
 }

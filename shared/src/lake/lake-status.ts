@@ -38,7 +38,8 @@ const HASH_MANIFEST = /^_manifests\/[a-z0-9_]+\/([0-9a-f]{64})\.json$/;
 
 async function countQuarantined(deps: Pick<LakeDeps, 'store' | 'names'>, dataset: string): Promise<number> {
   let count = 0;
-  for await (const item of deps.store.list(deps.names.buckets.rejects, `quarantine/${dataset}/`)) if (item.key.endsWith('/reason.json')) count++;
+  for await (const item of deps.store.list(deps.names.buckets.rejects, `quarantine/${dataset}/`))
+    if (item.key.endsWith('/reason.json')) count++;
   return count;
 }
 
@@ -47,7 +48,17 @@ export async function lakeStatus(deps: Pick<LakeDeps, 'store' | 'catalog' | 'nam
   const { store, catalog, names } = deps;
   const datasets: DatasetStatus[] = [];
   for (const contract of DATASETS) {
-    const status: DatasetStatus = { dataset: contract.name, files: 0, filesInProgress: 0, rowsIn: 0, rowsWritten: 0, rowsRejected: 0, rejectRate: 0, partitions: 0, quarantinedFiles: 0 };
+    const status: DatasetStatus = {
+      dataset: contract.name,
+      files: 0,
+      filesInProgress: 0,
+      rowsIn: 0,
+      rowsWritten: 0,
+      rowsRejected: 0,
+      rejectRate: 0,
+      partitions: 0,
+      quarantinedFiles: 0,
+    };
     for await (const item of store.list(names.buckets.curated, `_manifests/${contract.name}/`)) {
       const hash = HASH_MANIFEST.exec(item.key)?.[1];
       if (hash === undefined || item.key !== fileManifestKey(contract.name, hash)) continue;
@@ -61,7 +72,11 @@ export async function lakeStatus(deps: Pick<LakeDeps, 'store' | 'catalog' | 'nam
       status.rowsIn += manifest.totals.rowsIn;
       status.rowsWritten += manifest.totals.rowsWritten;
       status.rowsRejected += manifest.totals.rowsRejected;
-      if (manifest.completedAt !== undefined && (status.lastIngestAt === undefined || manifest.completedAt > status.lastIngestAt)) status.lastIngestAt = manifest.completedAt;
+      if (
+        manifest.completedAt !== undefined &&
+        (status.lastIngestAt === undefined || manifest.completedAt > status.lastIngestAt)
+      )
+        status.lastIngestAt = manifest.completedAt;
     }
     status.rejectRate = status.rowsIn === 0 ? 0 : status.rowsRejected / status.rowsIn;
     status.partitions = (await registeredPartitions(catalog, names, contract)).length;

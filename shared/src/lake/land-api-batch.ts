@@ -19,7 +19,13 @@ export const MAX_UNPACKED_BATCH_BYTES = 64 * 1024 * 1024;
 const MAX_PROBLEMS = 5;
 
 const JSON_TYPES = new Set(['application/json']);
-const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines']);
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'application/jsonlines',
+]);
 
 export interface ApiBatchRequest {
   dataset: string;
@@ -48,7 +54,14 @@ export interface ApiBatchLanded {
 export class ApiBatchRejectedError extends RequestError {
   override name = 'ApiBatchRejectedError';
   constructor(statusCode: 400 | 404 | 413 | 415, message: string, details?: { problems: string[] }) {
-    super(statusCode, { 400: 'malformed_batch', 404: 'unknown_dataset', 413: 'batch_too_large', 415: 'unsupported_media_type' }[statusCode], message, details);
+    super(
+      statusCode,
+      { 400: 'malformed_batch', 404: 'unknown_dataset', 413: 'batch_too_large', 415: 'unsupported_media_type' }[
+        statusCode
+      ],
+      message,
+      details,
+    );
   }
 }
 
@@ -75,10 +88,16 @@ function parseRecords(text: string, format: 'json' | 'ndjson'): Record<string, u
       parsed = JSON.parse(text);
     } catch {
       // JSON.parse's message quotes the input; the body may hold patient data, so it is not repeated.
-      throw new ApiBatchRejectedError(400, 'the body is not valid JSON; send a JSON array of objects, or NDJSON with Content-Type application/x-ndjson');
+      throw new ApiBatchRejectedError(
+        400,
+        'the body is not valid JSON; send a JSON array of objects, or NDJSON with Content-Type application/x-ndjson',
+      );
     }
-    if (!Array.isArray(parsed)) throw new ApiBatchRejectedError(400, `the body is ${kindOf(parsed)}; expected a JSON array of objects`);
-    parsed.forEach((value, i) => take(value, `record ${i + 1}`));
+    if (!Array.isArray(parsed))
+      throw new ApiBatchRejectedError(400, `the body is ${kindOf(parsed)}; expected a JSON array of objects`);
+    parsed.forEach((value, i) => {
+      take(value, `record ${i + 1}`);
+    });
   } else {
     const lines = text.split(/\r?\n/);
     lines.forEach((line, i) => {
@@ -90,7 +109,8 @@ function parseRecords(text: string, format: 'json' | 'ndjson'): Record<string, u
       }
     });
   }
-  if (problems.length > 0) throw new ApiBatchRejectedError(400, `the batch has malformed records: ${problems.join('; ')}`, { problems });
+  if (problems.length > 0)
+    throw new ApiBatchRejectedError(400, `the batch has malformed records: ${problems.join('; ')}`, { problems });
   if (records.length === 0) throw new ApiBatchRejectedError(400, 'the batch holds no records');
   return records;
 }
@@ -99,11 +119,19 @@ function parseRecords(text: string, format: 'json' | 'ndjson'): Record<string, u
 function unpack(body: Buffer, contentEncoding: string | undefined): Buffer {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   if (encoding === '' || encoding === 'identity') return body;
-  if (encoding !== 'gzip') throw new ApiBatchRejectedError(415, `Content-Encoding ${encoding.slice(0, 32)} is not accepted; send the body as is, or gzip`);
+  if (encoding !== 'gzip')
+    throw new ApiBatchRejectedError(
+      415,
+      `Content-Encoding ${encoding.slice(0, 32)} is not accepted; send the body as is, or gzip`,
+    );
   try {
     return gunzipSync(body, { maxOutputLength: MAX_UNPACKED_BATCH_BYTES });
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new ApiBatchRejectedError(413, `the batch unpacks to more than ${MAX_UNPACKED_BATCH_BYTES / 2 ** 20} MiB; split it`);
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new ApiBatchRejectedError(
+        413,
+        `the batch unpacks to more than ${MAX_UNPACKED_BATCH_BYTES / 2 ** 20} MiB; split it`,
+      );
     throw new ApiBatchRejectedError(400, 'the body is not valid gzip although Content-Encoding says gzip');
   }
 }
@@ -111,7 +139,11 @@ function unpack(body: Buffer, contentEncoding: string | undefined): Buffer {
 /** The contract of a dataset named in a push; 404 when there is none. */
 export function knownDataset(name: string): DatasetContract {
   const contract = findContract(name);
-  if (contract === undefined) throw new ApiBatchRejectedError(404, `unknown dataset ${JSON.stringify(name.slice(0, 64))}; see the dataset contracts for the names accepted`);
+  if (contract === undefined)
+    throw new ApiBatchRejectedError(
+      404,
+      `unknown dataset ${JSON.stringify(name.slice(0, 64))}; see the dataset contracts for the names accepted`,
+    );
   return contract;
 }
 
@@ -134,11 +166,17 @@ export function prepareApiBatch(request: ApiBatchRequest): PreparedApiBatch {
   const mediaType = (request.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const format = JSON_TYPES.has(mediaType) ? 'json' : NDJSON_TYPES.has(mediaType) ? 'ndjson' : undefined;
   if (format === undefined) {
-    throw new ApiBatchRejectedError(415, `Content-Type ${mediaType === '' ? '(none)' : mediaType} is not accepted; send application/json (an array of objects) or application/x-ndjson`);
+    throw new ApiBatchRejectedError(
+      415,
+      `Content-Type ${mediaType === '' ? '(none)' : mediaType} is not accepted; send application/json (an array of objects) or application/x-ndjson`,
+    );
   }
   const sent = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : Buffer.from(request.body);
   if (sent.length > MAX_API_BATCH_BYTES) {
-    throw new ApiBatchRejectedError(413, `the batch is ${sent.length} bytes; the limit is ${MAX_API_BATCH_BYTES} bytes (10 MB): split it`);
+    throw new ApiBatchRejectedError(
+      413,
+      `the batch is ${sent.length} bytes; the limit is ${MAX_API_BATCH_BYTES} bytes (10 MB): split it`,
+    );
   }
   const records = parseRecords(unpack(sent, request.contentEncoding).toString('utf8'), format);
   // One canonical line per record, so the same records sent as JSON or NDJSON land as the same object.
@@ -147,7 +185,15 @@ export function prepareApiBatch(request: ApiBatchRequest): PreparedApiBatch {
 }
 
 /** Lands a prepared batch as one immutable raw JSONL object; an identical batch landed before is the same batch. */
-export async function landPreparedBatch(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, batch: PreparedApiBatch): Promise<ApiBatchLanded> {
-  const { raw, duplicate } = await landRawJsonl(deps, { dataset: batch.dataset, source: 'api', jsonl: batch.jsonl, origin: { bucket: 'ingest-api', key: `v1/ingest/${batch.dataset}` } });
+export async function landPreparedBatch(
+  deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>,
+  batch: PreparedApiBatch,
+): Promise<ApiBatchLanded> {
+  const { raw, duplicate } = await landRawJsonl(deps, {
+    dataset: batch.dataset,
+    source: 'api',
+    jsonl: batch.jsonl,
+    origin: { bucket: 'ingest-api', key: `v1/ingest/${batch.dataset}` },
+  });
   return { batchId: batch.batchId, dataset: batch.dataset, records: batch.records, raw, duplicate };
 }

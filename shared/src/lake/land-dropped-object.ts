@@ -161,7 +161,8 @@ async function datasetsOfWorkbook(deps: Pick<LakeDeps, 'store'>, info: ObjectInf
     return dataset !== undefined;
   };
   try {
-    for await (const batch of readXlsx(await deps.store.get(info.bucket, info.key), { isHeader, headersOnly: true })) void batch;
+    for await (const batch of readXlsx(await deps.store.get(info.bucket, info.key), { isHeader, headersOnly: true }))
+      void batch;
   } catch (error) {
     // Not a readable workbook: no dataset, and the quarantine reason says so.
     if (error instanceof SourceFormatError) return [];
@@ -173,7 +174,8 @@ async function datasetsOfWorkbook(deps: Pick<LakeDeps, 'store'>, info: ObjectInf
 /** The datasets the file holds: its folder's, and for a workbook every dataset one of its sheets holds. */
 async function datasetsOf(deps: Pick<LakeDeps, 'store'>, info: ObjectInfo, format: SourceFormat): Promise<string[]> {
   const folder = datasetFromPrefix(info.key);
-  if (format === 'xlsx') return [...new Set([...(folder !== undefined ? [folder] : []), ...(await datasetsOfWorkbook(deps, info))])];
+  if (format === 'xlsx')
+    return [...new Set([...(folder !== undefined ? [folder] : []), ...(await datasetsOfWorkbook(deps, info))])];
   if (folder !== undefined) return [folder];
   const text = decodeHeaderBytes(await readPrefix(deps, info));
   const header = format === 'csv' ? splitHeaderRow(firstLine(text)) : jsonHeader(text);
@@ -193,7 +195,10 @@ function unknownDatasetReason(): string {
  * Throws NoSuchKeyError when the object is gone, and on transient failures, so
  * the event is retried; landing the same drop again is idempotent.
  */
-export async function landDroppedObject(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, object: { bucket: string; key: string }): Promise<LandDroppedObjectResult> {
+export async function landDroppedObject(
+  deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>,
+  object: { bucket: string; key: string },
+): Promise<LandDroppedObjectResult> {
   const { store, clock, names } = deps;
   const info = await store.head(object.bucket, object.key);
   if (info === undefined) throw new NoSuchKeyError(object.bucket, object.key);
@@ -202,17 +207,27 @@ export async function landDroppedObject(deps: Pick<LakeDeps, 'store' | 'clock' |
   const prefixDataset = datasetFromPrefix(object.key);
 
   const quarantine = async (reason: string, dataset: string | undefined) => {
-    const location = await quarantineObject(store, names, object, reason, { ...(dataset !== undefined ? { dataset } : {}), at: clock.now() });
+    const location = await quarantineObject(store, names, object, reason, {
+      ...(dataset !== undefined ? { dataset } : {}),
+      at: clock.now(),
+    });
     return { outcome: 'quarantined' as const, reason, quarantine: location };
   };
 
   if (info.size === 0) return quarantine('empty file: it has 0 bytes; drop it again once it holds data', prefixDataset);
   if (ext === 'xls') {
-    return quarantine('the file is an Excel 97-2003 workbook (.xls), which the lake cannot read: save it as .xlsx or CSV UTF-8 and drop that', prefixDataset);
+    return quarantine(
+      'the file is an Excel 97-2003 workbook (.xls), which the lake cannot read: save it as .xlsx or CSV UTF-8 and drop that',
+      prefixDataset,
+    );
   }
   if (format === undefined) {
-    const type = ext === '' ? 'no file extension' : /^[a-z0-9]{1,10}$/.test(ext) ? `file type .${ext}` : 'an unknown file type';
-    return quarantine(`the file has ${type}, which the lake cannot read: drop CSV (.csv, .tsv, .txt), JSON Lines (.jsonl, .ndjson, .json) or Excel (.xlsx)`, prefixDataset);
+    const type =
+      ext === '' ? 'no file extension' : /^[a-z0-9]{1,10}$/.test(ext) ? `file type .${ext}` : 'an unknown file type';
+    return quarantine(
+      `the file has ${type}, which the lake cannot read: drop CSV (.csv, .tsv, .txt), JSON Lines (.jsonl, .ndjson, .json) or Excel (.xlsx)`,
+      prefixDataset,
+    );
   }
   const datasets = await datasetsOf(deps, info, format);
   if (datasets.length === 0) return quarantine(unknownDatasetReason(), undefined);
@@ -224,13 +239,21 @@ export async function landDroppedObject(deps: Pick<LakeDeps, 'store' | 'clock' |
 }
 
 /** Lands the drop as `dataset`'s raw object, or records it as a duplicate drop of content already there. */
-async function landAs(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, object: { bucket: string; key: string }, info: ObjectInfo, format: SourceFormat, dataset: string, contentHash: string): Promise<Landing> {
+async function landAs(
+  deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>,
+  object: { bucket: string; key: string },
+  info: ObjectInfo,
+  format: SourceFormat,
+  dataset: string,
+  contentHash: string,
+): Promise<Landing> {
   const { store, clock, names } = deps;
   const raw = { bucket: names.buckets.raw, key: rawKey(dataset, 'dropzone', contentHash, extensionOf(object.key)) };
   const droppedAt = info.lastModified.toISOString();
 
   const existing = await store.head(raw.bucket, raw.key);
-  if (existing !== undefined) return duplicateOrRedelivery(deps, existing, object, droppedAt, dataset, contentHash, raw);
+  if (existing !== undefined)
+    return duplicateOrRedelivery(deps, existing, object, droppedAt, dataset, contentHash, raw);
 
   const keyIsAscii = isPrintableAscii(object.key);
   try {
@@ -283,8 +306,15 @@ async function duplicateOrRedelivery(
 ): Promise<Landing> {
   const original = originalDropOf(existing);
   // S3 delivers events at least once: the same drop seen again is not a second drop.
-  const sameDrop = original?.bucket === object.bucket && original.key === object.key && existing.metadata[RAW_METADATA.originalLastModified] === droppedAt;
+  const sameDrop =
+    original?.bucket === object.bucket &&
+    original.key === object.key &&
+    existing.metadata[RAW_METADATA.originalLastModified] === droppedAt;
   if (sameDrop) return { outcome: 'landed', dataset, raw };
-  await recordDuplicateDrop(deps.store, deps.names, dataset, contentHash, { bucket: object.bucket, key: object.key, at: droppedAt });
+  await recordDuplicateDrop(deps.store, deps.names, dataset, contentHash, {
+    bucket: object.bucket,
+    key: object.key,
+    at: droppedAt,
+  });
   return { outcome: 'duplicate', dataset, raw };
 }

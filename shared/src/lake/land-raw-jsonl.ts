@@ -47,9 +47,15 @@ export interface RawJsonlLanded {
 }
 
 /** Lands `jsonl` as an immutable raw object; once `put` resolves the object is durable (S3's answer). */
-export async function landRawJsonl(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, landing: RawJsonlLanding): Promise<RawJsonlLanded> {
+export async function landRawJsonl(
+  deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>,
+  landing: RawJsonlLanding,
+): Promise<RawJsonlLanded> {
   const contentHash = sha256Hex(landing.jsonl);
-  const raw = { bucket: deps.names.buckets.raw, key: landing.keyOf?.(contentHash) ?? rawKey(landing.dataset, landing.source, contentHash, 'jsonl') };
+  const raw = {
+    bucket: deps.names.buckets.raw,
+    key: landing.keyOf?.(contentHash) ?? rawKey(landing.dataset, landing.source, contentHash, 'jsonl'),
+  };
   try {
     await deps.store.put(raw.bucket, raw.key, landing.jsonl, {
       contentType: 'application/x-ndjson',

@@ -58,10 +58,12 @@ function toJson(value: unknown): Json {
   return null;
 }
 
-const fromAttributeValues = (image: unknown): Record<string, Json> => toJson(unmarshall(image as Parameters<typeof unmarshall>[0])) as Record<string, Json>;
+const fromAttributeValues = (image: unknown): Record<string, Json> =>
+  toJson(unmarshall(image as Parameters<typeof unmarshall>[0])) as Record<string, Json>;
 
 /** TTL deletions come from the DynamoDB service principal, as AWS documents. */
-const isTtlDeletion = (record: StreamRecordInput): boolean => record.userIdentity?.type === 'Service' && record.userIdentity.principalId === 'dynamodb.amazonaws.com';
+const isTtlDeletion = (record: StreamRecordInput): boolean =>
+  record.userIdentity?.type === 'Service' && record.userIdentity.principalId === 'dynamodb.amazonaws.com';
 
 interface Group {
   dataset: string;
@@ -88,7 +90,10 @@ function readingOf(record: StreamRecordInput, image: Record<string, Json>): Reco
  * the stream's on-failure destination after the retries instead of being
  * dropped, and the device's later readings wait behind it.
  */
-export async function landStreamBatch(deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>, records: readonly StreamRecordInput[]): Promise<StreamBatchOutcome> {
+export async function landStreamBatch(
+  deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>,
+  records: readonly StreamRecordInput[],
+): Promise<StreamBatchOutcome> {
   const groups = new Map<string, Group>();
   let skipped = 0;
   let poison: { index: number; sequence: string | undefined } | undefined;
@@ -107,7 +112,12 @@ export async function landStreamBatch(deps: Pick<LakeDeps, 'store' | 'clock' | '
         const keys = fromAttributeValues(change?.Keys);
         dataset = telemetryDataset(keys)?.name ?? UNKNOWN_STREAM_DATASET;
         const at = change?.ApproximateCreationDateTime;
-        line = { keys, removed_at: at === undefined ? null : new Date(at * 1000).toISOString(), cause: isTtlDeletion(record) ? 'ttl' : 'delete', sequence_number: change?.SequenceNumber ?? null };
+        line = {
+          keys,
+          removed_at: at === undefined ? null : new Date(at * 1000).toISOString(),
+          cause: isTtlDeletion(record) ? 'ttl' : 'delete',
+          sequence_number: change?.SequenceNumber ?? null,
+        };
       } else {
         const item = fromAttributeValues(image);
         dataset = telemetryDataset(item)?.name ?? UNKNOWN_STREAM_DATASET;
@@ -145,7 +155,13 @@ export async function landStreamBatch(deps: Pick<LakeDeps, 'store' | 'clock' | '
         origin: { bucket: 'dynamodb-stream', key: `telemetry/${group.dataset}` },
         ...(keyOf !== undefined ? { keyOf } : {}),
       });
-      landed.push({ dataset: group.dataset, kind: group.kind, key: raw.raw.key, records: group.rows.length, duplicate: raw.duplicate });
+      landed.push({
+        dataset: group.dataset,
+        kind: group.kind,
+        key: raw.raw.key,
+        records: group.rows.length,
+        duplicate: raw.duplicate,
+      });
     } catch (error) {
       const failedAt = poison !== undefined && poison.index < group.firstIndex ? poison.sequence : group.firstSequence;
       const failureReason = error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown';

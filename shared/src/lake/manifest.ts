@@ -17,7 +17,14 @@ import type { ObjectStore } from '../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../ports';
 import type { SourceFormat, WrittenPartition } from './messages';
 import type { LakeNames } from './names';
-import { chunkManifestKey, chunkManifestPrefix, completionMarkerKey, duplicateDropKey, duplicateDropPrefix, fileManifestKey } from './keys';
+import {
+  chunkManifestKey,
+  chunkManifestPrefix,
+  completionMarkerKey,
+  duplicateDropKey,
+  duplicateDropPrefix,
+  fileManifestKey,
+} from './keys';
 import { readObjectText } from './objects';
 
 export interface ObjectRef {
@@ -93,7 +100,10 @@ export interface FileManifest {
 }
 
 /** What plan time knows about a file. */
-export type PlannedFile = Pick<FileManifest, 'dataset' | 'contentHash' | 'format' | 'raw' | 'source' | 'landedAt' | 'chunkCount'>;
+export type PlannedFile = Pick<
+  FileManifest,
+  'dataset' | 'contentHash' | 'format' | 'raw' | 'source' | 'landedAt' | 'chunkCount'
+>;
 
 /** A manifest object that is not the JSON the lake writes (hand-edited or truncated). */
 export class ManifestCorruptError extends Error {
@@ -117,7 +127,10 @@ export class ManifestContentionError extends Error {
     attempts: number,
     options?: { cause?: unknown },
   ) {
-    super(`manifest s3://${bucket}/${key} changed under ${attempts} consecutive rewrites; the event will be retried`, options);
+    super(
+      `manifest s3://${bucket}/${key} changed under ${attempts} consecutive rewrites; the event will be retried`,
+      options,
+    );
   }
 }
 
@@ -125,7 +138,12 @@ const ZERO_COUNTS: RowCounts = { rowsIn: 0, rowsWritten: 0, rowsRejected: 0, row
 const MAX_REWRITE_ATTEMPTS = 8;
 const JSON_TYPE = 'application/json';
 
-async function readJson<T>(store: ObjectStore, bucket: string, key: string, check: (value: unknown) => value is T): Promise<T | undefined> {
+async function readJson<T>(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  check: (value: unknown) => value is T,
+): Promise<T | undefined> {
   let text: string;
   try {
     text = await readObjectText(store, bucket, key);
@@ -160,11 +178,22 @@ function isFileManifest(value: unknown): value is FileManifest {
 }
 
 function isChunkManifest(value: unknown): value is ChunkManifest {
-  return isObject(value) && typeof value['index'] === 'number' && typeof value['rowsIn'] === 'number' && Array.isArray(value['outputKeys']) && Array.isArray(value['partitions']);
+  return (
+    isObject(value) &&
+    typeof value['index'] === 'number' &&
+    typeof value['rowsIn'] === 'number' &&
+    Array.isArray(value['outputKeys']) &&
+    Array.isArray(value['partitions'])
+  );
 }
 
 function isDuplicateDrop(value: unknown): value is DuplicateDrop {
-  return isObject(value) && typeof value['bucket'] === 'string' && typeof value['key'] === 'string' && typeof value['at'] === 'string';
+  return (
+    isObject(value) &&
+    typeof value['bucket'] === 'string' &&
+    typeof value['key'] === 'string' &&
+    typeof value['at'] === 'string'
+  );
 }
 
 interface CompletionMarker {
@@ -177,7 +206,12 @@ function isCompletionMarker(value: unknown): value is CompletionMarker {
   return isObject(value) && typeof value['completedAt'] === 'string';
 }
 
-async function listDuplicateDrops(store: ObjectStore, names: LakeNames, dataset: string, contentHash: string): Promise<DuplicateDrop[]> {
+async function listDuplicateDrops(
+  store: ObjectStore,
+  names: LakeNames,
+  dataset: string,
+  contentHash: string,
+): Promise<DuplicateDrop[]> {
   const bucket = names.buckets.curated;
   const drops: DuplicateDrop[] = [];
   for await (const item of store.list(bucket, duplicateDropPrefix(dataset, contentHash))) {
@@ -194,7 +228,8 @@ function dropIdentity(drop: DuplicateDrop): string {
 /** Merges drop lists, once per drop, oldest first. */
 function mergeDrops(...lists: DuplicateDrop[][]): DuplicateDrop[] {
   const byId = new Map<string, DuplicateDrop>();
-  for (const list of lists) for (const drop of list) byId.set(dropIdentity(drop), { bucket: drop.bucket, key: drop.key, at: drop.at });
+  for (const list of lists)
+    for (const drop of list) byId.set(dropIdentity(drop), { bucket: drop.bucket, key: drop.key, at: drop.at });
   return [...byId.values()].sort((a, b) => a.at.localeCompare(b.at) || a.key.localeCompare(b.key));
 }
 
@@ -203,7 +238,12 @@ function mergeDrops(...lists: DuplicateDrop[][]): DuplicateDrop[] {
  * far (also those recorded before the manifest was first written); undefined
  * when the object was never planned.
  */
-export async function readFileManifest(store: ObjectStore, names: LakeNames, dataset: string, contentHash: string): Promise<FileManifest | undefined> {
+export async function readFileManifest(
+  store: ObjectStore,
+  names: LakeNames,
+  dataset: string,
+  contentHash: string,
+): Promise<FileManifest | undefined> {
   const manifest = await readJson(store, names.buckets.curated, fileManifestKey(dataset, contentHash), isFileManifest);
   if (manifest === undefined) return undefined;
   const drops = await listDuplicateDrops(store, names, dataset, contentHash);
@@ -232,7 +272,10 @@ async function rewriteFileManifest(
     // Drops are listed after the read, so a drop recorded concurrently is either seen here or rewrites after us.
     const drops = await listDuplicateDrops(store, names, dataset, contentHash);
     const next = change(current, drops);
-    if (next === undefined) return current === undefined ? undefined : { ...current, duplicateDrops: mergeDrops(current.duplicateDrops, drops) };
+    if (next === undefined)
+      return current === undefined
+        ? undefined
+        : { ...current, duplicateDrops: mergeDrops(current.duplicateDrops, drops) };
     const body = { ...next, duplicateDrops: mergeDrops(current?.duplicateDrops ?? [], next.duplicateDrops, drops) };
     try {
       await store.put(bucket, key, `${JSON.stringify(body, null, 2)}\n`, {
@@ -254,7 +297,12 @@ async function rewriteFileManifest(
  * Writes the file manifest with status `planned` at plan time. A manifest that is
  * already complete is left alone and returned as it is (a re-plan must not undo it).
  */
-export async function writePlannedManifest(store: ObjectStore, names: LakeNames, planned: PlannedFile, plannedAt: Date): Promise<FileManifest> {
+export async function writePlannedManifest(
+  store: ObjectStore,
+  names: LakeNames,
+  planned: PlannedFile,
+  plannedAt: Date,
+): Promise<FileManifest> {
   const written = await rewriteFileManifest(store, names, planned.dataset, planned.contentHash, (current) => {
     if (current?.status === 'complete') return undefined;
     return {
@@ -274,7 +322,12 @@ export async function writePlannedManifest(store: ObjectStore, names: LakeNames,
     };
   });
   // rewriteFileManifest returns undefined only when `change` declined and nothing existed, which cannot happen here.
-  if (written === undefined) throw new ManifestCorruptError(names.buckets.curated, fileManifestKey(planned.dataset, planned.contentHash), 'it vanished while being planned');
+  if (written === undefined)
+    throw new ManifestCorruptError(
+      names.buckets.curated,
+      fileManifestKey(planned.dataset, planned.contentHash),
+      'it vanished while being planned',
+    );
   return written;
 }
 
@@ -282,14 +335,26 @@ export async function writePlannedManifest(store: ObjectStore, names: LakeNames,
  * Writes one chunk's manifest. Chunk manifests are separate objects, so chunks
  * finishing together never overwrite each other; a retried chunk overwrites its own.
  */
-export async function writeChunkManifest(store: ObjectStore, names: LakeNames, manifest: ChunkManifest): Promise<ObjectRef> {
-  const ref = { bucket: names.buckets.curated, key: chunkManifestKey(manifest.dataset, manifest.contentHash, manifest.index) };
+export async function writeChunkManifest(
+  store: ObjectStore,
+  names: LakeNames,
+  manifest: ChunkManifest,
+): Promise<ObjectRef> {
+  const ref = {
+    bucket: names.buckets.curated,
+    key: chunkManifestKey(manifest.dataset, manifest.contentHash, manifest.index),
+  };
   await store.put(ref.bucket, ref.key, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: JSON_TYPE });
   return ref;
 }
 
 /** Reads every chunk manifest written so far for a raw object, in index order. */
-export async function readChunkManifests(store: ObjectStore, names: LakeNames, dataset: string, contentHash: string): Promise<ChunkManifest[]> {
+export async function readChunkManifests(
+  store: ObjectStore,
+  names: LakeNames,
+  dataset: string,
+  contentHash: string,
+): Promise<ChunkManifest[]> {
   const bucket = names.buckets.curated;
   const byIndex = new Map<number, ChunkManifest>();
   for await (const item of store.list(bucket, chunkManifestPrefix(dataset, contentHash))) {
@@ -301,7 +366,8 @@ export async function readChunkManifests(store: ObjectStore, names: LakeNames, d
 
 function partitionsOf(chunks: readonly ChunkManifest[]): WrittenPartition[] {
   const byLocation = new Map<string, WrittenPartition>();
-  for (const chunk of chunks) for (const p of chunk.partitions) byLocation.set(p.location, { site: p.site, dt: p.dt, location: p.location });
+  for (const chunk of chunks)
+    for (const p of chunk.partitions) byLocation.set(p.location, { site: p.site, dt: p.dt, location: p.location });
   return [...byLocation.values()].sort((a, b) => a.location.localeCompare(b.location));
 }
 
@@ -356,7 +422,10 @@ export async function completeIfAllChunksDone(
 
   const completedAt = (options.now ?? new Date()).toISOString();
   const markerKey = completionMarkerKey(dataset, contentHash);
-  const marker: CompletionMarker = { completedAt, ...(options.chunkIndex !== undefined ? { chunkIndex: options.chunkIndex } : {}) };
+  const marker: CompletionMarker = {
+    completedAt,
+    ...(options.chunkIndex !== undefined ? { chunkIndex: options.chunkIndex } : {}),
+  };
   try {
     await store.put(bucket, markerKey, JSON.stringify(marker), { contentType: JSON_TYPE, ifNoneMatch: '*' });
   } catch (error) {
@@ -367,7 +436,9 @@ export async function completeIfAllChunksDone(
     marker.completedAt = existing.completedAt;
   }
   const relevant = chunks.filter((c) => c.index < planned.chunkCount);
-  return rewriteFileManifest(store, names, dataset, contentHash, (current) => completeManifest(current ?? planned, relevant, marker.completedAt));
+  return rewriteFileManifest(store, names, dataset, contentHash, (current) =>
+    completeManifest(current ?? planned, relevant, marker.completedAt),
+  );
 }
 
 /** A stable id for one drop, so an S3 event delivered twice records the drop once. */
@@ -380,9 +451,20 @@ export function duplicateDropId(drop: DuplicateDrop): string {
  * own object (no lost updates), then merged into the file manifest when it exists,
  * so the manifest says so; readFileManifest merges drops recorded before planning.
  */
-export async function recordDuplicateDrop(store: ObjectStore, names: LakeNames, dataset: string, contentHash: string, drop: DuplicateDrop): Promise<void> {
+export async function recordDuplicateDrop(
+  store: ObjectStore,
+  names: LakeNames,
+  dataset: string,
+  contentHash: string,
+  drop: DuplicateDrop,
+): Promise<void> {
   const record: DuplicateDrop = { bucket: drop.bucket, key: drop.key, at: drop.at };
-  await store.put(names.buckets.curated, duplicateDropKey(dataset, contentHash, duplicateDropId(record)), JSON.stringify(record), { contentType: JSON_TYPE });
+  await store.put(
+    names.buckets.curated,
+    duplicateDropKey(dataset, contentHash, duplicateDropId(record)),
+    JSON.stringify(record),
+    { contentType: JSON_TYPE },
+  );
   await rewriteFileManifest(store, names, dataset, contentHash, (current, drops) => {
     if (current === undefined) return undefined;
     const merged = mergeDrops(current.duplicateDrops, drops, [record]);

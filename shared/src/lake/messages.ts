@@ -54,10 +54,21 @@ export interface PartitionsWrittenDetail {
 }
 
 /** The event that announces a complete file's partitions (from the normalizer, or again from the reconciliation sweep). */
-export function partitionsWrittenEvent(names: LakeNames, contract: Pick<DatasetContract, 'name' | 'stage'>, contentHash: string, partitions: PartitionsWrittenDetail['partitions']): LakeEvent<PartitionsWrittenDetail> {
+export function partitionsWrittenEvent(
+  names: LakeNames,
+  contract: Pick<DatasetContract, 'name' | 'stage'>,
+  contentHash: string,
+  partitions: PartitionsWrittenDetail['partitions'],
+): LakeEvent<PartitionsWrittenDetail> {
   return {
     source: names.eventSource,
     detailType: PARTITIONS_WRITTEN,
-    detail: { dataset: contract.name, stage: contract.stage, contentHash, manifest: { bucket: names.buckets.curated, key: fileManifestKey(contract.name, contentHash) }, partitions },
+    detail: {
+      dataset: contract.name,
+      stage: contract.stage,
+      contentHash,
+      manifest: { bucket: names.buckets.curated, key: fileManifestKey(contract.name, contentHash) },
+      partitions,
+    },
   };
 }

@@ -37,7 +37,11 @@ export function lakeNames(stage: string): LakeNames {
       rejects: `${base}-rejects`,
       'query-results': `${base}-query-results`,
     },
-    queues: { normalize: `${base}-normalize`, normalizeDlq: `${base}-normalize-dlq`, telemetryStreamDlq: `${base}-telemetry-stream-dlq` },
+    queues: {
+      normalize: `${base}-normalize`,
+      normalizeDlq: `${base}-normalize-dlq`,
+      telemetryStreamDlq: `${base}-telemetry-stream-dlq`,
+    },
     databases: { curated: `${database}_curated`, staging: `${database}_staging` },
     crawlers: { staging: `${base}-staging-crawler` },
     tables: { telemetry: `${base}-telemetry` },

@@ -4,7 +4,8 @@ import { NoSuchKeyError } from '../ports';
 
 export async function readObjectText(store: ObjectStore, bucket: string, key: string): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of await store.get(bucket, key)) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+  for await (const chunk of await store.get(bucket, key))
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks).toString('utf8');
 }
 

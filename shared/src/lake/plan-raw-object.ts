@@ -47,7 +47,9 @@ export class RawObjectLayoutError extends Error {
     readonly key: string,
     why: string,
   ) {
-    super(`raw object s3://${bucket}/${key} cannot be planned: ${why}; raw keys are <dataset>/<dropzone|api|stream|connector>/<sha256>.<csv|jsonl>`);
+    super(
+      `raw object s3://${bucket}/${key} cannot be planned: ${why}; raw keys are <dataset>/<dropzone|api|stream|connector>/<sha256>.<csv|jsonl>`,
+    );
   }
 }
 
@@ -75,34 +77,56 @@ export function formatOfRawKey(key: string): SourceFormat | undefined {
  * size becomes several record-aligned chunks, normalized in parallel; anything
  * else one chunk. Throws on transient failures and on objects outside the raw layout.
  */
-export async function planRawObject(deps: Pick<LakeDeps, 'store' | 'queue' | 'clock' | 'names'>, object: { bucket: string; key: string }, options: PlanOptions = {}): Promise<RawObjectPlan> {
+export async function planRawObject(
+  deps: Pick<LakeDeps, 'store' | 'queue' | 'clock' | 'names'>,
+  object: { bucket: string; key: string },
+  options: PlanOptions = {},
+): Promise<RawObjectPlan> {
   const { store, queue, clock, names } = deps;
   const parsed = parseRawKey(object.key);
-  if (parsed === undefined) throw new RawObjectLayoutError(object.bucket, object.key, 'the key is not in the raw layout');
+  if (parsed === undefined)
+    throw new RawObjectLayoutError(object.bucket, object.key, 'the key is not in the raw layout');
   const format = formatOfRawKey(object.key);
-  if (format === undefined) throw new RawObjectLayoutError(object.bucket, object.key, `extension .${parsed.ext} is not a readable format`);
+  if (format === undefined)
+    throw new RawObjectLayoutError(object.bucket, object.key, `extension .${parsed.ext} is not a readable format`);
   const info = await store.head(object.bucket, object.key);
   if (info === undefined) throw new NoSuchKeyError(object.bucket, object.key);
 
   // The key is the authority: it is what every output is named after; metadata that disagrees means a hand-made object.
   const metaDataset = info.metadata[RAW_METADATA.dataset];
   const metaHash = info.metadata[RAW_METADATA.contentSha256];
-  if (metaDataset !== undefined && metaDataset !== parsed.dataset) throw new RawObjectLayoutError(object.bucket, object.key, `its metadata names dataset ${metaDataset}`);
-  if (metaHash !== undefined && metaHash !== parsed.contentHash) throw new RawObjectLayoutError(object.bucket, object.key, 'its content-sha256 metadata differs from the hash in its key');
+  if (metaDataset !== undefined && metaDataset !== parsed.dataset)
+    throw new RawObjectLayoutError(object.bucket, object.key, `its metadata names dataset ${metaDataset}`);
+  if (metaHash !== undefined && metaHash !== parsed.contentHash)
+    throw new RawObjectLayoutError(
+      object.bucket,
+      object.key,
+      'its content-sha256 metadata differs from the hash in its key',
+    );
   const contract = getContract(parsed.dataset);
   const { contentHash } = parsed;
 
   const existing = await readFileManifest(store, names, contract.name, contentHash);
-  if (existing?.status === 'complete') return { dataset: contract.name, contentHash, chunks: existing.chunkCount, alreadyComplete: true };
+  if (existing?.status === 'complete')
+    return { dataset: contract.name, contentHash, chunks: existing.chunkCount, alreadyComplete: true };
 
   const landedAt = info.metadata[RAW_METADATA.landedAt] ?? info.lastModified.toISOString();
   const source = originalDropOf(info);
-  const split = format === 'csv' ? await splitCsv(store, object, info.size, options.chunkBytes ?? DEFAULT_CHUNK_BYTES) : undefined;
+  const split =
+    format === 'csv' ? await splitCsv(store, object, info.size, options.chunkBytes ?? DEFAULT_CHUNK_BYTES) : undefined;
   const chunkCount = split?.chunks.length ?? 1;
   await writePlannedManifest(
     store,
     names,
-    { dataset: contract.name, contentHash, format, raw: { bucket: object.bucket, key: object.key }, ...(source !== undefined ? { source } : {}), landedAt, chunkCount },
+    {
+      dataset: contract.name,
+      contentHash,
+      format,
+      raw: { bucket: object.bucket, key: object.key },
+      ...(source !== undefined ? { source } : {}),
+      landedAt,
+      chunkCount,
+    },
     clock.now(),
   );
 
@@ -132,7 +156,12 @@ interface CsvSplit extends CsvChunking {
  * Undefined, meaning one chunk for the whole object, when the object is small,
  * cannot be cut (UTF-16), or is unreadable: the normalizer then reports why.
  */
-async function splitCsv(store: ObjectStore, object: { bucket: string; key: string }, size: number, chunkBytes: number): Promise<CsvSplit | undefined> {
+async function splitCsv(
+  store: ObjectStore,
+  object: { bucket: string; key: string },
+  size: number,
+  chunkBytes: number,
+): Promise<CsvSplit | undefined> {
   if (size <= chunkBytes) return undefined;
   let dialect: SourceDialect;
   try {
@@ -147,7 +176,11 @@ async function splitCsv(store: ObjectStore, object: { bucket: string; key: strin
     throw error;
   }
   if (!splittable(dialect) || dialect.delimiter === undefined || dialect.encoding === 'utf-16le') return undefined;
-  const scan = await scanCsvChunks(await store.get(object.bucket, object.key), { size, chunkBytes, delimiter: dialect.delimiter });
+  const scan = await scanCsvChunks(await store.get(object.bucket, object.key), {
+    size,
+    chunkBytes,
+    delimiter: dialect.delimiter,
+  });
   if (scan.chunks.length < 2) return undefined;
   return { ...scan, csv: { delimiter: dialect.delimiter, encoding: dialect.encoding } };
 }
@@ -157,5 +190,9 @@ function chunkOfSplit(split: CsvSplit, index: number): Partial<NormalizeChunkMes
   const chunk = split.chunks[index];
   if (chunk === undefined) return {};
   if (index === 0) return { range: { start: 0, end: chunk.range.end }, csv: split.csv };
-  return { range: chunk.range, continues: { header: split.header, record: chunk.record, line: chunk.line }, csv: split.csv };
+  return {
+    range: chunk.range,
+    continues: { header: split.header, record: chunk.record, line: chunk.line },
+    csv: split.csv,
+  };
 }

@@ -24,7 +24,8 @@ export interface QuarantineReason {
 /** Streams an object through SHA-256 (hex): the content hash that names it in the lake. */
 export async function sha256OfObject(store: ObjectStore, bucket: string, key: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of await store.get(bucket, key)) hash.update(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array));
+  for await (const chunk of await store.get(bucket, key))
+    hash.update(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array));
   return hash.digest('hex');
 }
 
@@ -44,7 +45,12 @@ export async function quarantineObject(
   const contentHash = ids.contentHash ?? (await sha256OfObject(store, source.bucket, source.key));
   const copy = { bucket: names.buckets.raw, key: quarantineCopyKey(ids.dataset, contentHash, source.key) };
   // The copy carries none of the source's user metadata, only what quarantine says, and where it came from (S3 metadata is ASCII).
-  const metadata = { 'content-sha256': contentHash, 'original-bucket': source.bucket, 'original-key': encodeURI(source.key), ...(ids.dataset !== undefined ? { dataset: ids.dataset } : {}) };
+  const metadata = {
+    'content-sha256': contentHash,
+    'original-bucket': source.bucket,
+    'original-key': encodeURI(source.key),
+    ...(ids.dataset !== undefined ? { dataset: ids.dataset } : {}),
+  };
   await store.copy(source, copy, { metadata });
   const record: QuarantineReason = {
     reason,
@@ -53,6 +59,11 @@ export async function quarantineObject(
     contentHash,
     at: (ids.at ?? new Date()).toISOString(),
   };
-  await store.put(names.buckets.rejects, quarantineReasonKey(ids.dataset, contentHash), `${JSON.stringify(record, null, 2)}\n`, { contentType: 'application/json' });
+  await store.put(
+    names.buckets.rejects,
+    quarantineReasonKey(ids.dataset, contentHash),
+    `${JSON.stringify(record, null, 2)}\n`,
+    { contentType: 'application/json' },
+  );
   return copy;
 }

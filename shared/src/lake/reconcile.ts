@@ -36,7 +36,10 @@ export interface ReconcileOptions extends PlanOptions {
 }
 
 /** Sweeps the raw bucket (see the module comment). */
-export async function reconcileRawObjects(deps: Pick<LakeDeps, 'store' | 'queue' | 'clock' | 'names' | 'catalog' | 'bus'>, options: ReconcileOptions = {}): Promise<ReconcileOutcome> {
+export async function reconcileRawObjects(
+  deps: Pick<LakeDeps, 'store' | 'queue' | 'clock' | 'names' | 'catalog' | 'bus'>,
+  options: ReconcileOptions = {},
+): Promise<ReconcileOutcome> {
   const { store, names, clock } = deps;
   const stuckBefore = clock.now().getTime() - (options.stuckAfterMs ?? 6 * 3_600_000);
   const outcome: ReconcileOutcome = { scanned: 0, planned: [], stuck: [], reannounced: [] };
@@ -45,7 +48,9 @@ export async function reconcileRawObjects(deps: Pick<LakeDeps, 'store' | 'queue'
   const registeredOf = (contract: DatasetContract): Promise<Set<string>> => {
     let known = registered.get(contract.name);
     if (known === undefined) {
-      known = registeredPartitions(deps.catalog, names, contract).then((partitions) => new Set(partitions.map((p) => p.Values.join('/'))));
+      known = registeredPartitions(deps.catalog, names, contract).then(
+        (partitions) => new Set(partitions.map((p) => p.Values.join('/'))),
+      );
       registered.set(contract.name, known);
     }
     return known;
@@ -58,9 +63,20 @@ export async function reconcileRawObjects(deps: Pick<LakeDeps, 'store' | 'queue'
     const manifest = await readFileManifest(store, names, parsed.dataset, parsed.contentHash);
     if (manifest === undefined) {
       const plan = await planRawObject(deps, { bucket: names.buckets.raw, key: item.key }, options);
-      outcome.planned.push({ dataset: plan.dataset, contentHash: plan.contentHash, key: item.key, chunks: plan.chunks });
+      outcome.planned.push({
+        dataset: plan.dataset,
+        contentHash: plan.contentHash,
+        key: item.key,
+        chunks: plan.chunks,
+      });
     } else if (manifest.status !== 'complete') {
-      if (Date.parse(manifest.plannedAt) < stuckBefore) outcome.stuck.push({ dataset: parsed.dataset, contentHash: parsed.contentHash, key: item.key, plannedAt: manifest.plannedAt });
+      if (Date.parse(manifest.plannedAt) < stuckBefore)
+        outcome.stuck.push({
+          dataset: parsed.dataset,
+          contentHash: parsed.contentHash,
+          key: item.key,
+          plannedAt: manifest.plannedAt,
+        });
     } else if (manifest.partitions.length > 0) {
       const contract = findContract(parsed.dataset);
       if (contract === undefined) continue;

@@ -31,18 +31,27 @@ const daysInMonth = (year: number, month: number) => new Date(Date.UTC(year, mon
 /** AWS numbers weekdays 1 (SUN) to 7 (SAT). */
 const weekday = (year: number, month: number, day: number) => new Date(Date.UTC(year, month - 1, day)).getUTCDay() + 1;
 
-function parseSet(expression: string, field: string, text: string, min: number, max: number, names: string[] = []): Set<number> {
+function parseSet(
+  expression: string,
+  field: string,
+  text: string,
+  min: number,
+  max: number,
+  names: string[] = [],
+): Set<number> {
   const value = (token: string): number => {
     const named = names.indexOf(token.toUpperCase());
     const n = named >= 0 ? named + 1 : /^\d+$/.test(token) ? Number(token) : NaN;
-    if (!Number.isInteger(n) || n < min || n > max) throw new ScheduleExpressionError(expression, `${field} value "${token}" is outside ${min}-${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new ScheduleExpressionError(expression, `${field} value "${token}" is outside ${min}-${max}`);
     return n;
   };
   const result = new Set<number>();
   for (const part of text.split(',')) {
     const [range = '', stepText] = part.split('/');
     const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new ScheduleExpressionError(expression, `${field} step "${stepText ?? ''}" must be a positive integer`);
+    if (!Number.isInteger(step) || step < 1)
+      throw new ScheduleExpressionError(expression, `${field} step "${stepText ?? ''}" must be a positive integer`);
     let from: number;
     let to: number;
     if (range === '*') [from, to] = [min, max];
@@ -61,7 +70,11 @@ function parseSet(expression: string, field: string, text: string, min: number, 
 
 function parseCron(expression: string, body: string): CronSpec {
   const fields = body.trim().split(/\s+/);
-  if (fields.length !== 6) throw new ScheduleExpressionError(expression, 'cron needs six fields: minutes hours day-of-month month day-of-week year');
+  if (fields.length !== 6)
+    throw new ScheduleExpressionError(
+      expression,
+      'cron needs six fields: minutes hours day-of-month month day-of-week year',
+    );
   const [min = '', hour = '', dom = '', month = '', dow = '', year = ''] = fields;
   if ((dom === '?') === (dow === '?')) {
     throw new ScheduleExpressionError(expression, 'exactly one of day-of-month and day-of-week must be "?"');
@@ -69,7 +82,8 @@ function parseCron(expression: string, body: string): CronSpec {
   let day: DayTest;
   if (dom !== '?') {
     if (dom === 'L') day = (y, m, d) => d === daysInMonth(y, m);
-    else if (/W/.test(dom)) throw new ScheduleExpressionError(expression, 'the W (nearest weekday) wildcard is not supported locally');
+    else if (/W/.test(dom))
+      throw new ScheduleExpressionError(expression, 'the W (nearest weekday) wildcard is not supported locally');
     else {
       const days = parseSet(expression, 'day-of-month', dom, 1, 31);
       day = (_y, _m, d) => days.has(d);
@@ -105,16 +119,25 @@ function parseRate(expression: string, body: string): number {
   const unit = match[2] ?? '';
   if (value < 1) throw new ScheduleExpressionError(expression, 'the rate value must be at least 1');
   if ((value === 1) !== !unit.endsWith('s')) {
-    throw new ScheduleExpressionError(expression, value === 1 ? `use the singular unit for 1 ("1 ${unit.replace(/s$/, '')}")` : `use the plural unit for ${value} ("${unit}s")`);
+    throw new ScheduleExpressionError(
+      expression,
+      value === 1
+        ? `use the singular unit for 1 ("1 ${unit.replace(/s$/, '')}")`
+        : `use the plural unit for ${value} ("${unit}s")`,
+    );
   }
   return value * (RATE_UNITS[unit.replace(/s$/, '')] ?? MINUTE);
 }
 
 /** Checks an expression without computing anything; throws ScheduleExpressionError. */
-export function parseScheduleExpression(expression: string): { kind: 'rate'; periodMs: number } | { kind: 'cron'; spec: CronSpec } {
+export function parseScheduleExpression(
+  expression: string,
+): { kind: 'rate'; periodMs: number } | { kind: 'cron'; spec: CronSpec } {
   const match = /^(rate|cron)\((.*)\)$/.exec(expression.trim());
   if (match === null) throw new ScheduleExpressionError(expression, 'expected rate(...) or cron(...)');
-  return match[1] === 'rate' ? { kind: 'rate', periodMs: parseRate(expression, match[2] ?? '') } : { kind: 'cron', spec: parseCron(expression, match[2] ?? '') };
+  return match[1] === 'rate'
+    ? { kind: 'rate', periodMs: parseRate(expression, match[2] ?? '') }
+    : { kind: 'cron', spec: parseCron(expression, match[2] ?? '') };
 }
 
 /**

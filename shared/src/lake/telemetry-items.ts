@@ -24,9 +24,19 @@ export class TelemetryItemError extends Error {
 /** The item a device writes for `reading` of dataset `contract` (which must carry `device_serial`). */
 export function telemetryItem(contract: DatasetContract, reading: Record<string, unknown>): Record<string, unknown> {
   const serial = reading['device_serial'];
-  if (typeof serial !== 'string' || serial === '') throw new TelemetryItemError(`a ${contract.name} reading needs a device_serial to be written to the telemetry table`);
-  const identity = contract.dedupeKey.filter((column) => !SCOPED_BY_PARTITION.has(column)).map((column) => String(reading[column] ?? ''));
-  return { [TELEMETRY_KEY.partitionKey]: `device#${serial}`, [TELEMETRY_KEY.sortKey]: [contract.name, ...identity].join('#'), [TELEMETRY_TYPE]: contract.name, ...reading };
+  if (typeof serial !== 'string' || serial === '')
+    throw new TelemetryItemError(
+      `a ${contract.name} reading needs a device_serial to be written to the telemetry table`,
+    );
+  const identity = contract.dedupeKey
+    .filter((column) => !SCOPED_BY_PARTITION.has(column))
+    .map((column) => String(reading[column] ?? ''));
+  return {
+    [TELEMETRY_KEY.partitionKey]: `device#${serial}`,
+    [TELEMETRY_KEY.sortKey]: [contract.name, ...identity].join('#'),
+    [TELEMETRY_TYPE]: contract.name,
+    ...reading,
+  };
 }
 
 /** The dataset of an item, from its `type` attribute or, for a deleted item (keys only), its sort key; undefined when it names none. */

@@ -42,7 +42,9 @@ interface HeaderIndex {
 const indexes = new WeakMap<DatasetContract, HeaderIndex>();
 
 function describe(target: HeaderTarget): string {
-  return target.kind === 'unit' ? `${target.column.unitColumn ?? ''} (unit of ${target.column.name})` : target.column.name;
+  return target.kind === 'unit'
+    ? `${target.column.unitColumn ?? ''} (unit of ${target.column.name})`
+    : target.column.name;
 }
 
 function buildIndex(contract: DatasetContract): HeaderIndex {
@@ -56,7 +58,8 @@ function buildIndex(contract: DatasetContract): HeaderIndex {
       return;
     }
     const unitOf = (t: HeaderTarget) => (t.kind === 'column' ? (t.unit ?? t.column.unit) : undefined);
-    const same = existing.kind === target.kind && existing.column === target.column && unitOf(existing) === unitOf(target);
+    const same =
+      existing.kind === target.kind && existing.column === target.column && unitOf(existing) === unitOf(target);
     if (!same) collisions.push({ key, first: describe(existing), second: describe(target) });
   };
   // Canonical names first, so an alias can never shadow a column's own name.

@@ -119,20 +119,36 @@ function openJsonLines(path: string) {
 const MIN_ROWS_FOR_REJECT_SHARE = 20;
 
 /** The header's bytes, then the chunk's: what a chunk past the first reads as one CSV. */
-async function* headerThenChunk(deps: NormalizeChunkDeps, message: NormalizeChunkMessage, header: ByteRange, range: ByteRange): AsyncGenerator<Buffer> {
+async function* headerThenChunk(
+  deps: NormalizeChunkDeps,
+  message: NormalizeChunkMessage,
+  header: ByteRange,
+  range: ByteRange,
+): AsyncGenerator<Buffer> {
   const { bucket, key } = message.raw;
   for (const part of [header, range]) {
     for await (const piece of await deps.store.get(bucket, key, part)) yield piece as Buffer;
   }
 }
 
-async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage, sheets: SheetReport[]): Promise<AsyncIterable<SourceItem[]>> {
+async function itemsOf(
+  deps: NormalizeChunkDeps,
+  message: NormalizeChunkMessage,
+  sheets: SheetReport[],
+): Promise<AsyncIterable<SourceItem[]>> {
   const { bucket, key } = message.raw;
   const { range, continues, csv } = message.chunk;
   switch (message.format) {
     case 'csv': {
-      const options = { ...(csv ?? {}), ...(continues !== undefined ? { continueAt: { record: continues.record, line: continues.line } } : {}) };
-      if (continues !== undefined && range !== undefined) return readCsv(Readable.from(headerThenChunk(deps, message, continues.header, range), { objectMode: false }), options);
+      const options = {
+        ...(csv ?? {}),
+        ...(continues !== undefined ? { continueAt: { record: continues.record, line: continues.line } } : {}),
+      };
+      if (continues !== undefined && range !== undefined)
+        return readCsv(
+          Readable.from(headerThenChunk(deps, message, continues.header, range), { objectMode: false }),
+          options,
+        );
       return readCsv(await deps.store.get(bucket, key, range), options);
     }
     case 'jsonl': {
@@ -151,21 +167,29 @@ async function itemsOf(deps: NormalizeChunkDeps, message: NormalizeChunkMessage,
 
 function checkMessage(message: NormalizeChunkMessage): Date {
   const ingestedAt = new Date(message.ingestedAt);
-  if (Number.isNaN(ingestedAt.getTime())) throw new NormalizeMessageError(`normalize message for ${message.dataset} chunk ${message.chunk.index} has an invalid ingestedAt`);
+  if (Number.isNaN(ingestedAt.getTime()))
+    throw new NormalizeMessageError(
+      `normalize message for ${message.dataset} chunk ${message.chunk.index} has an invalid ingestedAt`,
+    );
   const { index, count, range, continues } = message.chunk;
   if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) {
     throw new NormalizeMessageError(`normalize message for ${message.dataset} has chunk ${index} of ${count}`);
   }
   // A chunk past the start has no header of its own: it must say where the header is.
   if (range !== undefined && range.start > 0 && (continues === undefined || message.format !== 'csv')) {
-    throw new NormalizeMessageError(`normalize message for ${message.dataset} chunk ${index} starts at byte ${range.start} but does not say where the header is (only CSV chunks can)`);
+    throw new NormalizeMessageError(
+      `normalize message for ${message.dataset} chunk ${index} starts at byte ${range.start} but does not say where the header is (only CSV chunks can)`,
+    );
   }
   return ingestedAt;
 }
 
 /** Why a workbook gave no rows of `dataset`: each sheet by position and what it was instead (never a name or cell content). */
 function noSheetFor(dataset: string, sheets: readonly SheetReport[]): string {
-  const seen = sheets.map((s) => `sheet ${s.sheet} (${s.status === 'hidden' ? 'hidden, skipped' : s.dataset !== undefined ? `holds ${s.dataset}` : 'no known header in its first rows'})`);
+  const seen = sheets.map(
+    (s) =>
+      `sheet ${s.sheet} (${s.status === 'hidden' ? 'hidden, skipped' : s.dataset !== undefined ? `holds ${s.dataset}` : 'no known header in its first rows'})`,
+  );
   return `no sheet of the workbook has a ${dataset} header: ${seen.length > 0 ? seen.join(', ') : 'it has no sheets'}; move the ${dataset} rows to a visible sheet with a header row, or drop the workbook under the folder of the dataset it holds`;
 }
 
@@ -175,7 +199,10 @@ function noSheetFor(dataset: string, sheets: readonly SheetReport[]): string {
  * shifted column, another unit or date format), and half a file in curated would
  * mislead more than none. In a file cut into chunks the rule applies per chunk.
  */
-function tooManyRejected(contract: DatasetContract, counts: { rowsIn: number; rowsRejected: number }): string | undefined {
+function tooManyRejected(
+  contract: DatasetContract,
+  counts: { rowsIn: number; rowsRejected: number },
+): string | undefined {
   const limit = contract.maxRejectedShare ?? DEFAULT_MAX_REJECTED_SHARE;
   if (counts.rowsIn < MIN_ROWS_FOR_REJECT_SHARE || counts.rowsRejected / counts.rowsIn <= limit) return undefined;
   const percent = (share: number) => `${Math.round(share * 1000) / 10} %`;
@@ -187,7 +214,8 @@ function tooManyRejected(contract: DatasetContract, counts: { rowsIn: number; ro
 
 /** Errors that mean the file itself cannot be processed (quarantine it), as opposed to transient ones (throw, SQS retries). */
 function fileLevelReason(error: unknown): string | undefined {
-  if (error instanceof HeaderError || error instanceof EmptySourceError || error instanceof SourceFormatError) return error.message;
+  if (error instanceof HeaderError || error instanceof EmptySourceError || error instanceof SourceFormatError)
+    return error.message;
   return undefined;
 }
 
@@ -239,7 +267,15 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
             counts.rowsRejected++;
             const rule = item.kind === 'problem' ? item.rule : 'no_header';
             const reason = item.kind === 'problem' ? item.reason : `record ${item.record} came before any header`;
-            rejects.write({ file: message.raw.key, ...(item.kind === 'problem' && item.sheet !== undefined ? { sheet: item.sheet } : {}), line: item.record, physicalLine: item.line, rule, reason, values: {} });
+            rejects.write({
+              file: message.raw.key,
+              ...(item.kind === 'problem' && item.sheet !== undefined ? { sheet: item.sheet } : {}),
+              line: item.record,
+              physicalLine: item.line,
+              rule,
+              reason,
+              values: {},
+            });
             continue;
           }
           const result = normalizer.normalize(item.fields, item.record);
@@ -254,7 +290,15 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
               ...(first?.column !== undefined ? { column: first.column } : {}),
               rule: first?.rule ?? 'invalid',
               reason: first?.reason ?? `record ${item.record} was rejected`,
-              ...(more.length > 0 ? { problems: result.rejections.map((r) => ({ ...(r.column !== undefined ? { column: r.column } : {}), rule: r.rule, reason: r.reason })) } : {}),
+              ...(more.length > 0
+                ? {
+                    problems: result.rejections.map((r) => ({
+                      ...(r.column !== undefined ? { column: r.column } : {}),
+                      rule: r.rule,
+                      reason: r.reason,
+                    })),
+                  }
+                : {}),
               values: result.protectedValues,
             });
             continue;
@@ -269,7 +313,12 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
           let partition = days.get(result.dt);
           if (partition === undefined) {
             const path = join(work, `part-${partitions.length}.parquet`);
-            partition = { site: result.site, dt: result.dt, path, writer: await openParquetWriter(path, columns, { constants: lineage }) };
+            partition = {
+              site: result.site,
+              dt: result.dt,
+              path,
+              writer: await openParquetWriter(path, columns, { constants: lineage }),
+            };
             days.set(result.dt, partition);
             partitions.push(partition);
           }
@@ -281,7 +330,8 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
       quarantined = fileLevelReason(error);
       if (quarantined === undefined) throw error;
     }
-    if (quarantined === undefined && normalizer === undefined && message.format === 'xlsx') quarantined = noSheetFor(contract.name, sheets);
+    if (quarantined === undefined && normalizer === undefined && message.format === 'xlsx')
+      quarantined = noSheetFor(contract.name, sheets);
     quarantined ??= tooManyRejected(contract, counts);
     rejects.close();
     rejectsOpen = false;
@@ -293,17 +343,25 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
       for (const partition of partitions) partition.writer.abort();
       partitions.length = 0;
       Object.assign(counts, { rowsWritten: 0, rowsDuplicate: 0 });
-      await quarantineObject(store, names, message.raw, quarantined, { dataset: contract.name, contentHash, at: clock.now() });
+      await quarantineObject(store, names, message.raw, quarantined, {
+        dataset: contract.name,
+        contentHash,
+        at: clock.now(),
+      });
     } else {
       // Sorted, so outputs and manifests list partitions in the same order on every retry.
       const ordered = [...partitions].sort((a, b) => (a.site + a.dt).localeCompare(b.site + b.dt));
-      const keys = ordered.map((partition) => curatedPartKey(contract.stage, contract.name, partition.site, partition.dt, contentHash, chunkIndex));
+      const keys = ordered.map((partition) =>
+        curatedPartKey(contract.stage, contract.name, partition.site, partition.dt, contentHash, chunkIndex),
+      );
       // All closed at once: the writer runs as many conversions side by side as the process allows.
       // Every one settles before a failure is thrown, so none is still writing when the work folder goes.
       const settled = await Promise.allSettled(
         ordered.map(async (partition, index) => {
           await partition.writer.close();
-          await store.putFile(names.buckets.curated, keys[index] as string, partition.path, { contentType: 'application/vnd.apache.parquet' });
+          await store.putFile(names.buckets.curated, keys[index] as string, partition.path, {
+            contentType: 'application/vnd.apache.parquet',
+          });
           rmSync(partition.path, { force: true });
         }),
       );
@@ -311,20 +369,28 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
       if (failed !== undefined) throw failed.reason;
       for (const [index, partition] of ordered.entries()) {
         outputKeys.push(keys[index] as string);
-        written.push({ site: partition.site, dt: partition.dt, location: partitionLocation(names, contract.stage, contract.name, partition.site, partition.dt) });
+        written.push({
+          site: partition.site,
+          dt: partition.dt,
+          location: partitionLocation(names, contract.stage, contract.name, partition.site, partition.dt),
+        });
       }
     }
     // Kept for a quarantined chunk too: its rejects say why so many rows failed.
     if (rejects.count > 0) {
       rejectsObjectKey = rejectsKey(contract.name, contentHash, chunkIndex);
-      await store.putFile(names.buckets.rejects, rejectsObjectKey, join(work, 'rejects.jsonl'), { contentType: 'application/x-ndjson' });
+      await store.putFile(names.buckets.rejects, rejectsObjectKey, join(work, 'rejects.jsonl'), {
+        contentType: 'application/x-ndjson',
+      });
     }
 
     const manifest: ChunkManifest = {
       dataset: contract.name,
       contentHash,
       raw: { bucket: message.raw.bucket, key: message.raw.key },
-      ...(message.chunk.range !== undefined ? { range: { start: message.chunk.range.start, end: message.chunk.range.end } } : {}),
+      ...(message.chunk.range !== undefined
+        ? { range: { start: message.chunk.range.start, end: message.chunk.range.end } }
+        : {}),
       writtenAt: clock.now().toISOString(),
       index: chunkIndex,
       ...counts,
@@ -339,8 +405,12 @@ export async function normalizeChunk(deps: NormalizeChunkDeps, message: Normaliz
     };
     await writeChunkManifest(store, names, manifest);
 
-    const complete = await completeIfAllChunksDone(store, names, contract.name, contentHash, { chunkIndex, now: clock.now() });
-    if (complete !== undefined && complete.partitions.length > 0) await deps.bus.publish([partitionsWrittenEvent(names, contract, contentHash, complete.partitions)]);
+    const complete = await completeIfAllChunksDone(store, names, contract.name, contentHash, {
+      chunkIndex,
+      now: clock.now(),
+    });
+    if (complete !== undefined && complete.partitions.length > 0)
+      await deps.bus.publish([partitionsWrittenEvent(names, contract, contentHash, complete.partitions)]);
 
     return {
       dataset: contract.name,

@@ -7,7 +7,15 @@
  * `createRowNormalizer` (a plan of compiled per-column steps); `normalize`
  * runs once per row and allocates little beyond the values array.
  */
-import { curatedColumns, QUALITY_FLAGS_COLUMN, type ColumnSpec, type CuratedValue, type DatasetContract, type RuleValue, type Site } from '../datasets/contract';
+import {
+  curatedColumns,
+  QUALITY_FLAGS_COLUMN,
+  type ColumnSpec,
+  type CuratedValue,
+  type DatasetContract,
+  type RuleValue,
+  type Site,
+} from '../datasets/contract';
 import { birthYear, truncatePostal } from '../privacy/generalize';
 import type { Tokenizer } from '../privacy/tokenize';
 import { KeyFingerprint } from './fingerprint-set';
@@ -130,7 +138,11 @@ function tidy(value: number): number {
  * Prepares the row pipeline of `contract` for a source with `header`.
  * Throws `HeaderError` when required columns are missing or two headers feed the same column.
  */
-export function createRowNormalizer(contract: DatasetContract, header: readonly string[], options: RowNormalizerOptions): RowNormalizer {
+export function createRowNormalizer(
+  contract: DatasetContract,
+  header: readonly string[],
+  options: RowNormalizerOptions,
+): RowNormalizer {
   const decimalComma = options.decimalComma === true;
   const asOf = options.now ?? options.ingestedAt;
   const curated = curatedColumns(contract);
@@ -188,10 +200,21 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
     );
   }
   if (duplicates.length > 0) {
-    throw new HeaderError(contract.name, [], `${contract.name}: ${duplicates.join('; ')}; keep one of each so the values are not ambiguous`);
+    throw new HeaderError(
+      contract.name,
+      [],
+      `${contract.name}: ${duplicates.join('; ')}; keep one of each so the values are not ambiguous`,
+    );
   }
 
-  const state: RowState = { record: [], line: 0, serial: 0, site: undefined, rejections: undefined, current: undefined };
+  const state: RowState = {
+    record: [],
+    line: 0,
+    serial: 0,
+    site: undefined,
+    rejections: undefined,
+    current: undefined,
+  };
   const failedAt = new Float64Array(contract.columns.length);
   const reject = (rule: string, reason: string): typeof INVALID => {
     const plan = state.current;
@@ -207,14 +230,16 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
   };
 
   const zones = new Map<string, ZoneOffsets>();
-  for (const [site, zone] of Object.entries(contract.localTimeZones ?? {})) if (zone !== undefined) zones.set(site, new ZoneOffsets(zone));
+  for (const [site, zone] of Object.entries(contract.localTimeZones ?? {}))
+    if (zone !== undefined) zones.set(site, new ZoneOffsets(zone));
 
   const compile = (spec: ColumnSpec, headerUnit: string | undefined, unitField: number): Step => {
     const name = spec.name;
     const personal = spec.pii !== 'none';
     const shown = (text: string) => (personal ? name : `${name} '${excerpt(text)}'`);
     const required = spec.required === true;
-    const empty = (): CuratedValue | typeof INVALID => (required ? reject('required', `${name} is required but empty`) : null);
+    const empty = (): CuratedValue | typeof INVALID =>
+      required ? reject('required', `${name} is required but empty`) : null;
     const treatment = spec.treatment;
 
     switch (spec.type) {
@@ -240,11 +265,16 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
               let resolved = rowUnits.get(written);
               if (resolved === undefined) {
                 const canonical = canonicalUnit(written);
-                const fn = canonical !== undefined && accepted.includes(canonical) ? conversion(canonical, unit) : undefined;
+                const fn =
+                  canonical !== undefined && accepted.includes(canonical) ? conversion(canonical, unit) : undefined;
                 resolved = canonical !== undefined && fn !== undefined ? { unit: canonical, convert: fn } : null;
                 if (rowUnits.size < 1000) rowUnits.set(written, resolved);
               }
-              if (resolved === null) return reject('unit', `${unitColumn} '${excerpt(written)}' is not a unit accepted for ${name} (accepted: ${accepted.join(', ')})`);
+              if (resolved === null)
+                return reject(
+                  'unit',
+                  `${unitColumn} '${excerpt(written)}' is not a unit accepted for ${name} (accepted: ${accepted.join(', ')})`,
+                );
               convert = resolved.convert;
               sourceUnit = resolved.unit;
             }
@@ -257,7 +287,11 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
           }
           if (range !== undefined && (value < range.min || value > range.max)) {
             const unitText = unit !== undefined ? ` ${unit}` : '';
-            const what = personal ? name : sourceUnit !== unit ? `${name} ${formatNumber(written)} ${sourceUnit ?? ''} (${formatNumber(value)}${unitText})` : `${name} ${formatNumber(value)}`;
+            const what = personal
+              ? name
+              : sourceUnit !== unit
+                ? `${name} ${formatNumber(written)} ${sourceUnit ?? ''} (${formatNumber(value)}${unitText})`
+                : `${name} ${formatNumber(value)}`;
             return reject('range', `${what} is outside ${range.min}..${range.max}${unitText}`);
           }
           return value;
@@ -267,12 +301,16 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
         return (text) => {
           if (text === '') return empty();
           const value = BOOLEANS.get(text);
-          return value === undefined ? reject('type', `${shown(text)} is not a yes/no value (accepted: yes, no, true, false, y, n, 1, 0)`) : value;
+          return value === undefined
+            ? reject('type', `${shown(text)} is not a yes/no value (accepted: yes, no, true, false, y, n, 1, 0)`)
+            : value;
         };
       case 'date': {
         const protect =
           treatment.kind === 'birth_year'
-            ? (day: number): CuratedValue | typeof INVALID => birthYear(new Date(day), asOf, treatment.topCodeAge) ?? reject('range', `${name} is after the ingest date`)
+            ? (day: number): CuratedValue | typeof INVALID =>
+                birthYear(new Date(day), asOf, treatment.topCodeAge) ??
+                reject('range', `${name} is after the ingest date`)
             : (day: number): CuratedValue => new Date(day).toISOString().slice(0, 10);
         const scratch: TimestampParse = { kind: 'invalid', ms: 0 };
         return (text) => {
@@ -293,17 +331,28 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
           if (text === '') return empty();
           parseTimestamp(text, scratch);
           if (scratch.kind === 'utc') return new Date(scratch.ms);
-          if (scratch.kind === 'invalid') return reject('type', `${shown(text)} is not a timestamp (expected ISO 8601, e.g. 2026-01-02T08:00:00+08:00)`);
+          if (scratch.kind === 'invalid')
+            return reject(
+              'type',
+              `${shown(text)} is not a timestamp (expected ISO 8601, e.g. 2026-01-02T08:00:00+08:00)`,
+            );
           const site = state.site;
           if (site === undefined) return fail();
           const zone = zones.get(site);
-          if (zone === undefined) return reject('time_zone', `${shown(text)} has no UTC offset and no time zone is configured for site ${site}`);
+          if (zone === undefined)
+            return reject(
+              'time_zone',
+              `${shown(text)} has no UTC offset and no time zone is configured for site ${site}`,
+            );
           return new Date(zone.localToUtc(scratch.ms));
         };
       }
       case 'string': {
         const allowed = spec.allowed;
-        const lookup = allowed !== undefined ? new Lookup<string>([...allowed.map((v) => [v, v] as const), ...Object.entries(spec.valueAliases ?? {})]) : undefined;
+        const lookup =
+          allowed !== undefined
+            ? new Lookup<string>([...allowed.map((v) => [v, v] as const), ...Object.entries(spec.valueAliases ?? {})])
+            : undefined;
         const pattern = spec.pattern !== undefined ? new RegExp(spec.pattern) : undefined;
         const tokenizer = options.tokenizer;
         const protect: (text: string) => CuratedValue =
@@ -317,10 +366,12 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
           let value = text;
           if (lookup !== undefined) {
             const canonical = lookup.get(text);
-            if (canonical === undefined) return reject('allowed', `${shown(text)} is not one of ${(allowed ?? []).join(', ')}`);
+            if (canonical === undefined)
+              return reject('allowed', `${shown(text)} is not one of ${(allowed ?? []).join(', ')}`);
             value = canonical;
           }
-          if (pattern !== undefined && !pattern.test(value)) return reject('pattern', `${shown(text)} does not match the expected format ${spec.pattern ?? ''}`);
+          if (pattern !== undefined && !pattern.test(value))
+            return reject('pattern', `${shown(text)} does not match the expected format ${spec.pattern ?? ''}`);
           return protect(value);
         };
       }
@@ -334,11 +385,22 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
     const found = fieldOf.get(spec);
     // Dropped columns are never read: their values cannot leak through any message.
     if (found === undefined || spec.treatment.kind === 'drop') continue;
-    const plan: ColumnPlan = { spec, index, field: found.field, slot: slotOf.get(spec.name) ?? -1, step: compile(spec, found.unit, unitFieldOf.get(spec) ?? -1) };
+    const plan: ColumnPlan = {
+      spec,
+      index,
+      field: found.field,
+      slot: slotOf.get(spec.name) ?? -1,
+      step: compile(spec, found.unit, unitFieldOf.get(spec) ?? -1),
+    };
     if (spec.name === contract.siteColumn) sitePlan = plan;
     else plans.push(plan);
   }
-  if (sitePlan === undefined) throw new HeaderError(contract.name, [contract.siteColumn], `${contract.name}: the header lacks the site column ${contract.siteColumn}`);
+  if (sitePlan === undefined)
+    throw new HeaderError(
+      contract.name,
+      [contract.siteColumn],
+      `${contract.name}: the header lacks the site column ${contract.siteColumn}`,
+    );
   plans.unshift(sitePlan);
 
   // Row rules, with the value slots they read; only for columns this source has (a rule on an absent column never fails).
@@ -348,7 +410,8 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
   });
   const flagsSlot = curated.findIndex((c) => c.name === QUALITY_FLAGS_COLUMN.name);
 
-  const eventPlan = contract.eventTimeColumn !== undefined ? plans.find((p) => p.spec.name === contract.eventTimeColumn) : undefined;
+  const eventPlan =
+    contract.eventTimeColumn !== undefined ? plans.find((p) => p.spec.name === contract.eventTimeColumn) : undefined;
   const dedupeSlots = contract.dedupeKey.map((name) => slotOf.get(name) ?? -1);
   const dedupeRawFields = contract.dedupeKey.map((name) => (name === contract.siteColumn ? sitePlan.field : -1));
   const ingestedDt = options.ingestedAt.toISOString().slice(0, 10);
@@ -376,7 +439,8 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
       }
       const text = (state.record[plan.field] ?? '').trim();
       if (spec.pii === 'none') row[key] = text === '' ? null : excerpt(text, 200);
-      else if (spec.treatment.kind === 'tokenize' && text !== '') row[key] = options.tokenizer.token(spec.treatment.as, text);
+      else if (spec.treatment.kind === 'tokenize' && text !== '')
+        row[key] = options.tokenizer.token(spec.treatment.as, text);
       else row[key] = null;
     }
     if (!(contract.siteColumn in row)) row[contract.siteColumn] = siteText === '' ? null : excerpt(siteText, 200);
@@ -420,14 +484,27 @@ export function createRowNormalizer(contract: DatasetContract, header: readonly 
           }
           if (!present || rule.check(args)) continue;
           if (rule.severity === 'flag') flags = flags === undefined ? rule.id : `${flags},${rule.id}`;
-          else (state.rejections ??= []).push({ line, column: rule.columns.join('+'), rule: rule.id, reason: rule.description });
+          else
+            (state.rejections ??= []).push({
+              line,
+              column: rule.columns.join('+'),
+              rule: rule.id,
+              reason: rule.description,
+            });
         }
         if (flagsSlot >= 0) values[flagsSlot] = flags ?? null;
       }
 
       const site = state.site;
       if (state.rejections !== undefined || site === undefined) {
-        const rejections = state.rejections ?? [{ line, column: contract.siteColumn, rule: 'required', reason: `${contract.siteColumn} is required but empty` }];
+        const rejections = state.rejections ?? [
+          {
+            line,
+            column: contract.siteColumn,
+            rule: 'required',
+            reason: `${contract.siteColumn} is required but empty`,
+          },
+        ];
         return { ok: false, rejections, protectedValues: protectedRow(values, (record[sitePlan.field] ?? '').trim()) };
       }
       let dt = ingestedDt;

@@ -172,8 +172,16 @@ export class ZoneOffsets {
     if (cached !== undefined) return cached;
     const at = bucket * QUARTER_HOUR;
     const parts: Record<string, number> = {};
-    for (const part of this.format.formatToParts(at)) if (part.type !== 'literal') parts[part.type] = Number(part.value);
-    const wall = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+    for (const part of this.format.formatToParts(at))
+      if (part.type !== 'literal') parts[part.type] = Number(part.value);
+    const wall = Date.UTC(
+      parts.year ?? 1970,
+      (parts.month ?? 1) - 1,
+      parts.day ?? 1,
+      parts.hour ?? 0,
+      parts.minute ?? 0,
+      parts.second ?? 0,
+    );
     const offset = wall - at;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(bucket, offset);

@@ -58,7 +58,8 @@ export class Lookup<T> {
   constructor(entries: Iterable<readonly [string, T]>) {
     for (const [spelling, value] of entries) {
       const lower = spelling.trim().toLowerCase();
-      for (const s of [spelling, lower, lower.toUpperCase(), lower.charAt(0).toUpperCase() + lower.slice(1)]) if (!this.map.has(s)) this.map.set(s, value);
+      for (const s of [spelling, lower, lower.toUpperCase(), lower.charAt(0).toUpperCase() + lower.slice(1)])
+        if (!this.map.has(s)) this.map.set(s, value);
     }
   }
 

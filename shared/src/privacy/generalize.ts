@@ -13,7 +13,9 @@ export function birthYear(birth: Date, asOf: Date, topCodeAge: number): number |
   if (birth.getTime() > asOf.getTime()) return undefined;
   const year = birth.getUTCFullYear();
   const nowYear = asOf.getUTCFullYear();
-  const hadBirthday = asOf.getUTCMonth() > birth.getUTCMonth() || (asOf.getUTCMonth() === birth.getUTCMonth() && asOf.getUTCDate() >= birth.getUTCDate());
+  const hadBirthday =
+    asOf.getUTCMonth() > birth.getUTCMonth() ||
+    (asOf.getUTCMonth() === birth.getUTCMonth() && asOf.getUTCDate() >= birth.getUTCDate());
   const age = nowYear - year - (hadBirthday ? 0 : 1);
   return age >= topCodeAge ? nowYear - topCodeAge : year;
 }
@@ -22,7 +24,25 @@ export function birthYear(birth: Date, asOf: Date, topCodeAge: number): number |
  * US 3-digit ZIP prefixes covering 20,000 people or fewer (2000 Census, as
  * listed by HHS for Safe Harbor): they must be published as `000`.
  */
-export const RESTRICTED_ZIP3: ReadonlySet<string> = new Set(['036', '059', '063', '102', '203', '556', '692', '790', '821', '823', '830', '831', '878', '879', '884', '890', '893']);
+export const RESTRICTED_ZIP3: ReadonlySet<string> = new Set([
+  '036',
+  '059',
+  '063',
+  '102',
+  '203',
+  '556',
+  '692',
+  '790',
+  '821',
+  '823',
+  '830',
+  '831',
+  '878',
+  '879',
+  '884',
+  '890',
+  '893',
+]);
 
 /**
  * The first `keep` characters of a postal code, spaces and dashes removed and

@@ -47,7 +47,9 @@ const DEFAULT_CACHE_SIZE = 100_000;
  */
 export function createTokenizer(key: Buffer, options: { cacheSize?: number } = {}): Tokenizer {
   if (key.length < MIN_KEY_BYTES) {
-    throw new PseudonymizationKeyError(`the pseudonymization key is ${key.length} bytes; at least ${MIN_KEY_BYTES} are required (32 recommended)`);
+    throw new PseudonymizationKeyError(
+      `the pseudonymization key is ${key.length} bytes; at least ${MIN_KEY_BYTES} are required (32 recommended)`,
+    );
   }
   // Copied so a caller zeroing or reusing its buffer cannot change tokens mid-run.
   const secret = Buffer.from(key);
@@ -59,7 +61,11 @@ export function createTokenizer(key: Buffer, options: { cacheSize?: number } = {
   const tokenIn = (namespace: string, cache: Map<string, string>, value: string): string => {
     const hit = cache.get(value);
     if (hit !== undefined) return hit;
-    const token = createHmac('sha256', secret).update(namespace, 'utf8').update('\u0000', 'utf8').update(value.trim().toUpperCase(), 'utf8').digest('hex');
+    const token = createHmac('sha256', secret)
+      .update(namespace, 'utf8')
+      .update('\u0000', 'utf8')
+      .update(value.trim().toUpperCase(), 'utf8')
+      .digest('hex');
     if (cached >= limit) {
       // Bounded: start afresh rather than track recency per entry.
       for (const other of caches.values()) other.clear();

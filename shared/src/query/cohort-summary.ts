@@ -9,15 +9,24 @@ export const cohortSummary = defineNamedQuery({
   name: 'cohort_summary',
   version: 1,
   title: 'Cohort by site and age band',
-  problem: 'How many of our patients are there per site and age band (under 65, 65-74, 75-84, 85 and over)? Small counts are suppressed.',
+  problem:
+    'How many of our patients are there per site and age band (under 65, 65-74, 75-84, 85 and over)? Small counts are suppressed.',
   parameters: [
     { name: 'as_of', type: 'date', required: true, description: 'ages are taken in the year of this day, YYYY-MM-DD' },
     { name: 'site', type: 'string', description: 'only this site', allowed: ['SG', 'US'] },
   ],
   columns: [
     { name: 'site', type: 'varchar', description: 'Site (SG | US)' },
-    { name: 'age_band', type: 'varchar', description: 'under 65, 65-74, 75-84, 85 and over, or unknown (no birth year)' },
-    { name: 'patients', type: 'bigint', description: 'Patients in the band; empty when under the small-cell threshold' },
+    {
+      name: 'age_band',
+      type: 'varchar',
+      description: 'under 65, 65-74, 75-84, 85 and over, or unknown (no birth year)',
+    },
+    {
+      name: 'patients',
+      type: 'bigint',
+      description: 'Patients in the band; empty when under the small-cell threshold',
+    },
   ],
   suppress: { columns: ['patients'] },
   sql: `

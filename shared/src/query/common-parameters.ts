@@ -1,8 +1,18 @@
 /** Parameters several named queries take, spelled once. */
 import type { ParameterSpec } from './named-query';
 
-export const FROM_DATE: ParameterSpec = { name: 'from', type: 'date', required: true, description: 'first day (UTC) to include, YYYY-MM-DD' };
-export const TO_DATE: ParameterSpec = { name: 'to', type: 'date', required: true, description: 'last day (UTC) to include, YYYY-MM-DD' };
+export const FROM_DATE: ParameterSpec = {
+  name: 'from',
+  type: 'date',
+  required: true,
+  description: 'first day (UTC) to include, YYYY-MM-DD',
+};
+export const TO_DATE: ParameterSpec = {
+  name: 'to',
+  type: 'date',
+  required: true,
+  description: 'last day (UTC) to include, YYYY-MM-DD',
+};
 export const PATIENT_TOKEN: ParameterSpec = {
   name: 'patient_token',
   type: 'string',

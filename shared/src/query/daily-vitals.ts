@@ -6,7 +6,8 @@ export const dailyVitals = defineNamedQuery({
   name: 'daily_vitals',
   version: 1,
   title: 'Daily vitals per patient',
-  problem: 'Per patient per day (UTC), the minimum, average and maximum heart rate and SpO2, with the number of readings.',
+  problem:
+    'Per patient per day (UTC), the minimum, average and maximum heart rate and SpO2, with the number of readings.',
   parameters: [
     FROM_DATE,
     TO_DATE,

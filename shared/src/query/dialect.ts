@@ -25,7 +25,8 @@ export interface Dialect {
 
 const quote = (name: string): string => {
   // Generated names only, but a quote inside one would end the identifier: refuse rather than escape.
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RangeError(`${JSON.stringify(name)} is not a plain SQL identifier`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new RangeError(`${JSON.stringify(name)} is not a plain SQL identifier`);
   return `"${name}"`;
 };
 

@@ -18,7 +18,13 @@ export const dosageAdherence = defineNamedQuery({
   parameters: [
     FROM_DATE,
     TO_DATE,
-    { name: 'medication', type: 'string', description: 'only this medication (as written in the source, case-insensitive)', pattern: '[A-Za-z0-9 ._/()+-]{1,80}', patternHint: 'a medication name (letters, digits, spaces and . _ / ( ) + -)' },
+    {
+      name: 'medication',
+      type: 'string',
+      description: 'only this medication (as written in the source, case-insensitive)',
+      pattern: '[A-Za-z0-9 ._/()+-]{1,80}',
+      patternHint: 'a medication name (letters, digits, spaces and . _ / ( ) + -)',
+    },
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 366 }],
   prune: { dosage: { from: 'from', to: 'to' } },
@@ -31,8 +37,16 @@ export const dosageAdherence = defineNamedQuery({
     { name: 'administrations', type: 'bigint', description: 'Administrations in the period' },
     { name: 'total_dose_mg', type: 'double', description: 'Total administered (mg)' },
     { name: 'max_single_dose_mg', type: 'double', description: 'Largest single dose (mg)' },
-    { name: 'prescribed_max_mg', type: 'double', description: 'Prescribed maximum single dose (mg), the highest recorded in the period' },
-    { name: 'doses_over_prescribed_max', type: 'bigint', description: 'Administrations above the prescribed maximum recorded with them' },
+    {
+      name: 'prescribed_max_mg',
+      type: 'double',
+      description: 'Prescribed maximum single dose (mg), the highest recorded in the period',
+    },
+    {
+      name: 'doses_over_prescribed_max',
+      type: 'bigint',
+      description: 'Administrations above the prescribed maximum recorded with them',
+    },
   ],
   sql: `
 SELECT

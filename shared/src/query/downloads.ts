@@ -47,7 +47,11 @@ function tooLarge(maxBytes: number): never {
 
 const csvValue = (value: CellValue) => csvField(value === null ? null : String(value));
 
-async function csvFile(rows: AsyncIterable<CellValue[]>, columns: readonly ResultColumn[], maxBytes: number): Promise<Buffer> {
+async function csvFile(
+  rows: AsyncIterable<CellValue[]>,
+  columns: readonly ResultColumn[],
+  maxBytes: number,
+): Promise<Buffer> {
   const parts: Buffer[] = [Buffer.from(`\ufeff${columns.map((c) => csvField(c.name)).join(',')}\r\n`, 'utf8')];
   let size = parts[0]?.length ?? 0;
   for await (const row of rows) {
@@ -68,7 +72,12 @@ function excelValue(value: CellValue, column: ResultColumn): ExcelJS.CellValue {
   return value;
 }
 
-async function xlsxFile(rows: AsyncIterable<CellValue[]>, columns: readonly ResultColumn[], sheetName: string, maxBytes: number): Promise<Buffer> {
+async function xlsxFile(
+  rows: AsyncIterable<CellValue[]>,
+  columns: readonly ResultColumn[],
+  sheetName: string,
+  maxBytes: number,
+): Promise<Buffer> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -82,7 +91,11 @@ async function xlsxFile(rows: AsyncIterable<CellValue[]>, columns: readonly Resu
     header: c.name,
     key: c.name,
     width: Math.min(40, Math.max(12, c.name.length + 2)),
-    ...(c.type === 'date' ? { style: { numFmt: 'yyyy-mm-dd' } } : c.type === 'timestamp' ? { style: { numFmt: 'yyyy-mm-dd hh:mm:ss' } } : {}),
+    ...(c.type === 'date'
+      ? { style: { numFmt: 'yyyy-mm-dd' } }
+      : c.type === 'timestamp'
+        ? { style: { numFmt: 'yyyy-mm-dd hh:mm:ss' } }
+        : {}),
   }));
   sheet.getRow(1).font = { bold: true };
   sheet.getRow(1).commit();
@@ -98,7 +111,13 @@ async function xlsxFile(rows: AsyncIterable<CellValue[]>, columns: readonly Resu
 }
 
 /** The whole result of a SUCCEEDED execution as a CSV or Excel file of at most `maxBytes`. */
-export async function downloadResult(deps: Pick<LakeDeps, 'engine'>, record: ExecutionRecord, format: DownloadFormat, options: ExecutionOptions, maxBytes = MAX_INLINE_DOWNLOAD_BYTES): Promise<Download> {
+export async function downloadResult(
+  deps: Pick<LakeDeps, 'engine'>,
+  record: ExecutionRecord,
+  format: DownloadFormat,
+  options: ExecutionOptions,
+  maxBytes = MAX_INLINE_DOWNLOAD_BYTES,
+): Promise<Download> {
   const pages = allResultPages(deps, record, options);
   const first = await pages.next();
   if (first.done === true) throw new Error('an execution result has at least one page');
@@ -116,8 +135,16 @@ export async function downloadResult(deps: Pick<LakeDeps, 'engine'>, record: Exe
       }
     }
   }
-  const body = format === 'csv' ? await csvFile(rows(), columns, maxBytes) : await xlsxFile(rows(), columns, record.query, maxBytes);
-  return { fileName: `${record.query}-${record.executionId}.${format}`, contentType: CONTENT_TYPES[format], body, rows: count };
+  const body =
+    format === 'csv'
+      ? await csvFile(rows(), columns, maxBytes)
+      : await xlsxFile(rows(), columns, record.query, maxBytes);
+  return {
+    fileName: `${record.query}-${record.executionId}.${format}`,
+    contentType: CONTENT_TYPES[format],
+    body,
+    rows: count,
+  };
 }
 
 export type DeliveredDownload =
@@ -129,7 +156,12 @@ export type DeliveredDownload =
  * query results bucket (`downloads/<execution id>.<format>`) where the store
  * makes URLs, else the file itself.
  */
-export async function deliverDownload(deps: Pick<LakeDeps, 'engine' | 'store' | 'names' | 'clock'>, record: ExecutionRecord, format: DownloadFormat, options: ExecutionOptions): Promise<DeliveredDownload> {
+export async function deliverDownload(
+  deps: Pick<LakeDeps, 'engine' | 'store' | 'names' | 'clock'>,
+  record: ExecutionRecord,
+  format: DownloadFormat,
+  options: ExecutionOptions,
+): Promise<DeliveredDownload> {
   const presign = deps.store.presignGet?.bind(deps.store);
   if (presign === undefined) return { kind: 'file', file: await downloadResult(deps, record, format, options) };
   const file = await downloadResult(deps, record, format, options, MAX_URL_DOWNLOAD_BYTES);

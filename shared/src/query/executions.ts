@@ -35,7 +35,10 @@ export function executionOptionsFromEnv(env: Readonly<Record<string, string | un
     const n = Number(text);
     return text !== undefined && text.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : fallback;
   };
-  return { smallCellThreshold: whole(env.SMALL_CELL_THRESHOLD, DEFAULT_SMALL_CELL_THRESHOLD), reuseMinutes: whole(env.QUERY_RESULT_REUSE_MINUTES, DEFAULT_REUSE_MINUTES) };
+  return {
+    smallCellThreshold: whole(env.SMALL_CELL_THRESHOLD, DEFAULT_SMALL_CELL_THRESHOLD),
+    reuseMinutes: whole(env.QUERY_RESULT_REUSE_MINUTES, DEFAULT_REUSE_MINUTES),
+  };
 }
 
 /** What the lake keeps of one execution. Parameters are the validated values, never the raw request. */
@@ -93,12 +96,17 @@ const reuseKey = (fingerprint: string) => `executions/by-request/${fingerprint}.
 /** The request body's parameters as text, as the validator takes them; anything but scalars is refused. */
 function parameterTexts(raw: unknown): Record<string, string> {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ExecutionRequestError(400, 'invalid_body', 'parameters must be an object of name: value');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new ExecutionRequestError(400, 'invalid_body', 'parameters must be an object of name: value');
   const texts: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (value === null || value === undefined) continue;
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new ExecutionRequestError(400, 'invalid_body', `parameter values must be strings, numbers or booleans${/^[a-z][a-z0-9_]{0,40}$/.test(name) ? ` (${name} is not)` : ''}`);
+      throw new ExecutionRequestError(
+        400,
+        'invalid_body',
+        `parameter values must be strings, numbers or booleans${/^[a-z][a-z0-9_]{0,40}$/.test(name) ? ` (${name} is not)` : ''}`,
+      );
     }
     texts[name] = String(value);
   }
@@ -114,7 +122,12 @@ export function parseExecutionRequest(body: string | null): { parameters: Record
   } catch {
     throw new ExecutionRequestError(400, 'invalid_body', 'the body must be JSON: {"parameters": {"name": "value"}}');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ExecutionRequestError(400, 'invalid_body', 'the body must be a JSON object: {"parameters": {"name": "value"}}');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ExecutionRequestError(
+      400,
+      'invalid_body',
+      'the body must be a JSON object: {"parameters": {"name": "value"}}',
+    );
   const { parameters, version } = parsed as { parameters?: unknown; version?: unknown };
   if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
     throw new ExecutionRequestError(400, 'invalid_body', 'version must be a positive whole number');
@@ -133,16 +146,36 @@ export async function startExecution(
   options: ExecutionOptions,
 ): Promise<ExecutionRecord> {
   const named = getNamedQuery(request.query, request.version);
-  const rendered = renderNamedQuery(named, request.parameters, { partnerId }, { curatedDatabase: deps.names.databases.curated, dialect: deps.engine.dialect });
+  const rendered = renderNamedQuery(
+    named,
+    request.parameters,
+    { partnerId },
+    { curatedDatabase: deps.names.databases.curated, dialect: deps.engine.dialect },
+  );
   const bucket = deps.names.buckets['query-results'];
   const now = deps.clock.now();
   const values = rendered.values;
-  const fingerprint = createHash('sha256').update(JSON.stringify([partnerId, named.name, named.version, values])).digest('hex');
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([partnerId, named.name, named.version, values]))
+    .digest('hex');
 
-  const previous = options.reuseMinutes > 0 ? await readJsonIfPresent<ExecutionRecord>(deps.store, bucket, reuseKey(fingerprint)) : undefined;
-  const fresh = previous !== undefined && now.getTime() - Date.parse(previous.submittedAt) < options.reuseMinutes * 60_000;
-  const reusable = fresh && ['QUEUED', 'RUNNING', 'SUCCEEDED'].includes((await deps.engine.status(previous.engineQueryId).catch(() => undefined))?.state ?? '');
-  const engineQueryId = reusable ? previous.engineQueryId : await deps.engine.start(rendered.sql, { database: deps.names.databases.curated, parameters: rendered.parameters });
+  const previous =
+    options.reuseMinutes > 0
+      ? await readJsonIfPresent<ExecutionRecord>(deps.store, bucket, reuseKey(fingerprint))
+      : undefined;
+  const fresh =
+    previous !== undefined && now.getTime() - Date.parse(previous.submittedAt) < options.reuseMinutes * 60_000;
+  const reusable =
+    fresh &&
+    ['QUEUED', 'RUNNING', 'SUCCEEDED'].includes(
+      (await deps.engine.status(previous.engineQueryId).catch(() => undefined))?.state ?? '',
+    );
+  const engineQueryId = reusable
+    ? previous.engineQueryId
+    : await deps.engine.start(rendered.sql, {
+        database: deps.names.databases.curated,
+        parameters: rendered.parameters,
+      });
   const record: ExecutionRecord = {
     executionId: randomUUID(),
     partnerId,
@@ -153,20 +186,33 @@ export async function startExecution(
     submittedAt: now.toISOString(),
     ...(reusable ? { reusedFrom: previous.reusedFrom ?? previous.executionId } : {}),
   };
-  await deps.store.put(bucket, recordKey(record.executionId), JSON.stringify(record), { contentType: 'application/json' });
-  if (!reusable) await deps.store.put(bucket, reuseKey(fingerprint), JSON.stringify(record), { contentType: 'application/json' });
+  await deps.store.put(bucket, recordKey(record.executionId), JSON.stringify(record), {
+    contentType: 'application/json',
+  });
+  if (!reusable)
+    await deps.store.put(bucket, reuseKey(fingerprint), JSON.stringify(record), { contentType: 'application/json' });
   return record;
 }
 
 /** The partner's own execution `executionId`; another partner's is as unknown as one that never existed. */
-export async function findExecution(deps: Pick<LakeDeps, 'store' | 'names'>, partnerId: string, executionId: string): Promise<ExecutionRecord> {
-  const record = EXECUTION_ID.test(executionId) ? await readJsonIfPresent<ExecutionRecord>(deps.store, deps.names.buckets['query-results'], recordKey(executionId)) : undefined;
-  if (record === undefined || record.partnerId !== partnerId) throw new ExecutionRequestError(404, 'unknown_execution', 'there is no execution with this id for your key');
+export async function findExecution(
+  deps: Pick<LakeDeps, 'store' | 'names'>,
+  partnerId: string,
+  executionId: string,
+): Promise<ExecutionRecord> {
+  const record = EXECUTION_ID.test(executionId)
+    ? await readJsonIfPresent<ExecutionRecord>(deps.store, deps.names.buckets['query-results'], recordKey(executionId))
+    : undefined;
+  if (record === undefined || record.partnerId !== partnerId)
+    throw new ExecutionRequestError(404, 'unknown_execution', 'there is no execution with this id for your key');
   return record;
 }
 
 /** Where an execution stands, with its timings and the bytes the engine scanned. */
-export async function executionStatus(deps: Pick<LakeDeps, 'engine'>, record: ExecutionRecord): Promise<ExecutionStatus> {
+export async function executionStatus(
+  deps: Pick<LakeDeps, 'engine'>,
+  record: ExecutionRecord,
+): Promise<ExecutionStatus> {
   const status = await deps.engine.status(record.engineQueryId);
   const completedAt = status.completedAt?.toISOString();
   return {
@@ -176,10 +222,16 @@ export async function executionStatus(deps: Pick<LakeDeps, 'engine'>, record: Ex
     parameters: record.parameters,
     status: status.state,
     submittedAt: record.submittedAt,
-    ...(completedAt !== undefined ? { completedAt, durationMs: Math.max(0, (status.completedAt?.getTime() ?? 0) - status.submittedAt.getTime()) } : {}),
+    ...(completedAt !== undefined
+      ? { completedAt, durationMs: Math.max(0, (status.completedAt?.getTime() ?? 0) - status.submittedAt.getTime()) }
+      : {}),
     ...(status.bytesScanned !== undefined ? { bytesScanned: status.bytesScanned } : {}),
     reused: record.reusedFrom !== undefined,
-    ...(status.state === 'FAILED' || status.state === 'CANCELLED' ? { error: `the query ${status.state.toLowerCase()}; start it again, and if it fails again quote execution ${record.executionId} to the lake operator` } : {}),
+    ...(status.state === 'FAILED' || status.state === 'CANCELLED'
+      ? {
+          error: `the query ${status.state.toLowerCase()}; start it again, and if it fails again quote execution ${record.executionId} to the lake operator`,
+        }
+      : {}),
   };
 }
 
@@ -207,20 +259,40 @@ interface PageToken {
 
 function decodeToken(executionId: string, token: string): PageToken {
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { x?: unknown; o?: unknown; e?: unknown };
-    if (parsed.x === executionId && typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0 && (parsed.e === undefined || typeof parsed.e === 'string')) {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      x?: unknown;
+      o?: unknown;
+      e?: unknown;
+    };
+    if (
+      parsed.x === executionId &&
+      typeof parsed.o === 'number' &&
+      Number.isInteger(parsed.o) &&
+      parsed.o >= 0 &&
+      (parsed.e === undefined || typeof parsed.e === 'string')
+    ) {
       return { offset: parsed.o, ...(typeof parsed.e === 'string' ? { engine: parsed.e } : {}) };
     }
   } catch {
     // Falls through to the error below.
   }
-  throw new ExecutionRequestError(400, 'invalid_page_token', 'pageToken is not one this execution gave out; start from the first page');
+  throw new ExecutionRequestError(
+    400,
+    'invalid_page_token',
+    'pageToken is not one this execution gave out; start from the first page',
+  );
 }
 
-const encodeToken = (executionId: string, token: PageToken) => Buffer.from(JSON.stringify({ x: executionId, o: token.offset, e: token.engine }), 'utf8').toString('base64url');
+const encodeToken = (executionId: string, token: PageToken) =>
+  Buffer.from(JSON.stringify({ x: executionId, o: token.offset, e: token.engine }), 'utf8').toString('base64url');
 
 /** Blanks the cells of patient-counting columns under the threshold (a zero discloses nobody, so it stays). */
-function suppress(named: NamedQuery, rows: CellValue[][], offset: number, threshold: number): ResultsPage['suppressed'] {
+function suppress(
+  named: NamedQuery,
+  rows: CellValue[][],
+  offset: number,
+  threshold: number,
+): ResultsPage['suppressed'] {
   const suppressed: ResultsPage['suppressed'] = [];
   const columns = named.suppress?.columns ?? [];
   const indexes = columns.map((name) => named.columns.findIndex((c) => c.name === name));
@@ -240,12 +312,26 @@ function suppress(named: NamedQuery, rows: CellValue[][], offset: number, thresh
  * One page of a SUCCEEDED execution's result (409 while it runs). The engine's
  * header row (Athena repeats the column names first) never reaches the partner.
  */
-export async function resultsPage(deps: Pick<LakeDeps, 'engine'>, record: ExecutionRecord, request: { pageSize?: number; pageToken?: string }, options: ExecutionOptions): Promise<ResultsPage> {
+export async function resultsPage(
+  deps: Pick<LakeDeps, 'engine'>,
+  record: ExecutionRecord,
+  request: { pageSize?: number; pageToken?: string },
+  options: ExecutionOptions,
+): Promise<ResultsPage> {
   const pageSize = request.pageSize ?? MAX_PAGE_SIZE;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new ExecutionRequestError(400, 'invalid_page_size', `pageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE)
+    throw new ExecutionRequestError(
+      400,
+      'invalid_page_size',
+      `pageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
+    );
   const status = await deps.engine.status(record.engineQueryId);
   if (status.state !== 'SUCCEEDED') {
-    throw new ExecutionRequestError(409, 'not_ready', `the execution is ${status.state}; results can be read once it has SUCCEEDED (GET /v1/executions/${record.executionId})`);
+    throw new ExecutionRequestError(
+      409,
+      'not_ready',
+      `the execution is ${status.state}; results can be read once it has SUCCEEDED (GET /v1/executions/${record.executionId})`,
+    );
   }
   const token = request.pageToken !== undefined ? decodeToken(record.executionId, request.pageToken) : { offset: 0 };
   const first = token.engine === undefined;
@@ -263,12 +349,23 @@ export async function resultsPage(deps: Pick<LakeDeps, 'engine'>, record: Execut
     columns: named.columns,
     rows,
     suppressed,
-    ...(page.nextToken !== undefined ? { nextPageToken: encodeToken(record.executionId, { offset: token.offset + rows.length, engine: page.nextToken }) } : {}),
+    ...(page.nextToken !== undefined
+      ? {
+          nextPageToken: encodeToken(record.executionId, {
+            offset: token.offset + rows.length,
+            engine: page.nextToken,
+          }),
+        }
+      : {}),
   };
 }
 
 /** Every row of a SUCCEEDED execution, page by page (for downloads). */
-export async function* allResultPages(deps: Pick<LakeDeps, 'engine'>, record: ExecutionRecord, options: ExecutionOptions): AsyncGenerator<ResultsPage> {
+export async function* allResultPages(
+  deps: Pick<LakeDeps, 'engine'>,
+  record: ExecutionRecord,
+  options: ExecutionOptions,
+): AsyncGenerator<ResultsPage> {
   let pageToken: string | undefined;
   do {
     const page = await resultsPage(deps, record, { ...(pageToken !== undefined ? { pageToken } : {}) }, options);

@@ -26,7 +26,9 @@ function typed(value: string | null, type: string): string | number | boolean | 
 
 /** The rows as objects keyed by column name, values typed by column type. */
 export function resultObjects(result: ResultSet): Record<string, string | number | boolean | null>[] {
-  return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, typed(row[i] ?? null, c.type)])));
+  return result.rows.map((row) =>
+    Object.fromEntries(result.columns.map((c, i) => [c.name, typed(row[i] ?? null, c.type)])),
+  );
 }
 
 /** One RFC 4180 field: quoted when it holds a comma, quote, CR or LF; NULL is empty. */
@@ -36,7 +38,10 @@ export function csvField(value: string | null): string {
 }
 
 function csv(result: ResultSet): string {
-  const lines = [result.columns.map((c) => csvField(c.name)), ...result.rows.map((row) => result.columns.map((_, i) => csvField(row[i] ?? null)))];
+  const lines = [
+    result.columns.map((c) => csvField(c.name)),
+    ...result.rows.map((row) => result.columns.map((_, i) => csvField(row[i] ?? null))),
+  ];
   return lines.map((fields) => `${fields.join(',')}\r\n`).join('');
 }
 
@@ -45,7 +50,8 @@ const width = (text: string) => [...text].length;
 
 function table(result: ResultSet): string {
   // A value's line breaks and tabs would break the grid; show them escaped.
-  const show = (value: string | null) => (value === null ? 'NULL' : value.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\t/g, '\\t'));
+  const show = (value: string | null) =>
+    value === null ? 'NULL' : value.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
   const header = result.columns.map((c) => c.name);
   const body = result.rows.map((row) => result.columns.map((_, i) => show(row[i] ?? null)));
   const widths = header.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))));
@@ -60,7 +66,15 @@ function table(result: ResultSet): string {
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
   const count = `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`;
-  return [line(header, header.map(() => false)), rule, ...body.map((r) => line(r, right)), count].join('\n') + '\n';
+  return `${[
+    line(
+      header,
+      header.map(() => false),
+    ),
+    rule,
+    ...body.map((r) => line(r, right)),
+    count,
+  ].join('\n')}\n`;
 }
 
 /** Renders a result in `format`; the text ends with a line break. */
@@ -81,9 +95,13 @@ export function formatResult(result: ResultSet, format: ResultFormat): string {
  * Undefined when the text is not one.
  */
 export function engineTimestamp(text: string): Date | undefined {
-  const match = /^(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d)(?::?(\d\d))?|[zZ])?)?$/.exec(text.trim());
+  const match = /^(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d)(?::?(\d\d))?|[zZ])?)?$/.exec(
+    text.trim(),
+  );
   if (match === null) return undefined;
   const [, date, time = '00:00:00', offsetHours, offsetMinutes] = match;
-  const at = new Date(`${date}T${time.replace(/(\.\d{3})\d+$/, '$1')}${offsetHours === undefined ? 'Z' : `${offsetHours}:${offsetMinutes ?? '00'}`}`);
+  const at = new Date(
+    `${date}T${time.replace(/(\.\d{3})\d+$/, '$1')}${offsetHours === undefined ? 'Z' : `${offsetHours}:${offsetMinutes ?? '00'}`}`,
+  );
   return Number.isNaN(at.getTime()) ? undefined : at;
 }

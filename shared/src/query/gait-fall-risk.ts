@@ -10,12 +10,9 @@ export const gaitFallRisk = defineNamedQuery({
   name: 'gait_fall_risk',
   version: 1,
   title: 'Gait variability trend and falls per week',
-  problem: 'Per patient per week, how variable was the gait angle, did the variability grow since the week before, and how many falls were detected?',
-  parameters: [
-    FROM_DATE,
-    TO_DATE,
-    PATIENT_TOKEN,
-  ],
+  problem:
+    'Per patient per week, how variable was the gait angle, did the variability grow since the week before, and how many falls were detected?',
+  parameters: [FROM_DATE, TO_DATE, PATIENT_TOKEN],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 366 }],
   prune: { gait: { from: 'from', to: 'to', keys: { patient_token: 'patient_token' } } },
   columns: [
@@ -23,8 +20,17 @@ export const gaitFallRisk = defineNamedQuery({
     { name: 'week_start', type: 'date', description: 'Monday (UTC) the week starts on' },
     { name: 'angle_readings', type: 'bigint', description: 'Readings with a gait angle that week' },
     { name: 'mean_gait_angle_deg', type: 'double', description: 'Mean gait angle (degrees), 2 decimals' },
-    { name: 'gait_angle_sd_deg', type: 'double', description: 'Sample standard deviation of the gait angle (degrees), 2 decimals; empty under two readings' },
-    { name: 'sd_change_from_previous_week', type: 'double', description: 'This week\'s standard deviation minus the previous reported week\'s (degrees); positive: more variable' },
+    {
+      name: 'gait_angle_sd_deg',
+      type: 'double',
+      description: 'Sample standard deviation of the gait angle (degrees), 2 decimals; empty under two readings',
+    },
+    {
+      name: 'sd_change_from_previous_week',
+      type: 'double',
+      description:
+        "This week's standard deviation minus the previous reported week's (degrees); positive: more variable",
+    },
     { name: 'falls', type: 'bigint', description: 'Falls detected that week' },
   ],
   sql: `

@@ -14,7 +14,14 @@ import type { NamedQuery } from './named-query';
 export type { NamedQuery, ParameterSpec, ResultColumn } from './named-query';
 
 /** Every named query, every version still served. */
-export const NAMED_QUERIES: readonly Readonly<NamedQuery>[] = [dailyVitals, abnormalHeartRateEpisodes, qtcProlongation, gaitFallRisk, dosageAdherence, cohortSummary];
+export const NAMED_QUERIES: readonly Readonly<NamedQuery>[] = [
+  dailyVitals,
+  abnormalHeartRateEpisodes,
+  qtcProlongation,
+  gaitFallRisk,
+  dosageAdherence,
+  cohortSummary,
+];
 
 /** No named query by that name (and version). */
 export class UnknownQueryError extends RequestError {
@@ -35,9 +42,14 @@ function basket(): string {
  */
 export function getNamedQuery(name: string, version?: number): Readonly<NamedQuery> {
   const candidates = NAMED_QUERIES.filter((q) => q.name === name && (version === undefined || q.version === version));
-  const latest = candidates.reduce<Readonly<NamedQuery> | undefined>((best, q) => (best === undefined || q.version > best.version ? q : best), undefined);
+  const latest = candidates.reduce<Readonly<NamedQuery> | undefined>(
+    (best, q) => (best === undefined || q.version > best.version ? q : best),
+    undefined,
+  );
   if (latest === undefined) {
-    const what = /^[a-z][a-z0-9_]{0,60}$/.test(name) ? `${name}${version === undefined ? '' : ` v${version}`}` : 'that name';
+    const what = /^[a-z][a-z0-9_]{0,60}$/.test(name)
+      ? `${name}${version === undefined ? '' : ` v${version}`}`
+      : 'that name';
     throw new UnknownQueryError(`there is no named query ${what}; the queries are: ${basket()}`);
   }
   return latest;

@@ -98,14 +98,57 @@ export class NamedQueryDefinitionError extends Error {
 
 /** Words after which `(` opens a subquery or a list, not a function call's arguments. */
 const GROUPING_KEYWORDS = new Set([
-  'select', 'from', 'join', 'in', 'exists', 'as', 'on', 'and', 'or', 'not', 'where', 'having', 'when', 'then', 'else',
-  'union', 'intersect', 'except', 'all', 'any', 'some', 'by', 'with', 'is', 'between', 'case', 'lateral', 'over', 'like',
+  'select',
+  'from',
+  'join',
+  'in',
+  'exists',
+  'as',
+  'on',
+  'and',
+  'or',
+  'not',
+  'where',
+  'having',
+  'when',
+  'then',
+  'else',
+  'union',
+  'intersect',
+  'except',
+  'all',
+  'any',
+  'some',
+  'by',
+  'with',
+  'is',
+  'between',
+  'case',
+  'lateral',
+  'over',
+  'like',
 ]);
 /** Keywords that end a FROM clause's list of tables at the same nesting level. */
-const CLAUSE_KEYWORDS = new Set(['where', 'group', 'order', 'having', 'limit', 'offset', 'union', 'intersect', 'except', 'window', 'on', 'using', 'select', 'fetch']);
+const CLAUSE_KEYWORDS = new Set([
+  'where',
+  'group',
+  'order',
+  'having',
+  'limit',
+  'offset',
+  'union',
+  'intersect',
+  'except',
+  'window',
+  'on',
+  'using',
+  'select',
+  'fetch',
+]);
 const JOIN_WORDS = new Set(['join']);
 /** Functions that read files, the environment or other databases: never in a named query. */
-const FORBIDDEN_FUNCTION = /^(read_\w*|\w*_scan|glob|getenv|current_setting|sniff_csv|query|query_table|iceberg_\w*|delta_\w*|sqlite_\w*|postgres_\w*|mysql_\w*|load|install|attach|copy|export_\w*|pragma_\w*|duckdb_\w*)$/i;
+const FORBIDDEN_FUNCTION =
+  /^(read_\w*|\w*_scan|glob|getenv|current_setting|sniff_csv|query|query_table|iceberg_\w*|delta_\w*|sqlite_\w*|postgres_\w*|mysql_\w*|load|install|attach|copy|export_\w*|pragma_\w*|duckdb_\w*)$/i;
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 
@@ -138,7 +181,10 @@ export function checkQueryText(sql: string): string[] {
     return [error instanceof Error ? error.message : String(error)];
   }
   if (tokenize(sql).some((t) => t.kind === 'comment')) problems.push('comments are not allowed in query text');
-  const stripped = tokens.filter((t) => t.kind !== 'string').map((t) => t.text).join(' ');
+  const stripped = tokens
+    .filter((t) => t.kind !== 'string')
+    .map((t) => t.text)
+    .join(' ');
   for (const { token, why } of NON_PORTABLE_TOKENS) if (token.test(stripped)) problems.push(why);
 
   const ctes = new Set<string>();
@@ -147,11 +193,17 @@ export function checkQueryText(sql: string): string[] {
     // `WITH name AS (` or `, name AS (` introduces a CTE.
     const next = tokens[i + 1];
     const after = tokens[i + 2];
-    if (isWord(token) && lower(next) === 'as' && after?.text === '(' && ['with', ','].includes(lower(tokens[i - 1]))) ctes.add(lower(token));
+    if (isWord(token) && lower(next) === 'as' && after?.text === '(' && ['with', ','].includes(lower(tokens[i - 1])))
+      ctes.add(lower(token));
     // An alias follows a table reference or a closing parenthesis, with or without AS.
     if (token.kind === 'placeholder' || token.text === ')' || (isWord(token) && ctes.has(lower(token)))) {
       const candidate = lower(next) === 'as' ? after : next;
-      if (candidate?.kind === 'word' && !CLAUSE_KEYWORDS.has(lower(candidate)) && !GROUPING_KEYWORDS.has(lower(candidate)) && !['inner', 'left', 'right', 'full', 'cross', 'join'].includes(lower(candidate))) {
+      if (
+        candidate?.kind === 'word' &&
+        !CLAUSE_KEYWORDS.has(lower(candidate)) &&
+        !GROUPING_KEYWORDS.has(lower(candidate)) &&
+        !['inner', 'left', 'right', 'full', 'cross', 'join'].includes(lower(candidate))
+      ) {
         aliases.add(lower(candidate));
       }
     }
@@ -162,10 +214,16 @@ export function checkQueryText(sql: string): string[] {
     const target = tokens[i + 1];
     if (target === undefined) {
       problems.push(`query ends after ${after}`);
-    } else if (target.kind === 'placeholder' || target.text === '(' || (isWord(target) && ctes.has(lower(target)) && tokens[i + 2]?.text !== '.')) {
+    } else if (
+      target.kind === 'placeholder' ||
+      target.text === '(' ||
+      (isWord(target) && ctes.has(lower(target)) && tokens[i + 2]?.text !== '.')
+    ) {
       return;
     } else {
-      problems.push(`${after} ${target.text}: tables must be logical ({{dataset}}) so the platform can scope them to the partner`);
+      problems.push(
+        `${after} ${target.text}: tables must be logical ({{dataset}}) so the platform can scope them to the partner`,
+      );
     }
   };
 
@@ -203,9 +261,12 @@ export function checkQueryText(sql: string): string[] {
       const right = tokens[i + 1];
       const qualifier = lower(left).replace(/"/g, '');
       if (left?.kind === 'number' || right?.kind === 'number') return;
-      if (tokens[i + 2]?.text === '.') problems.push(`${left?.text}.${right?.text}.${tokens[i + 3]?.text ?? ''}: three-part names are not allowed`);
+      if (tokens[i + 2]?.text === '.')
+        problems.push(`${left?.text}.${right?.text}.${tokens[i + 3]?.text ?? ''}: three-part names are not allowed`);
       else if (!aliases.has(qualifier) && !ctes.has(qualifier)) {
-        problems.push(`${left?.text ?? ''}.${right?.text ?? ''}: ${left?.text ?? ''} is not an alias of a logical table; schema-qualified names are not allowed`);
+        problems.push(
+          `${left?.text ?? ''}.${right?.text ?? ''}: ${left?.text ?? ''} is not an alias of a logical table; schema-qualified names are not allowed`,
+        );
       }
     }
   });
@@ -215,12 +276,24 @@ export function checkQueryText(sql: string): string[] {
 
 /** The logical tables (`{{name}}`) a query text uses, in order of first use. */
 export function logicalTables(sql: string): string[] {
-  return [...new Set(tokenize(sql).filter((t) => t.kind === 'placeholder').map((t) => t.name ?? ''))];
+  return [
+    ...new Set(
+      tokenize(sql)
+        .filter((t) => t.kind === 'placeholder')
+        .map((t) => t.name ?? ''),
+    ),
+  ];
 }
 
 /** The `:name` parameters a query text uses, in order of first use. */
 export function parameterNames(sql: string): string[] {
-  return [...new Set(tokenize(sql).filter((t) => t.kind === 'parameter').map((t) => t.name ?? ''))];
+  return [
+    ...new Set(
+      tokenize(sql)
+        .filter((t) => t.kind === 'parameter')
+        .map((t) => t.name ?? ''),
+    ),
+  ];
 }
 
 /**
@@ -252,29 +325,36 @@ export function defineNamedQuery(query: NamedQuery): Readonly<NamedQuery> {
       try {
         new RegExp(spec.pattern);
       } catch (error) {
-        problems.push(`parameter ${spec.name} pattern does not compile: ${error instanceof Error ? error.message : String(error)}`);
+        problems.push(
+          `parameter ${spec.name} pattern does not compile: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
   }
   const isDate = (name: string) => declared.get(name)?.type === 'date';
   for (const rule of query.rules ?? []) {
-    if (!isDate(rule.from) || !isDate(rule.to)) problems.push(`date_span rule ${rule.from}..${rule.to} must name two date parameters`);
+    if (!isDate(rule.from) || !isDate(rule.to))
+      problems.push(`date_span rule ${rule.from}..${rule.to} must name two date parameters`);
   }
   const tables = logicalTables(query.sql);
   if (tables.length === 0) problems.push('the query reads no logical table');
   for (const [table, range] of Object.entries(query.prune ?? {})) {
     if (!tables.includes(table)) problems.push(`prune names ${table}, which the query does not read`);
     if (!isDate(range.from) || !isDate(range.to)) problems.push(`prune on ${table} must name two date parameters`);
-    if (declared.get(range.from)?.required !== true || declared.get(range.to)?.required !== true) problems.push(`prune on ${table} needs required date parameters`);
+    if (declared.get(range.from)?.required !== true || declared.get(range.to)?.required !== true)
+      problems.push(`prune on ${table} needs required date parameters`);
     for (const [column, parameter] of Object.entries(range.keys ?? {})) {
       if (!NAME.test(column)) problems.push(`prune on ${table} names column ${column}, which is not a plain name`);
-      if (declared.get(parameter)?.type !== 'string') problems.push(`prune on ${table} matches ${column} to ${parameter}, which is not a declared string parameter`);
+      if (declared.get(parameter)?.type !== 'string')
+        problems.push(`prune on ${table} matches ${column} to ${parameter}, which is not a declared string parameter`);
     }
   }
   const columns = new Set(query.columns.map((c) => c.name));
-  if (columns.size !== query.columns.length || columns.size === 0) problems.push('result columns must be declared once each');
+  if (columns.size !== query.columns.length || columns.size === 0)
+    problems.push('result columns must be declared once each');
   for (const name of query.suppress?.columns ?? []) {
-    if (query.columns.find((c) => c.name === name)?.type !== 'bigint') problems.push(`suppress names ${name}, which is not a bigint result column`);
+    if (query.columns.find((c) => c.name === name)?.type !== 'bigint')
+      problems.push(`suppress names ${name}, which is not a bigint result column`);
   }
   if (problems.length > 0) throw new NamedQueryDefinitionError(query.name, problems);
   return Object.freeze({ ...query });

@@ -21,7 +21,12 @@ function parameterSchema(spec: ParameterSpec): Schema {
     case 'integer':
     case 'number':
       // Values are accepted as JSON numbers or as text (they arrive as text from query strings and CLIs).
-      return { type: [spec.type, 'string'], ...(spec.min !== undefined ? { minimum: spec.min } : {}), ...(spec.max !== undefined ? { maximum: spec.max } : {}), ...common };
+      return {
+        type: [spec.type, 'string'],
+        ...(spec.min !== undefined ? { minimum: spec.min } : {}),
+        ...(spec.max !== undefined ? { maximum: spec.max } : {}),
+        ...common,
+      };
     case 'string':
       return {
         type: 'string',
@@ -65,14 +70,27 @@ const ERROR: Schema = {
   type: 'object',
   required: ['code', 'message'],
   properties: {
-    code: { type: 'string', description: 'What went wrong, for programs: missing_authorization, clock_skew, signature_mismatch, invalid_parameters, unknown_query, not_ready, ...' },
+    code: {
+      type: 'string',
+      description:
+        'What went wrong, for programs: missing_authorization, clock_skew, signature_mismatch, invalid_parameters, unknown_query, not_ready, ...',
+    },
     message: { type: 'string', description: 'What went wrong and what to do, for people' },
     details: { type: 'object', description: 'For invalid_parameters: {"problems": [...]}, every problem at once' },
   },
 };
 
 const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [String(status), { description: { 400: 'Bad request', 403: 'Refused signature', 404: 'Not found', 409: 'Not ready' }[status] ?? 'Error', content: json(ref('Error')) }]));
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description:
+          { 400: 'Bad request', 403: 'Refused signature', 404: 'Not found', 409: 'Not ready' }[status] ?? 'Error',
+        content: json(ref('Error')),
+      },
+    ]),
+  );
 
 /** The OpenAPI 3.1 document for `queries` (default: the basket). */
 export function queryApiDocument(queries: readonly NamedQuery[] = NAMED_QUERIES, region = 'ap-southeast-1'): Schema {
@@ -84,12 +102,17 @@ export function queryApiDocument(queries: readonly NamedQuery[] = NAMED_QUERIES,
       title: 'Pulse Lake partner query API',
       version: '1',
       description:
-        'Named queries over the partner\'s own patients, de-identified. Every /v1 request is signed with AWS Signature Version 4 ' +
+        "Named queries over the partner's own patients, de-identified. Every /v1 request is signed with AWS Signature Version 4 " +
         `(AWS4-HMAC-SHA256, service execute-api, region ${region}) with a partner key; signatures older or newer than 5 minutes are refused.`,
     },
     components: {
       securitySchemes: {
-        sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: `AWS Signature Version 4: curl --aws-sigv4 "aws:amz:${region}:execute-api" --user KEY:SECRET, or any AWS SDK signer` },
+        sigv4: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description: `AWS Signature Version 4: curl --aws-sigv4 "aws:amz:${region}:execute-api" --user KEY:SECRET, or any AWS SDK signer`,
+        },
       },
       schemas: {
         Error: ERROR,
@@ -103,7 +126,11 @@ export function queryApiDocument(queries: readonly NamedQuery[] = NAMED_QUERIES,
             problem: { type: 'string' },
             parameters: { type: 'array', items: { type: 'object', required: ['name', 'type', 'description'] } },
             columns: { type: 'array', items: { type: 'object', required: ['name', 'type', 'description'] } },
-            suppressedBelowThreshold: { type: 'array', items: { type: 'string' }, description: 'Columns counting patients: cells under the small-cell threshold come back empty' },
+            suppressedBelowThreshold: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'Columns counting patients: cells under the small-cell threshold come back empty',
+            },
           },
         },
         ExecutionStarted: {
@@ -115,7 +142,11 @@ export function queryApiDocument(queries: readonly NamedQuery[] = NAMED_QUERIES,
             version: { type: 'integer' },
             status: { const: 'QUEUED' },
             reused: { type: 'boolean', description: 'An identical request ran recently: its result is reused' },
-            links: { type: 'object', required: ['status', 'results'], properties: { status: { type: 'string' }, results: { type: 'string' } } },
+            links: {
+              type: 'object',
+              required: ['status', 'results'],
+              properties: { status: { type: 'string' }, results: { type: 'string' } },
+            },
           },
         },
         ExecutionStatus: {
@@ -141,8 +172,19 @@ export function queryApiDocument(queries: readonly NamedQuery[] = NAMED_QUERIES,
           properties: {
             executionId: { type: 'string', format: 'uuid' },
             columns: { type: 'array', items: { type: 'object', required: ['name', 'type', 'description'] } },
-            rows: { type: 'array', items: { type: 'array' }, description: 'Rows as arrays in column order; see <query>_row for each query' },
-            suppressed: { type: 'array', items: { type: 'object', required: ['row', 'column'], properties: { row: { type: 'integer' }, column: { type: 'string' } } } },
+            rows: {
+              type: 'array',
+              items: { type: 'array' },
+              description: 'Rows as arrays in column order; see <query>_row for each query',
+            },
+            suppressed: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['row', 'column'],
+                properties: { row: { type: 'integer' }, column: { type: 'string' } },
+              },
+            },
             nextPageToken: { type: 'string' },
           },
         },
@@ -164,16 +206,40 @@ export function queryApiDocument(queries: readonly NamedQuery[] = NAMED_QUERIES,
     security: [{ sigv4: [] }],
     paths: {
       '/health': {
-        get: { operationId: 'health', summary: 'Liveness (unsigned)', security: [], responses: { '200': { description: 'Up', content: json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }) } } },
+        get: {
+          operationId: 'health',
+          summary: 'Liveness (unsigned)',
+          security: [],
+          responses: {
+            '200': {
+              description: 'Up',
+              content: json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }),
+            },
+          },
+        },
       },
       '/v1/openapi.json': {
-        get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) }, ...errors(403) } },
+        get: {
+          operationId: 'openapi',
+          summary: 'This document',
+          responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) }, ...errors(403) },
+        },
       },
       '/v1/queries': {
         get: {
           operationId: 'listQueries',
           summary: 'The named queries, with their problem statements, parameters and result columns',
-          responses: { '200': { description: 'The basket', content: json({ type: 'object', required: ['queries'], properties: { queries: { type: 'array', items: ref('NamedQuery') } } }) }, ...errors(403) },
+          responses: {
+            '200': {
+              description: 'The basket',
+              content: json({
+                type: 'object',
+                required: ['queries'],
+                properties: { queries: { type: 'array', items: ref('NamedQuery') } },
+              }),
+            },
+            ...errors(403),
+          },
         },
       },
       '/v1/queries/{name}/executions': {
@@ -186,12 +252,26 @@ export function queryApiDocument(queries: readonly NamedQuery[] = NAMED_QUERIES,
             content: json({
               type: 'object',
               properties: {
-                parameters: { type: 'object', description: 'The query\'s parameters by name; see <query>_parameters', oneOf: queries.map((q) => ref(`${q.name}_parameters`)) },
-                version: { type: 'integer', minimum: 1, description: 'A version of the query still served (default: the latest)' },
+                parameters: {
+                  type: 'object',
+                  description: "The query's parameters by name; see <query>_parameters",
+                  oneOf: queries.map((q) => ref(`${q.name}_parameters`)),
+                },
+                version: {
+                  type: 'integer',
+                  minimum: 1,
+                  description: 'A version of the query still served (default: the latest)',
+                },
               },
             }),
           },
-          responses: { '202': { description: 'Started (or an identical recent one reused)', content: json(ref('ExecutionStarted')) }, ...errors(400, 403, 404) },
+          responses: {
+            '202': {
+              description: 'Started (or an identical recent one reused)',
+              content: json(ref('ExecutionStarted')),
+            },
+            ...errors(400, 403, 404),
+          },
         },
       },
       '/v1/executions/{id}': {
@@ -208,17 +288,29 @@ export function queryApiDocument(queries: readonly NamedQuery[] = NAMED_QUERIES,
           summary: 'The result in JSON pages, or the whole of it as CSV or Excel',
           parameters: [
             executionId,
-            { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: MAX_PAGE_SIZE } },
-            { name: 'pageToken', in: 'query', schema: { type: 'string' }, description: 'nextPageToken of the page before' },
+            {
+              name: 'pageSize',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: MAX_PAGE_SIZE },
+            },
+            {
+              name: 'pageToken',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'nextPageToken of the page before',
+            },
             { name: 'format', in: 'query', schema: { enum: ['json', 'csv', 'xlsx'], default: 'json' } },
           ],
           responses: {
             '200': {
-              description: 'A page (json), or the whole result as a file (csv, xlsx; locally) or a link to it (on AWS); suppressed cells are empty',
+              description:
+                'A page (json), or the whole result as a file (csv, xlsx; locally) or a link to it (on AWS); suppressed cells are empty',
               content: {
                 ...json({ oneOf: [ref('ResultsPage'), ref('DownloadLink')] }),
                 'text/csv': { schema: { type: 'string' } },
-                'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: { type: 'string', contentEncoding: 'base64' } },
+                'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+                  schema: { type: 'string', contentEncoding: 'base64' },
+                },
               },
             },
             ...errors(400, 403, 404, 409),

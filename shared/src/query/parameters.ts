@@ -17,7 +17,13 @@ export class ParameterError extends RequestError {
     readonly problems: string[],
     options?: { cause?: unknown },
   ) {
-    super(400, 'invalid_parameters', `parameters for ${query} are not valid: ${problems.join('; ')}`, { problems }, options);
+    super(
+      400,
+      'invalid_parameters',
+      `parameters for ${query} are not valid: ${problems.join('; ')}`,
+      { problems },
+      options,
+    );
   }
 }
 
@@ -36,7 +42,8 @@ export function dayNumber(text: string): number | undefined {
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const ms = Date.UTC(year, month - 1, day);
   const back = new Date(ms);
-  if (year < 1900 || back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return undefined;
+  if (year < 1900 || back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day)
+    return undefined;
   return ms / 86_400_000;
 }
 
@@ -54,20 +61,24 @@ function convert(spec: ParameterSpec, text: string): { value: QueryParameter } |
   if (INVISIBLE.test(text)) return fail('contains control or invisible characters');
   switch (spec.type) {
     case 'date':
-      return dayNumber(text) === undefined ? fail('must be a real calendar date written YYYY-MM-DD (e.g. 2024-03-01)') : { value: text };
+      return dayNumber(text) === undefined
+        ? fail('must be a real calendar date written YYYY-MM-DD (e.g. 2024-03-01)')
+        : { value: text };
     case 'integer':
     case 'number': {
       const pattern = spec.type === 'integer' ? INTEGER : NUMBER;
       const kind = spec.type === 'integer' ? 'a whole number' : 'a number';
       const value = Number(text);
-      if (!pattern.test(text) || !Number.isFinite(value)) return fail(`must be ${kind}${describeBounds(spec.min, spec.max)}, written with digits only`);
+      if (!pattern.test(text) || !Number.isFinite(value))
+        return fail(`must be ${kind}${describeBounds(spec.min, spec.max)}, written with digits only`);
       if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
         return fail(`must be ${kind}${describeBounds(spec.min, spec.max)}`);
       }
       return { value };
     }
     case 'string': {
-      if (spec.maxLength !== undefined && text.length > spec.maxLength) return fail(`is longer than ${spec.maxLength} characters`);
+      if (spec.maxLength !== undefined && text.length > spec.maxLength)
+        return fail(`is longer than ${spec.maxLength} characters`);
       if (spec.allowed !== undefined) {
         const match = spec.allowed.find((a) => a.toLowerCase() === text.toLowerCase());
         // The canonical spelling is bound, so `sg` and `SG` select the same rows.
@@ -93,7 +104,8 @@ function checkSpan(rule: DateSpanRule, values: Record<string, QueryParameter>): 
   if (typeof from !== 'string' || typeof to !== 'string') return undefined;
   const days = (dayNumber(to) ?? 0) - (dayNumber(from) ?? 0);
   if (days < 0) return `${rule.to} must not be before ${rule.from}`;
-  if (days + 1 > rule.maxDays) return `${rule.from}..${rule.to} spans ${days + 1} days; at most ${rule.maxDays} are allowed per query`;
+  if (days + 1 > rule.maxDays)
+    return `${rule.from}..${rule.to} spans ${days + 1} days; at most ${rule.maxDays} are allowed per query`;
   return undefined;
 }
 
@@ -103,13 +115,19 @@ function checkSpan(rule: DateSpanRule, values: Record<string, QueryParameter>): 
  * Throws ParameterError listing every problem: unknown names, missing
  * required ones, wrong types, out-of-bounds values, broken date spans.
  */
-export function validateParameters(query: NamedQuery, params: Readonly<Record<string, string>>): Record<string, QueryParameter> {
+export function validateParameters(
+  query: NamedQuery,
+  params: Readonly<Record<string, string>>,
+): Record<string, QueryParameter> {
   const problems: string[] = [];
   const specs = new Map(query.parameters.map((p) => [p.name, p]));
   const known = query.parameters.map((p) => p.name).join(', ') || 'none';
   for (const name of Object.keys(params)) {
     // The name is echoed only when it is a plain word, so a hostile name cannot smuggle text into logs.
-    if (!specs.has(name)) problems.push(`${/^[a-z][a-z0-9_]{0,40}$/.test(name) ? name : 'a parameter'} is not a parameter of ${query.name} (it takes: ${known})`);
+    if (!specs.has(name))
+      problems.push(
+        `${/^[a-z][a-z0-9_]{0,40}$/.test(name) ? name : 'a parameter'} is not a parameter of ${query.name} (it takes: ${known})`,
+      );
   }
   const values: Record<string, QueryParameter> = {};
   for (const spec of query.parameters) {

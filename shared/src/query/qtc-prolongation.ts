@@ -10,12 +10,20 @@ import { defineNamedQuery } from './named-query';
 export const qtcProlongation = defineNamedQuery({
   name: 'qtc_prolongation',
   version: 1,
-  title: 'QTc prolongation and the same day\'s doses',
-  problem: 'On which days did a patient have a QTc over 500 ms (or another threshold), and what medication, how much, did they receive that day?',
+  title: "QTc prolongation and the same day's doses",
+  problem:
+    'On which days did a patient have a QTc over 500 ms (or another threshold), and what medication, how much, did they receive that day?',
   parameters: [
     FROM_DATE,
     TO_DATE,
-    { name: 'threshold_ms', type: 'integer', min: 350, max: 700, default: '500', description: 'a QTc above this (ms) is prolonged; default 500' },
+    {
+      name: 'threshold_ms',
+      type: 'integer',
+      min: 350,
+      max: 700,
+      default: '500',
+      description: 'a QTc above this (ms) is prolonged; default 500',
+    },
   ],
   rules: [{ kind: 'date_span', from: 'from', to: 'to', maxDays: 366 }],
   prune: { ecg: { from: 'from', to: 'to' }, dosage: { from: 'from', to: 'to' } },

@@ -13,6 +13,11 @@ export { PARTNER_SCOPE, QueryScopeError, type RenderScope, type RenderTarget, ty
  * database and dialect in `target`. Throws ParameterError (listing every
  * problem, safe to show the partner) or QueryScopeError.
  */
-export function renderNamedQuery(query: NamedQuery, params: Readonly<Record<string, string>>, scope: RenderScope, target: RenderTarget): RenderedQuery {
+export function renderNamedQuery(
+  query: NamedQuery,
+  params: Readonly<Record<string, string>>,
+  scope: RenderScope,
+  target: RenderTarget,
+): RenderedQuery {
   return renderWithContracts(query, params, scope, target, findContract);
 }

@@ -40,7 +40,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** A first result page's rows without the header row Athena (and the local engine, like it) puts first. */
 export function dataRowsOfFirstPage(page: QueryResultPage): QueryResultPage['rows'] {
   const head = page.rows[0];
-  const isHeader = head !== undefined && head.length === page.columns.length && head.every((v, i) => v === page.columns[i]?.name);
+  const isHeader =
+    head !== undefined && head.length === page.columns.length && head.every((v, i) => v === page.columns[i]?.name);
   return isHeader ? page.rows.slice(1) : page.rows;
 }
 
@@ -48,7 +49,11 @@ export function dataRowsOfFirstPage(page: QueryResultPage): QueryResultPage['row
  * Starts `sql`, waits for it to succeed and returns all its rows.
  * Throws QueryFailedError with the engine's reason when it fails or times out.
  */
-export async function runToCompletion(engine: QueryEngine, sql: string, options: RunOptions = {}): Promise<QueryResult> {
+export async function runToCompletion(
+  engine: QueryEngine,
+  sql: string,
+  options: RunOptions = {},
+): Promise<QueryResult> {
   const { timeoutMs = 300_000, firstPollMs = 50, maxPollMs = 1_000, pageSize, ...start } = options;
   const id = await engine.start(sql, start);
   const deadline = Date.now() + timeoutMs;
@@ -57,9 +62,18 @@ export async function runToCompletion(engine: QueryEngine, sql: string, options:
     const status = await engine.status(id);
     if (status.state === 'SUCCEEDED') break;
     if (status.state === 'FAILED' || status.state === 'CANCELLED') {
-      throw new QueryFailedError(id, status.state, `query ${id} ${status.state.toLowerCase()}: ${status.reason ?? 'no reason given'}`);
+      throw new QueryFailedError(
+        id,
+        status.state,
+        `query ${id} ${status.state.toLowerCase()}: ${status.reason ?? 'no reason given'}`,
+      );
     }
-    if (Date.now() + wait > deadline) throw new QueryFailedError(id, 'TIMED_OUT', `query ${id} did not finish within ${timeoutMs} ms (last state ${status.state})`);
+    if (Date.now() + wait > deadline)
+      throw new QueryFailedError(
+        id,
+        'TIMED_OUT',
+        `query ${id} did not finish within ${timeoutMs} ms (last state ${status.state})`,
+      );
     await sleep(wait);
     wait = Math.min(wait * 2, maxPollMs);
   }
@@ -68,7 +82,10 @@ export async function runToCompletion(engine: QueryEngine, sql: string, options:
   let nextToken: string | undefined;
   let first = true;
   do {
-    const page = await engine.results(id, { ...(pageSize !== undefined ? { pageSize } : {}), ...(nextToken !== undefined ? { nextToken } : {}) });
+    const page = await engine.results(id, {
+      ...(pageSize !== undefined ? { pageSize } : {}),
+      ...(nextToken !== undefined ? { nextToken } : {}),
+    });
     if (first) {
       columns = page.columns;
       rows.push(...dataRowsOfFirstPage(page));

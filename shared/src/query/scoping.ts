@@ -18,7 +18,11 @@ import { validateParameters } from './parameters';
 import { tokenize } from './sql-text';
 
 /** Where partner ownership lives: the patients table maps patient tokens to partners. */
-export const PARTNER_SCOPE = { table: 'patients', partnerColumn: 'partner_id', subjectColumn: 'patient_token' } as const;
+export const PARTNER_SCOPE = {
+  table: 'patients',
+  partnerColumn: 'partner_id',
+  subjectColumn: 'patient_token',
+} as const;
 
 /** The partition columns every curated table has besides its Parquet columns. */
 const PARTITION_COLUMNS = ['site', 'dt'] as const;
@@ -63,7 +67,14 @@ function columnsOf(contract: DatasetContract): string[] {
 }
 
 /** `SELECT <columns> FROM (<columns>, row_number() ...) WHERE rn = 1 [AND <filter>]`: the latest version of each record. */
-function deduped(dialect: Dialect, database: string, contract: DatasetContract, columns: readonly string[], where: Fragment | undefined, filter: Fragment): Fragment {
+function deduped(
+  dialect: Dialect,
+  database: string,
+  contract: DatasetContract,
+  columns: readonly string[],
+  where: Fragment | undefined,
+  filter: Fragment,
+): Fragment {
   const id = (name: string) => dialect.identifier(name);
   const all = columnsOf(contract);
   const key = curatedDedupeKey(contract).map(id).join(', ');
@@ -82,7 +93,10 @@ function deduped(dialect: Dialect, database: string, contract: DatasetContract, 
  * it: for analysts and tests that want each reading once however often it landed.
  */
 export function latestVersionsSql(dialectName: DialectName, database: string, contract: DatasetContract): string {
-  return deduped(DIALECTS[dialectName], database, contract, columnsOf(contract), undefined, { sql: 'TRUE', parameters: [] }).sql;
+  return deduped(DIALECTS[dialectName], database, contract, columnsOf(contract), undefined, {
+    sql: 'TRUE',
+    parameters: [],
+  }).sql;
 }
 
 /** The partner-scoped, deduplicated subquery standing for one logical table. */
@@ -97,13 +111,18 @@ function logicalTable(
   const dialect = DIALECTS[target.dialect];
   const id = (column: string) => dialect.identifier(column);
   const contract = contracts(name);
-  if (contract === undefined) throw new QueryScopeError(`named query ${query.name} reads {{${name}}}, which is not a dataset of the lake`);
-  if (contract.stage !== 'curated') throw new QueryScopeError(`named query ${query.name} reads {{${name}}}, a staging dataset; partners only see curated datasets`);
+  if (contract === undefined)
+    throw new QueryScopeError(`named query ${query.name} reads {{${name}}}, which is not a dataset of the lake`);
+  if (contract.stage !== 'curated')
+    throw new QueryScopeError(
+      `named query ${query.name} reads {{${name}}}, a staging dataset; partners only see curated datasets`,
+    );
   const patients = contracts(PARTNER_SCOPE.table);
   if (patients === undefined) throw new QueryScopeError(`no ${PARTNER_SCOPE.table} dataset: partner scoping needs it`);
   const patientColumns = columnsOf(patients);
   for (const column of [PARTNER_SCOPE.partnerColumn, PARTNER_SCOPE.subjectColumn]) {
-    if (!patientColumns.includes(column)) throw new QueryScopeError(`the ${PARTNER_SCOPE.table} dataset has no ${column} column: partner scoping needs it`);
+    if (!patientColumns.includes(column))
+      throw new QueryScopeError(`the ${PARTNER_SCOPE.table} dataset has no ${column} column: partner scoping needs it`);
   }
   const columns = columnsOf(contract);
   const partner: Fragment = { sql: `${id(PARTNER_SCOPE.partnerColumn)} = ?`, parameters: [scope.partnerId] };
@@ -113,7 +132,9 @@ function logicalTable(
     filter = partner;
   } else {
     if (!columns.includes(PARTNER_SCOPE.subjectColumn)) {
-      throw new QueryScopeError(`named query ${query.name} reads {{${name}}}, which has no ${PARTNER_SCOPE.subjectColumn} column, so it cannot be scoped to a partner`);
+      throw new QueryScopeError(
+        `named query ${query.name} reads {{${name}}}, which has no ${PARTNER_SCOPE.subjectColumn} column, so it cannot be scoped to a partner`,
+      );
     }
     const owned = deduped(dialect, target.curatedDatabase, patients, [PARTNER_SCOPE.subjectColumn], undefined, partner);
     filter = { sql: `${id(PARTNER_SCOPE.subjectColumn)} IN (${owned.sql})`, parameters: owned.parameters };
@@ -124,14 +145,22 @@ function logicalTable(
   if (prune !== undefined) {
     // Pruning below the dedupe window is only sound when every version of a record lies in the same dt partition.
     if (contract.eventTimeColumn === undefined || !contract.dedupeKey.includes(contract.eventTimeColumn)) {
-      throw new QueryScopeError(`named query ${query.name} prunes {{${name}}} by dt, but its dedupe key does not include its event time, so versions of a record may sit in other partitions`);
+      throw new QueryScopeError(
+        `named query ${query.name} prunes {{${name}}} by dt, but its dedupe key does not include its event time, so versions of a record may sit in other partitions`,
+      );
     }
     where = { sql: `${id('dt')} BETWEEN ? AND ?`, parameters: [values[prune.from] ?? null, values[prune.to] ?? null] };
     const dedupeKey = curatedDedupeKey(contract);
     for (const [column, parameter] of Object.entries(prune.keys ?? {})) {
-      if (!dedupeKey.includes(column)) throw new QueryScopeError(`named query ${query.name} narrows {{${name}}} by ${column} before deduplicating, but ${column} is not in its dedupe key`);
+      if (!dedupeKey.includes(column))
+        throw new QueryScopeError(
+          `named query ${query.name} narrows {{${name}}} by ${column} before deduplicating, but ${column} is not in its dedupe key`,
+        );
       const value = values[parameter] ?? null;
-      where = { sql: `${where.sql} AND (CAST(? AS VARCHAR) IS NULL OR ${id(column)} = ?)`, parameters: [...where.parameters, value, value] };
+      where = {
+        sql: `${where.sql} AND (CAST(? AS VARCHAR) IS NULL OR ${id(column)} = ?)`,
+        parameters: [...where.parameters, value, value],
+      };
     }
   }
   const body = deduped(dialect, target.curatedDatabase, contract, columns, where, filter);
@@ -150,8 +179,10 @@ export function renderWithContracts(
   target: RenderTarget,
   contracts: ContractLookup,
 ): RenderedQuery {
-  if (typeof scope.partnerId !== 'string' || scope.partnerId.trim() === '') throw new QueryScopeError('a query must be scoped to a partner: partnerId is empty');
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(target.curatedDatabase)) throw new QueryScopeError('curatedDatabase must be a plain database name');
+  if (typeof scope.partnerId !== 'string' || scope.partnerId.trim() === '')
+    throw new QueryScopeError('a query must be scoped to a partner: partnerId is empty');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(target.curatedDatabase))
+    throw new QueryScopeError('curatedDatabase must be a plain database name');
   const values = validateParameters(query, params);
   const parts: string[] = [];
   const parameters: QueryParameter[] = [];

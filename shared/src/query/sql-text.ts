@@ -4,7 +4,16 @@
  * so the guard and the renderer never mistake text inside a literal for SQL.
  */
 
-export type SqlTokenKind = 'space' | 'comment' | 'string' | 'quoted' | 'placeholder' | 'parameter' | 'word' | 'number' | 'punct';
+export type SqlTokenKind =
+  | 'space'
+  | 'comment'
+  | 'string'
+  | 'quoted'
+  | 'placeholder'
+  | 'parameter'
+  | 'word'
+  | 'number'
+  | 'punct';
 
 export interface SqlToken {
   kind: SqlTokenKind;
@@ -28,7 +37,7 @@ const PATTERNS: readonly [SqlTokenKind, RegExp][] = [
   ['parameter', /:([a-z][a-z0-9_]*)/y],
   ['word', /[A-Za-z_][A-Za-z0-9_]*/y],
   ['number', /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y],
-  ['punct', /<=|>=|<>|!=|\|\||[(),.;*+\-/%<>=?$\[\]]/y],
+  ['punct', /<=|>=|<>|!=|\|\||[(),.;*+\-/%<>=?$[\]]/y],
 ];
 
 /** Splits query text into tokens; throws SqlTextError naming the offset of anything it cannot read. */
@@ -48,7 +57,8 @@ export function tokenize(sql: string): SqlToken[] {
     }
     const rest = sql.slice(at, at + 12);
     if (rest.startsWith("'") || rest.startsWith('"')) throw new SqlTextError(`unterminated literal at offset ${at}`);
-    if (rest.startsWith('{{')) throw new SqlTextError(`malformed logical table at offset ${at}: write {{dataset_name}}`);
+    if (rest.startsWith('{{'))
+      throw new SqlTextError(`malformed logical table at offset ${at}: write {{dataset_name}}`);
     throw new SqlTextError(`unexpected character ${JSON.stringify(sql[at])} at offset ${at}`);
   }
   return tokens;

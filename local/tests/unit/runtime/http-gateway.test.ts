@@ -12,7 +12,11 @@ describe('the local API Gateway', () => {
           source: { kind: 'http', api: 'rest', method: 'POST', path: '/v1/ingest/{dataset}' },
           invoke: async (event) => {
             seen.push(event as APIGatewayProxyEvent);
-            return { statusCode: 202, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accepted: true }) };
+            return {
+              statusCode: 202,
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ accepted: true }),
+            };
           },
         },
       ],
@@ -20,7 +24,11 @@ describe('the local API Gateway', () => {
     );
     try {
       // Act
-      const response = await fetch(`${gateway.url}/v1/ingest/vitals?dry=1`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: '{"a":1}\n' });
+      const response = await fetch(`${gateway.url}/v1/ingest/vitals?dry=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: '{"a":1}\n',
+      });
       const notFound = await fetch(`${gateway.url}/v1/nowhere`);
       const wrongMethod = await fetch(`${gateway.url}/v1/ingest/vitals`);
       // Assess
@@ -50,7 +58,13 @@ describe('the local API Gateway', () => {
     // Prepare
     const errors: unknown[] = [];
     const gateway = await startHttpGateway(
-      [{ functionName: 'boom', source: { kind: 'http', api: 'http', method: 'GET', path: '/v1/queries' }, invoke: () => Promise.reject(new Error('secret detail SG-MRN-1')) }],
+      [
+        {
+          functionName: 'boom',
+          source: { kind: 'http', api: 'http', method: 'GET', path: '/v1/queries' },
+          invoke: () => Promise.reject(new Error('secret detail SG-MRN-1')),
+        },
+      ],
       { port: 0, stage: 'local', accountId: '000000000000', onError: (e) => errors.push(e) },
     );
     try {

@@ -21,7 +21,9 @@ describe('reading the service files', () => {
   it('maps src/functions/X.handler to the service handler module src/handlers/X.ts', () => {
     const normalize = fn('normalize-chunk');
     expect(normalize.service).toBe('pulse-lake-ingest-files');
-    expect(normalize.handlerFile).toBe(join(fixtures, 'services', 'ingest-files', 'src', 'handlers', 'normalize-chunk.ts'));
+    expect(normalize.handlerFile).toBe(
+      join(fixtures, 'services', 'ingest-files', 'src', 'handlers', 'normalize-chunk.ts'),
+    );
     expect(normalize.functionName).toBe('pulse-lake-ingest-files-local-normalize-chunk');
   });
 
@@ -33,8 +35,12 @@ describe('reading the service files', () => {
   });
 
   it('follows a provider.s3 bucket entry to its real name and keeps the key filters', () => {
-    expect(fn('on-drop-zone-object').events).toEqual([{ kind: 's3', bucket: 'pulse-lake-local-dropzone', event: 's3:ObjectCreated:*' }]);
-    expect(fn('on-raw-object').events).toEqual([{ kind: 's3', bucket: 'pulse-lake-local-raw', event: 's3:ObjectCreated:*', prefix: 'vitals/', suffix: '.csv' }]);
+    expect(fn('on-drop-zone-object').events).toEqual([
+      { kind: 's3', bucket: 'pulse-lake-local-dropzone', event: 's3:ObjectCreated:*' },
+    ]);
+    expect(fn('on-raw-object').events).toEqual([
+      { kind: 's3', bucket: 'pulse-lake-local-raw', event: 's3:ObjectCreated:*', prefix: 'vitals/', suffix: '.csv' },
+    ]);
   });
 
   it('follows !GetAtt of a queue to its QueueName, visibility timeout and redrive policy', () => {
@@ -51,16 +57,33 @@ describe('reading the service files', () => {
   });
 
   it('reads a literal queue ARN built from aws:region and aws:accountId', () => {
-    expect(fn('literal-arn-consumer').events).toEqual([{ kind: 'sqs', queueName: 'pulse-lake-local-normalize-dlq', batchSize: 10, reportBatchItemFailures: false }]);
+    expect(fn('literal-arn-consumer').events).toEqual([
+      { kind: 'sqs', queueName: 'pulse-lake-local-normalize-dlq', batchSize: 10, reportBatchItemFailures: false },
+    ]);
   });
 
   it('wires EventBridge patterns, schedules (enabled or not, with input) and HTTP routes', () => {
     expect(fn('on-partitions-written').events).toEqual([
-      { kind: 'eventBridge', ruleName: 'pulse-lake-etl-trigger-local-on-partitions-written-rule-1', pattern: { source: ['pulse-lake'], 'detail-type': ['Partitions Written'] } },
+      {
+        kind: 'eventBridge',
+        ruleName: 'pulse-lake-etl-trigger-local-on-partitions-written-rule-1',
+        pattern: { source: ['pulse-lake'], 'detail-type': ['Partitions Written'] },
+      },
     ]);
     expect(fn('reconcile').events).toEqual([
-      { kind: 'schedule', ruleName: 'pulse-lake-etl-trigger-local-reconcile-schedule-1', expression: 'rate(1 hour)', enabled: true },
-      { kind: 'schedule', ruleName: 'pulse-lake-etl-trigger-local-reconcile-schedule-2', expression: 'cron(0 3 * * ? *)', enabled: false, input: { mode: 'full' } },
+      {
+        kind: 'schedule',
+        ruleName: 'pulse-lake-etl-trigger-local-reconcile-schedule-1',
+        expression: 'rate(1 hour)',
+        enabled: true,
+      },
+      {
+        kind: 'schedule',
+        ruleName: 'pulse-lake-etl-trigger-local-reconcile-schedule-2',
+        expression: 'cron(0 3 * * ? *)',
+        enabled: false,
+        input: { mode: 'full' },
+      },
     ]);
     expect(fn('list-named-queries').events).toEqual([
       { kind: 'http', api: 'rest', method: 'GET', path: '/v1/queries', iamAuthorized: true },
@@ -84,11 +107,23 @@ describe('reading the service files', () => {
     ]);
   });
 
-  it('resolves ${param:...} from the stage\'s params, else from params.default', () => {
+  it("resolves ${param:...} from the stage's params, else from params.default", () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'service-file-'));
     const file = join(dir, 'serverless.yml');
-    writeFileSync(file, ['service: s', 'params:', '  default: { retention: 30, memory: 512 }', '  prod: { retention: 365 }', 'provider:', '  retention: ${param:retention}', '  memory: ${param:memory}', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'service: s',
+        'params:',
+        '  default: { retention: 30, memory: 512 }',
+        '  prod: { retention: 365 }',
+        'provider:',
+        '  retention: ${param:retention}',
+        '  memory: ${param:memory}',
+        '',
+      ].join('\n'),
+    );
     try {
       // Act
       const problems: string[] = [];
@@ -110,7 +145,9 @@ describe('reading the service files', () => {
         'services/no-file-yet has no serverless.yml yet: its functions are not wired',
         'services/stream/serverless.yml: function on-telemetry-record: event type sns is not known to the local lake',
         expect.stringContaining('uses the cf: source, which the local lake cannot resolve'),
-        expect.stringContaining('function on-telemetry-record: sqs event 3 names a queue the local lake cannot resolve'),
+        expect.stringContaining(
+          'function on-telemetry-record: sqs event 3 names a queue the local lake cannot resolve',
+        ),
         expect.stringMatching(/function normalize-chunk: handler module .*normalize-chunk\.ts does not exist/),
       ]),
     );

@@ -14,12 +14,22 @@ const SAFETY_MS = 60_000;
 /** Builds the handler over `deps`; `log` gets one JSON line per run (counts and partition values, no row data). */
 export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.log(line)) {
   return middy<ScheduledEvent, LakeCompaction>().handler(async (_event, context) => {
-    const outcome = await compactLake(deps, { ...compactionOptionsFromEnv(process.env), deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS });
+    const outcome = await compactLake(deps, {
+      ...compactionOptionsFromEnv(process.env),
+      deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS,
+    });
     log(
       JSON.stringify({
         level: 'INFO',
         message: 'curated partitions compacted',
-        merged: outcome.merged.map((m) => ({ dataset: m.dataset, site: m.site, dt: m.dt, inputs: m.inputs.length, outputs: m.outputs.length, rows: m.outputs.reduce((sum, o) => sum + o.rows, 0) })),
+        merged: outcome.merged.map((m) => ({
+          dataset: m.dataset,
+          site: m.site,
+          dt: m.dt,
+          inputs: m.inputs.length,
+          outputs: m.outputs.length,
+          rows: m.outputs.reduce((sum, o) => sum + o.rows, 0),
+        })),
         retiredFiles: outcome.retired,
         partitionsLeftForNextRun: outcome.skipped,
       }),

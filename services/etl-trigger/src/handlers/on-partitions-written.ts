@@ -31,12 +31,28 @@ export function createHandler(deps: LakeDeps, options: HandlerOptions = {}) {
   const log = options.log ?? ((line: string) => console.log(line));
   return middy<EventBridgeEvent<string, PartitionsWrittenDetail>, CatalogedPartitions>().handler(async (event) => {
     const detail = event.detail;
-    if (event['detail-type'] !== PARTITIONS_WRITTEN || detail === undefined || !Array.isArray(detail.partitions) || typeof detail.dataset !== 'string') {
-      throw new UnexpectedEventError(`expected a ${PARTITIONS_WRITTEN} event with dataset and partitions, got detail-type ${event['detail-type']}`);
+    if (
+      event['detail-type'] !== PARTITIONS_WRITTEN ||
+      detail === undefined ||
+      !Array.isArray(detail.partitions) ||
+      typeof detail.dataset !== 'string'
+    ) {
+      throw new UnexpectedEventError(
+        `expected a ${PARTITIONS_WRITTEN} event with dataset and partitions, got detail-type ${event['detail-type']}`,
+      );
     }
     const cataloged = await catalogPartitionsWritten(deps, detail, contractOf);
     if (cataloged.crawler !== 'none') {
-      log(JSON.stringify({ level: 'INFO', message: 'staging crawler', dataset: detail.dataset, created: cataloged.created, crawler: deps.names.crawlers.staging, outcome: cataloged.crawler }));
+      log(
+        JSON.stringify({
+          level: 'INFO',
+          message: 'staging crawler',
+          dataset: detail.dataset,
+          created: cataloged.created,
+          crawler: deps.names.crawlers.staging,
+          outcome: cataloged.crawler,
+        }),
+      );
     }
     return cataloged;
   });

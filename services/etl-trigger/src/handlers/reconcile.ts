@@ -14,7 +14,16 @@ import type { LakeDeps } from '@pulse-lake/shared/ports';
 export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.log(line)) {
   return middy<ScheduledEvent, ReconcileOutcome>().handler(async () => {
     const outcome = await reconcileRawObjects(deps, planOptionsFromEnv(process.env));
-    log(JSON.stringify({ level: outcome.stuck.length > 0 ? 'WARN' : 'INFO', message: 'raw zone reconciled', scanned: outcome.scanned, planned: outcome.planned, stuck: outcome.stuck, reannounced: outcome.reannounced }));
+    log(
+      JSON.stringify({
+        level: outcome.stuck.length > 0 ? 'WARN' : 'INFO',
+        message: 'raw zone reconciled',
+        scanned: outcome.scanned,
+        planned: outcome.planned,
+        stuck: outcome.stuck,
+        reannounced: outcome.reannounced,
+      }),
+    );
     return outcome;
   });
 }

@@ -12,7 +12,11 @@ type PartitionsWritten = EventBridgeEvent<'Partitions Written', PartitionsWritte
 
 const fixture = (name: string): PartitionsWritten =>
   JSON.parse(readFileSync(new URL(`../events/eventbridge/${name}.json`, import.meta.url), 'utf8')) as PartitionsWritten;
-const context = { functionName: 'on-partitions-written', awsRequestId: 'test', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const context = {
+  functionName: 'on-partitions-written',
+  awsRequestId: 'test',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
 
 /** gait being tried out before it becomes curated: the registry's contract, staged. */
 const stagedGait: DatasetContract = { ...getContract('gait'), stage: 'staging' };
@@ -32,7 +36,7 @@ describe('on-partitions-written', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('registers a staging dataset\'s partitions in the staging database and kicks the staging crawler', async () => {
+  it("registers a staging dataset's partitions in the staging database and kicks the staging crawler", async () => {
     // Prepare
     const handler = createHandler(lake, { contractOf, log: (line) => logged.push(line) });
 
@@ -47,7 +51,14 @@ describe('on-partitions-written', () => {
     ]);
     expect(await lake.crawlers.kicks('pulse-lake-test-staging-crawler')).toMatchObject({ kicks: 1 });
     expect(logged.map((line) => JSON.parse(line) as unknown)).toEqual([
-      { level: 'INFO', message: 'staging crawler', dataset: 'gait', created: 2, crawler: 'pulse-lake-test-staging-crawler', outcome: 'started' },
+      {
+        level: 'INFO',
+        message: 'staging crawler',
+        dataset: 'gait',
+        created: 2,
+        crawler: 'pulse-lake-test-staging-crawler',
+        outcome: 'started',
+      },
     ]);
   });
 
@@ -61,20 +72,28 @@ describe('on-partitions-written', () => {
     expect(await lake.crawlers.kicks('pulse-lake-test-staging-crawler')).toMatchObject({ kicks: 1 });
   });
 
-  it('registers a curated dataset\'s partitions without kicking any crawler', async () => {
+  it("registers a curated dataset's partitions without kicking any crawler", async () => {
     const handler = createHandler(lake, { contractOf, log: (line) => logged.push(line) });
 
     const result = await handler(fixture('partitions-written-curated'), context);
 
     expect(result).toEqual({ database: 'pulse_lake_test_curated', table: 'vitals', created: 2, crawler: 'none' });
     expect(await lake.crawlers.kicks('pulse-lake-test-staging-crawler')).toBeUndefined();
-    expect(await lake.store.head(lake.names.buckets.curated, '_state/crawlers/pulse-lake-test-staging-crawler.json')).toBeUndefined();
+    expect(
+      await lake.store.head(lake.names.buckets.curated, '_state/crawlers/pulse-lake-test-staging-crawler.json'),
+    ).toBeUndefined();
     expect(logged).toEqual([]);
   });
 
   it('keeps the partitions registered when the crawler cannot be started, and fails so the event is retried', async () => {
     // Prepare
-    const noCrawler = { ...lake, crawlers: { start: () => Promise.reject(new Error('Crawler entry with name pulse-lake-test-staging-crawler does not exist')) } };
+    const noCrawler = {
+      ...lake,
+      crawlers: {
+        start: () =>
+          Promise.reject(new Error('Crawler entry with name pulse-lake-test-staging-crawler does not exist')),
+      },
+    };
     const handler = createHandler(noCrawler, { contractOf, log: (line) => logged.push(line) });
 
     // Act
@@ -82,7 +101,10 @@ describe('on-partitions-written', () => {
 
     // Assess
     expect(await lake.catalog.listPartitions('pulse_lake_test_staging', 'gait')).toHaveLength(2);
-    const retried = await createHandler(lake, { contractOf, log: (line) => logged.push(line) })(fixture('partitions-written-staging'), context);
+    const retried = await createHandler(lake, { contractOf, log: (line) => logged.push(line) })(
+      fixture('partitions-written-staging'),
+      context,
+    );
     expect(retried.crawler).toBe('started');
   });
 });

@@ -16,11 +16,27 @@ const CHECKPOINT_MARGIN_MS = 20_000;
 /** Builds the handler over `deps`; `log` gets one JSON line per connector run and per unusable connector file. */
 export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.log(line)) {
   return middy<ScheduledEvent, DispatchResult>().handler(async (_event, context) => {
-    const result = await runDueConnectors(deps, { deadline: Date.now() + Math.max(1000, context.getRemainingTimeInMillis() - CHECKPOINT_MARGIN_MS) });
-    for (const problem of result.problems) log(JSON.stringify({ level: 'ERROR', message: 'connector file not usable', problem }));
+    const result = await runDueConnectors(deps, {
+      deadline: Date.now() + Math.max(1000, context.getRemainingTimeInMillis() - CHECKPOINT_MARGIN_MS),
+    });
+    for (const problem of result.problems)
+      log(JSON.stringify({ level: 'ERROR', message: 'connector file not usable', problem }));
     for (const run of result.runs) {
       const { connector, runId, outcome, reason, pages, records, requests, landed } = run;
-      log(JSON.stringify({ level: outcome === 'failed' ? 'ERROR' : outcome === 'complete' ? 'INFO' : 'WARN', message: 'connector run', connector, runId, outcome, reason, pages, records, requests, rawObjects: landed.length }));
+      log(
+        JSON.stringify({
+          level: outcome === 'failed' ? 'ERROR' : outcome === 'complete' ? 'INFO' : 'WARN',
+          message: 'connector run',
+          connector,
+          runId,
+          outcome,
+          reason,
+          pages,
+          records,
+          requests,
+          rawObjects: landed.length,
+        }),
+      );
     }
     return result;
   });

@@ -10,22 +10,51 @@ import { newPartnerKey, type PartnerKey } from '@pulse-lake/shared/auth/partners
 import { createHandler } from '../../src/handlers/push-batch';
 
 const fixture = (name: string): APIGatewayProxyEvent =>
-  JSON.parse(readFileSync(new URL(`../events/api-gateway/${name}.json`, import.meta.url), 'utf8')) as APIGatewayProxyEvent;
-const context = { functionName: 'push-batch', awsRequestId: 'test', getRemainingTimeInMillis: () => 29_000 } as unknown as Context;
+  JSON.parse(
+    readFileSync(new URL(`../events/api-gateway/${name}.json`, import.meta.url), 'utf8'),
+  ) as APIGatewayProxyEvent;
+const context = {
+  functionName: 'push-batch',
+  awsRequestId: 'test',
+  getRemainingTimeInMillis: () => 29_000,
+} as unknown as Context;
 
 async function rawKeys(lake: LocalLake): Promise<string[]> {
   const keys: string[] = [];
-  for await (const item of lake.store.list(lake.names.buckets.raw, '')) if (!item.key.startsWith('_state/')) keys.push(item.key);
+  for await (const item of lake.store.list(lake.names.buckets.raw, ''))
+    if (!item.key.startsWith('_state/')) keys.push(item.key);
   return keys;
 }
 
 /** The event as API Gateway passes it on once a gateway has signed the request with `key` (SigV4, execute-api). */
 async function signed(event: APIGatewayProxyEvent, key: PartnerKey): Promise<APIGatewayProxyEvent> {
-  const headers: Record<string, string> = { host: 'abc123.execute-api.ap-southeast-1.amazonaws.com', ...Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)])) };
+  const headers: Record<string, string> = {
+    host: 'abc123.execute-api.ap-southeast-1.amazonaws.com',
+    ...Object.fromEntries(
+      Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
+    ),
+  };
   const body = event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
-  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, region: 'ap-southeast-1', service: 'execute-api', sha256: Sha256 });
-  const request = await signer.sign({ method: event.httpMethod, protocol: 'https:', hostname: headers.host ?? '', path: event.requestContext.path, query: {}, headers, body });
-  return { ...event, headers: request.headers, multiValueHeaders: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, [value]])) };
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+    region: 'ap-southeast-1',
+    service: 'execute-api',
+    sha256: Sha256,
+  });
+  const request = await signer.sign({
+    method: event.httpMethod,
+    protocol: 'https:',
+    hostname: headers.host ?? '',
+    path: event.requestContext.path,
+    query: {},
+    headers,
+    body,
+  });
+  return {
+    ...event,
+    headers: request.headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, [value]])),
+  };
 }
 
 describe('push-batch', () => {
@@ -79,7 +108,11 @@ describe('push-batch', () => {
   });
 
   it('answers 415 for a content type other than JSON or NDJSON', async () => {
-    const response = await invoke({ ...fixture('post-vitals-json'), headers: { 'Content-Type': 'text/csv' }, body: 'a,b\n1,2' });
+    const response = await invoke({
+      ...fixture('post-vitals-json'),
+      headers: { 'Content-Type': 'text/csv' },
+      body: 'a,b\n1,2',
+    });
 
     expect(response.statusCode).toBe(415);
   });
@@ -92,7 +125,11 @@ describe('push-batch', () => {
 
   it('answers 400 listing the first problems without echoing the values', async () => {
     const body = '{"patient_id":"P-000123"}\nnot json P-000999\n[1,2]\n';
-    const response = await invoke({ ...fixture('post-vitals-json'), headers: { 'content-type': 'application/x-ndjson' }, body });
+    const response = await invoke({
+      ...fixture('post-vitals-json'),
+      headers: { 'content-type': 'application/x-ndjson' },
+      body,
+    });
 
     expect(response.statusCode).toBe(400);
     const answer = JSON.parse(response.body) as { message: string; details: { problems: string[] } };
@@ -116,9 +153,19 @@ describe('push-batch', () => {
 
   it('accepts a gzip body, and refuses one that is not gzip or unpacks past the bound', async () => {
     const plain = fixture('post-vitals-json');
-    const zipped = await invoke({ ...plain, headers: { ...plain.headers, 'Content-Encoding': 'gzip' }, body: gzipSync(plain.body ?? '').toString('base64'), isBase64Encoded: true });
+    const zipped = await invoke({
+      ...plain,
+      headers: { ...plain.headers, 'Content-Encoding': 'gzip' },
+      body: gzipSync(plain.body ?? '').toString('base64'),
+      isBase64Encoded: true,
+    });
     const notGzip = await invoke({ ...plain, headers: { ...plain.headers, 'Content-Encoding': 'gzip' } });
-    const bomb = await invoke({ ...plain, headers: { ...plain.headers, 'Content-Encoding': 'gzip' }, body: gzipSync(`[${'{"x":1},'.repeat(9_000_000)}{"x":1}]`).toString('base64'), isBase64Encoded: true });
+    const bomb = await invoke({
+      ...plain,
+      headers: { ...plain.headers, 'Content-Encoding': 'gzip' },
+      body: gzipSync(`[${'{"x":1},'.repeat(9_000_000)}{"x":1}]`).toString('base64'),
+      isBase64Encoded: true,
+    });
     const brotli = await invoke({ ...plain, headers: { ...plain.headers, 'Content-Encoding': 'br' } });
 
     expect(zipped.statusCode).toBe(202);
@@ -130,10 +177,18 @@ describe('push-batch', () => {
 
   it('lands a push retried with the same Idempotency-Key once, and refuses the key for a different batch', async () => {
     const plain = fixture('post-vitals-json');
-    const withKey = { ...plain, headers: { ...plain.headers, 'Idempotency-Key': 'b3c1f6f0-0d4e-4f7a-9d1e-2b8c1a7e5f10' } };
+    const withKey = {
+      ...plain,
+      headers: { ...plain.headers, 'Idempotency-Key': 'b3c1f6f0-0d4e-4f7a-9d1e-2b8c1a7e5f10' },
+    };
     const first = await invoke(withKey);
     const retry = await invoke(withKey);
-    const other = await invoke({ ...withKey, body: JSON.stringify([{ patient_id: 'SG-MRN-1', recorded_at: '2024-03-01T08:00:00Z', site: 'SG', heart_rate_bpm: 70 }]) });
+    const other = await invoke({
+      ...withKey,
+      body: JSON.stringify([
+        { patient_id: 'SG-MRN-1', recorded_at: '2024-03-01T08:00:00Z', site: 'SG', heart_rate_bpm: 70 },
+      ]),
+    });
 
     expect(first.statusCode).toBe(202);
     expect(JSON.parse(first.body)).toMatchObject({ replayed: false, duplicate: false });
@@ -144,7 +199,10 @@ describe('push-batch', () => {
   });
 
   it('answers a plain 500 when the store fails, without internals', async () => {
-    const handler = createHandler({ ...lake, store: { ...lake.store, put: async () => Promise.reject(new Error('disk full at /var/lake')) } });
+    const handler = createHandler({
+      ...lake,
+      store: { ...lake.store, put: async () => Promise.reject(new Error('disk full at /var/lake')) },
+    });
 
     const response = await handler(await signed(fixture('post-vitals-json'), gateway), context);
 

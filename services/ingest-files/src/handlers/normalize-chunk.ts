@@ -22,8 +22,18 @@ function parseMessage(body: string): NormalizeChunkMessage {
     throw new MalformedChunkMessageError('message body is not JSON', { cause: error });
   }
   const m = parsed as Partial<NormalizeChunkMessage> | null;
-  if (m === null || typeof m !== 'object' || m.kind !== 'normalize-chunk' || typeof m.dataset !== 'string' || typeof m.contentHash !== 'string' || m.raw === undefined || m.chunk === undefined) {
-    throw new MalformedChunkMessageError('message body is not a normalize-chunk message (kind, dataset, contentHash, raw, chunk)');
+  if (
+    m === null ||
+    typeof m !== 'object' ||
+    m.kind !== 'normalize-chunk' ||
+    typeof m.dataset !== 'string' ||
+    typeof m.contentHash !== 'string' ||
+    m.raw === undefined ||
+    m.chunk === undefined
+  ) {
+    throw new MalformedChunkMessageError(
+      'message body is not a normalize-chunk message (kind, dataset, contentHash, raw, chunk)',
+    );
   }
   return m as NormalizeChunkMessage;
 }
@@ -36,7 +46,14 @@ export function createHandler(deps: LakeDeps, log: (line: string) => void = (lin
       try {
         await normalizeChunk(deps, parseMessage(record.body));
       } catch (error) {
-        log(JSON.stringify({ level: 'ERROR', messageId: record.messageId, error: error instanceof Error ? error.name : 'non-error thrown', message: error instanceof Error ? error.message : undefined }));
+        log(
+          JSON.stringify({
+            level: 'ERROR',
+            messageId: record.messageId,
+            error: error instanceof Error ? error.name : 'non-error thrown',
+            message: error instanceof Error ? error.message : undefined,
+          }),
+        );
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     }

@@ -13,7 +13,13 @@ export function createHandler(deps: LakeDeps, log: (line: string) => void = (lin
   return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler(async (event) => {
     const outcome = await landStreamBatch(deps, event.Records);
     if (outcome.failedSequenceNumber === undefined) return { batchItemFailures: [] };
-    log(JSON.stringify({ level: 'ERROR', failedSequenceNumber: outcome.failedSequenceNumber, reason: outcome.failureReason }));
+    log(
+      JSON.stringify({
+        level: 'ERROR',
+        failedSequenceNumber: outcome.failedSequenceNumber,
+        reason: outcome.failureReason,
+      }),
+    );
     return { batchItemFailures: [{ itemIdentifier: outcome.failedSequenceNumber }] };
   });
 }

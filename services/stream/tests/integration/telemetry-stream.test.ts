@@ -13,11 +13,21 @@ import { TELEMETRY_KEY, telemetryItem } from '@pulse-lake/shared/lake/telemetry-
 import type { ObjectStore } from '@pulse-lake/shared/ports';
 import { createHandler } from '../../src/handlers/on-telemetry-record';
 
-const context = { functionName: 'on-telemetry-record', awsRequestId: 'test', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+const context = {
+  functionName: 'on-telemetry-record',
+  awsRequestId: 'test',
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;
 const TABLE = 'pulse-lake-test-telemetry';
 
 const reading = (serial: string, minute: number, heartRate: number) =>
-  telemetryItem(vitals, { patient_id: `P-${serial}`, device_serial: serial, site: 'SG', recorded_at: `2026-11-27T08:${String(minute).padStart(2, '0')}:00Z`, heart_rate_bpm: heartRate });
+  telemetryItem(vitals, {
+    patient_id: `P-${serial}`,
+    device_serial: serial,
+    site: 'SG',
+    recorded_at: `2026-11-27T08:${String(minute).padStart(2, '0')}:00Z`,
+    heart_rate_bpm: heartRate,
+  });
 
 interface Landed {
   device: string;
@@ -84,7 +94,8 @@ describe('the telemetry stream on the local table', () => {
     // Prepare: three devices; W-BAD's second reading can never be persisted.
     const devices = ['W-A', 'W-B', 'W-C'];
     const items = [];
-    for (let minute = 0; minute < 20; minute++) for (const device of devices) items.push(reading(device, minute, 60 + minute));
+    for (let minute = 0; minute < 20; minute++)
+      for (const device of devices) items.push(reading(device, minute, 60 + minute));
     items.splice(31, 0, reading('W-BAD', 0, 70));
     await lake.tables.putItems(TABLE, items.slice(0, 31));
     await lake.tables.putItems(TABLE, items.slice(31));
@@ -96,7 +107,10 @@ describe('the telemetry stream on the local table', () => {
 
     // Assess: the poison record was retried (2 retries after its first attempt), then its batch info went to the destination.
     expect(failures).toHaveLength(1);
-    expect(failures[0]?.DDBStreamBatchInfo).toMatchObject({ batchSize: 1, streamArn: expect.stringContaining(`:table/${TABLE}/stream/`) as unknown });
+    expect(failures[0]?.DDBStreamBatchInfo).toMatchObject({
+      batchSize: 1,
+      streamArn: expect.stringContaining(`:table/${TABLE}/stream/`) as unknown,
+    });
     expect(failures[0]?.requestContext.condition).toBe('RetryAttemptsExhausted');
     expect(poisonAttempts).toBeGreaterThanOrEqual(3);
     // Every other reading landed at least once.
@@ -105,12 +119,24 @@ describe('the telemetry stream on the local table', () => {
     // Per device, first landings follow the order the device wrote in.
     for (const device of devices) {
       const firsts: string[] = [];
-      for (const row of landed) if (row.device === device && !firsts.includes(row.recordedAt)) firsts.push(row.recordedAt);
+      for (const row of landed)
+        if (row.device === device && !firsts.includes(row.recordedAt)) firsts.push(row.recordedAt);
       expect(firsts).toEqual([...firsts].sort());
     }
     // And the failed record is kept beside its shard for a replay (the stream's copy would be trimmed after 24 h on AWS).
     const shard = failures[0]?.DDBStreamBatchInfo.shardId ?? '';
-    const kept = readFileSync(join(home, 'dynamodb', TABLE, 'shards', shard, 'failed', `${failures[0]?.DDBStreamBatchInfo.startSequenceNumber}.jsonl`), 'utf8');
+    const kept = readFileSync(
+      join(
+        home,
+        'dynamodb',
+        TABLE,
+        'shards',
+        shard,
+        'failed',
+        `${failures[0]?.DDBStreamBatchInfo.startSequenceNumber}.jsonl`,
+      ),
+      'utf8',
+    );
     expect(kept).toContain('"W-BAD"');
   });
 
@@ -118,7 +144,10 @@ describe('the telemetry stream on the local table', () => {
     const events: DynamoDBStreamEvent['Records'] = [];
     await lake.tables.putItems(TABLE, [reading('W-A', 1, 61), reading('W-A', 2, 62)]);
     await lake.tables.putItems(TABLE, [reading('W-A', 1, 65)]);
-    await lake.tables.deleteItems(TABLE, [{ pk: 'device#W-A', sk: 'vitals#2026-11-27T08:02:00Z' }, { pk: 'device#W-A', sk: 'vitals#2026-11-27T09:00:00Z' }]);
+    await lake.tables.deleteItems(TABLE, [
+      { pk: 'device#W-A', sk: 'vitals#2026-11-27T08:02:00Z' },
+      { pk: 'device#W-A', sk: 'vitals#2026-11-27T09:00:00Z' },
+    ]);
 
     const consumer = lake.tables.consume(TABLE, async (event) => void events.push(...event.Records), { batchSize: 10 });
     await lake.tables.idle({ timeoutMs: 10_000 });
@@ -135,11 +164,17 @@ describe('the telemetry stream on the local table', () => {
     expect(sequences).toEqual([...sequences].sort());
     expect(events[2]?.dynamodb?.NewImage?.heart_rate_bpm).toEqual({ N: '65' });
     expect(events[3]?.dynamodb?.NewImage).toBeUndefined();
-    expect(events[0]).toMatchObject({ eventSource: 'aws:dynamodb', eventVersion: '1.1', dynamodb: { StreamViewType: 'NEW_IMAGE' } });
+    expect(events[0]).toMatchObject({
+      eventSource: 'aws:dynamodb',
+      eventVersion: '1.1',
+      dynamodb: { StreamViewType: 'NEW_IMAGE' },
+    });
   });
 
   it('refuses an item without its key attributes, writing nothing of the call', async () => {
-    await expect(lake.tables.putItems(TABLE, [reading('W-A', 1, 61), { type: 'vitals', heart_rate_bpm: 60 }])).rejects.toThrow(/missing the key pk/);
+    await expect(
+      lake.tables.putItems(TABLE, [reading('W-A', 1, 61), { type: 'vitals', heart_rate_bpm: 60 }]),
+    ).rejects.toThrow(/missing the key pk/);
 
     const events: DynamoDBStreamEvent['Records'] = [];
     const consumer = lake.tables.consume(TABLE, async (event) => void events.push(...event.Records));

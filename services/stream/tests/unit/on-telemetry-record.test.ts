@@ -8,7 +8,11 @@ import { createHandler } from '../../src/handlers/on-telemetry-record';
 
 const fixture = (name: string): DynamoDBStreamEvent =>
   JSON.parse(readFileSync(new URL(`../events/dynamodb/${name}.json`, import.meta.url), 'utf8')) as DynamoDBStreamEvent;
-const context = { functionName: 'on-telemetry-record', awsRequestId: 'test', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+const context = {
+  functionName: 'on-telemetry-record',
+  awsRequestId: 'test',
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;
 
 async function bodyOf(store: ObjectStore, bucket: string, key: string): Promise<string> {
   const chunks: Buffer[] = [];
@@ -46,10 +50,20 @@ describe('on-telemetry-record', () => {
     const vitalsKey = keys.find((k) => k.startsWith('vitals/stream/'));
     expect(vitalsKey).toMatch(/^vitals\/stream\/[0-9a-f]{64}\.jsonl$/);
     expect(keys.find((k) => k.startsWith('_unknown/stream/'))).toBeDefined();
-    const lines = (await bodyOf(lake.store, lake.names.buckets.raw, vitalsKey ?? '')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await bodyOf(lake.store, lake.names.buckets.raw, vitalsKey ?? ''))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
     // The table's keys and the routing attribute are the envelope, not the reading.
-    expect(lines[0]).toEqual({ patient_id: 'P-000123', device_serial: 'W-1001', site: 'SG', recorded_at: '2024-05-01T08:00:00Z', heart_rate_bpm: 72, flags: ['wrist', 'rest'] });
+    expect(lines[0]).toEqual({
+      patient_id: 'P-000123',
+      device_serial: 'W-1001',
+      site: 'SG',
+      recorded_at: '2024-05-01T08:00:00Z',
+      heart_rate_bpm: 72,
+      flags: ['wrist', 'rest'],
+    });
     const head = await lake.store.head(lake.names.buckets.raw, vitalsKey ?? '');
     expect(head?.metadata['content-sha256']).toBe(vitalsKey?.slice('vitals/stream/'.length, -'.jsonl'.length));
 

@@ -7,7 +7,14 @@ import {
   StartQueryExecutionCommand,
   type AthenaClient,
 } from '@aws-sdk/client-athena';
-import type { QueryEngine, QueryParameter, QueryResultPage, QueryState, QueryStatus, StartQueryOptions } from '../../ports';
+import type {
+  QueryEngine,
+  QueryParameter,
+  QueryResultPage,
+  QueryState,
+  QueryStatus,
+  StartQueryOptions,
+} from '../../ports';
 import { DEFAULT_RETRY, withThrottlingRetry, type RetryOptions } from './retry';
 
 /** GetQueryResults returns at most 1,000 rows a page. */
@@ -52,11 +59,14 @@ export function buildAthenaQueryEngine(client: AthenaClient, config: AthenaEngin
             ...(options.database !== undefined ? { QueryExecutionContext: { Database: options.database } } : {}),
             // Athena rejects an empty ExecutionParameters list.
             ...(parameters.length > 0 ? { ExecutionParameters: parameters.map(toAthenaLiteral) } : {}),
-            ...(config.outputLocation !== undefined ? { ResultConfiguration: { OutputLocation: config.outputLocation } } : {}),
+            ...(config.outputLocation !== undefined
+              ? { ResultConfiguration: { OutputLocation: config.outputLocation } }
+              : {}),
           }),
         ),
       );
-      if (result.QueryExecutionId === undefined) throw new Error('Athena started a query but returned no QueryExecutionId');
+      if (result.QueryExecutionId === undefined)
+        throw new Error('Athena started a query but returned no QueryExecutionId');
       return result.QueryExecutionId;
     },
 
@@ -74,7 +84,9 @@ export function buildAthenaQueryEngine(client: AthenaClient, config: AthenaEngin
         ...(status?.StateChangeReason !== undefined ? { reason: status.StateChangeReason } : {}),
         ...(status?.CompletionDateTime !== undefined ? { completedAt: status.CompletionDateTime } : {}),
         ...(stats?.DataScannedInBytes !== undefined ? { bytesScanned: stats.DataScannedInBytes } : {}),
-        ...(execution?.ResultConfiguration?.OutputLocation !== undefined ? { outputLocation: execution.ResultConfiguration.OutputLocation } : {}),
+        ...(execution?.ResultConfiguration?.OutputLocation !== undefined
+          ? { outputLocation: execution.ResultConfiguration.OutputLocation }
+          : {}),
       };
     },
 
@@ -92,10 +104,18 @@ export function buildAthenaQueryEngine(client: AthenaClient, config: AthenaEngin
           }),
         ),
       );
-      const columns = (result.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => ({ name: c.Name ?? '', type: c.Type ?? 'varchar' }));
+      const columns = (result.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => ({
+        name: c.Name ?? '',
+        type: c.Type ?? 'varchar',
+      }));
       let rows = (result.ResultSet?.Rows ?? []).map((row) => (row.Data ?? []).map((d) => d.VarCharValue ?? null));
       const header = rows[0];
-      if (firstPage && header !== undefined && columns.length > 0 && header.every((cell, i) => cell === columns[i]?.name)) {
+      if (
+        firstPage &&
+        header !== undefined &&
+        columns.length > 0 &&
+        header.every((cell, i) => cell === columns[i]?.name)
+      ) {
         rows = rows.slice(1);
       }
       return { columns, rows, ...(result.NextToken !== undefined ? { nextToken: result.NextToken } : {}) };

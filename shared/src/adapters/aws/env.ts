@@ -18,7 +18,9 @@ export interface LakeEnv {
 export class MissingEnvironmentError extends Error {
   override name = 'MissingEnvironmentError';
   constructor(readonly variable: string) {
-    super(`environment variable ${variable} is not set; it is set by provider.environment in the service's serverless.yml`);
+    super(
+      `environment variable ${variable} is not set; it is set by provider.environment in the service's serverless.yml`,
+    );
   }
 }
 

@@ -29,7 +29,10 @@ export class EventPublishError extends Error {
  * Builds the EventBridge EventBus. PutEvents answers entry by entry in request order;
  * entries with an ErrorCode are retried with backoff.
  */
-export function buildEventBridgeBus(client: EventBridgeClient, options: { eventBusName?: string; retry?: RetryOptions } = {}): EventBus {
+export function buildEventBridgeBus(
+  client: EventBridgeClient,
+  options: { eventBusName?: string; retry?: RetryOptions } = {},
+): EventBus {
   const retry = options.retry ?? DEFAULT_RETRY;
 
   async function putBatch(batch: LakeEvent[]): Promise<void> {

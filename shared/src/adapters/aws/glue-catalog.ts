@@ -83,7 +83,11 @@ export function buildGlueCatalog(client: GlueClient, retry: RetryOptions = DEFAU
     async ensureDatabase(name: string, description?: string) {
       try {
         await call(() =>
-          client.send(new CreateDatabaseCommand({ DatabaseInput: { Name: name, ...(description !== undefined ? { Description: description } : {}) } })),
+          client.send(
+            new CreateDatabaseCommand({
+              DatabaseInput: { Name: name, ...(description !== undefined ? { Description: description } : {}) },
+            }),
+          ),
         );
       } catch (error) {
         if (errorName(error) !== 'AlreadyExistsException') throw error;
@@ -122,7 +126,9 @@ export function buildGlueCatalog(client: GlueClient, retry: RetryOptions = DEFAU
       let token: string | undefined;
       do {
         const page = await call(() =>
-          client.send(new GetTablesCommand({ DatabaseName: database, ...(token !== undefined ? { NextToken: token } : {}) })),
+          client.send(
+            new GetTablesCommand({ DatabaseName: database, ...(token !== undefined ? { NextToken: token } : {}) }),
+          ),
         );
         for (const table of page.TableList ?? []) tables.push(toTable(database, table));
         token = page.NextToken;
@@ -134,7 +140,9 @@ export function buildGlueCatalog(client: GlueClient, retry: RetryOptions = DEFAU
       const names: string[] = [];
       let token: string | undefined;
       do {
-        const page = await call(() => client.send(new GetDatabasesCommand({ ...(token !== undefined ? { NextToken: token } : {}) })));
+        const page = await call(() =>
+          client.send(new GetDatabasesCommand({ ...(token !== undefined ? { NextToken: token } : {}) })),
+        );
         for (const database of page.DatabaseList ?? []) if (database.Name !== undefined) names.push(database.Name);
         token = page.NextToken;
       } while (token !== undefined && token !== '');
@@ -147,7 +155,9 @@ export function buildGlueCatalog(client: GlueClient, retry: RetryOptions = DEFAU
       for (let i = 0; i < partitions.length; i += GLUE_PARTITION_BATCH_LIMIT) {
         const batch = partitions.slice(i, i + GLUE_PARTITION_BATCH_LIMIT);
         const result = await call(() =>
-          client.send(new BatchCreatePartitionCommand({ DatabaseName: database, TableName: table, PartitionInputList: batch })),
+          client.send(
+            new BatchCreatePartitionCommand({ DatabaseName: database, TableName: table, PartitionInputList: batch }),
+          ),
         );
         const errors = result.Errors ?? [];
         created += batch.length - errors.length;
@@ -167,7 +177,13 @@ export function buildGlueCatalog(client: GlueClient, retry: RetryOptions = DEFAU
       let token: string | undefined;
       do {
         const page = await call(() =>
-          client.send(new GetPartitionsCommand({ DatabaseName: database, TableName: table, ...(token !== undefined ? { NextToken: token } : {}) })),
+          client.send(
+            new GetPartitionsCommand({
+              DatabaseName: database,
+              TableName: table,
+              ...(token !== undefined ? { NextToken: token } : {}),
+            }),
+          ),
         );
         for (const p of page.Partitions ?? []) {
           partitions.push({

@@ -36,7 +36,12 @@ export class HttpError extends RequestError implements ExposedError {
 function isExposed(error: unknown): error is Error & ExposedError {
   if (!(error instanceof Error)) return false;
   const candidate = error as Error & Partial<ExposedError>;
-  return candidate.expose === true && typeof candidate.statusCode === 'number' && candidate.statusCode >= 400 && candidate.statusCode < 500;
+  return (
+    candidate.expose === true &&
+    typeof candidate.statusCode === 'number' &&
+    candidate.statusCode >= 400 &&
+    candidate.statusCode < 500
+  );
 }
 
 function json(statusCode: number, body: unknown): APIGatewayProxyResult {
@@ -48,16 +53,28 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
  * (and details), anything else a plain 500 whose body says nothing of the internals.
  * Logs the error's name and message only (domain messages carry no identifiers), never the event.
  */
-export function httpErrorResponses(log: (line: string) => void = (line) => console.error(line)): MiddlewareObj<unknown, APIGatewayProxyResult> {
+export function httpErrorResponses(
+  log: (line: string) => void = (line) => console.error(line),
+): MiddlewareObj<unknown, APIGatewayProxyResult> {
   return {
     name: 'httpErrorResponses',
     onError: (request) => {
       const error = request.error;
       if (isExposed(error)) {
-        request.response = json(error.statusCode, { ...(error.code !== undefined ? { code: error.code } : {}), message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) });
+        request.response = json(error.statusCode, {
+          ...(error.code !== undefined ? { code: error.code } : {}),
+          message: error.message,
+          ...(error.details !== undefined ? { details: error.details } : {}),
+        });
         return;
       }
-      log(JSON.stringify({ level: 'ERROR', error: error instanceof Error ? error.name : 'non-error thrown', message: error instanceof Error ? error.message : undefined }));
+      log(
+        JSON.stringify({
+          level: 'ERROR',
+          error: error instanceof Error ? error.name : 'non-error thrown',
+          message: error instanceof Error ? error.message : undefined,
+        }),
+      );
       request.response = json(500, { code: 'internal_error', message: 'internal error' });
     },
   };

@@ -23,7 +23,14 @@ export function backoffDelay(retry: number, options: Pick<RetryOptions, 'baseDel
   return Math.round(cap / 2 + (Math.random() * cap) / 2);
 }
 
-const THROTTLING_ERRORS = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'ThrottledException', 'SlowDown', 'RequestLimitExceeded']);
+const THROTTLING_ERRORS = new Set([
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'SlowDown',
+  'RequestLimitExceeded',
+]);
 
 /** Whether an SDK error says "slow down" rather than "this request is wrong". */
 export function isThrottling(error: unknown): boolean {
@@ -33,7 +40,10 @@ export function isThrottling(error: unknown): boolean {
 }
 
 /** Runs `call`, retrying with backoff while it fails with a throttling error. */
-export async function withThrottlingRetry<T>(call: () => Promise<T>, options: RetryOptions = DEFAULT_RETRY): Promise<T> {
+export async function withThrottlingRetry<T>(
+  call: () => Promise<T>,
+  options: RetryOptions = DEFAULT_RETRY,
+): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await call();

@@ -71,7 +71,13 @@ export function buildS3ObjectStore(client: S3Client): ObjectStore {
       if (body instanceof Readable) return upload(bucket, key, body, options);
       try {
         const result = await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...writeParams(options), ...conditionalParams(options) }),
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ...writeParams(options),
+            ...conditionalParams(options),
+          }),
         );
         return { etag: result.ETag ?? '' };
       } catch (error) {
@@ -87,7 +93,11 @@ export function buildS3ObjectStore(client: S3Client): ObjectStore {
     async get(bucket: string, key: string, range?: ByteRange) {
       try {
         const result = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: key, ...(range !== undefined ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(range !== undefined ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+          }),
         );
         const body = result.Body;
         if (body === undefined) return Readable.from([]);
@@ -122,12 +132,23 @@ export function buildS3ObjectStore(client: S3Client): ObjectStore {
       let token: string | undefined;
       do {
         const page = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token !== undefined ? { ContinuationToken: token } : {}) }),
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            ...(token !== undefined ? { ContinuationToken: token } : {}),
+          }),
         );
         for (const item of page.Contents ?? []) {
           if (item.Key === undefined) continue;
           // Listing does not return user metadata; callers that need it head the object.
-          yield { bucket, key: item.Key, size: item.Size ?? 0, etag: item.ETag ?? '', lastModified: item.LastModified ?? new Date(0), metadata: {} };
+          yield {
+            bucket,
+            key: item.Key,
+            size: item.Size ?? 0,
+            etag: item.ETag ?? '',
+            lastModified: item.LastModified ?? new Date(0),
+            metadata: {},
+          };
         }
         token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
       } while (token !== undefined);
@@ -141,7 +162,9 @@ export function buildS3ObjectStore(client: S3Client): ObjectStore {
             Bucket: to.bucket,
             Key: to.key,
             ...writeParams(options),
-            ...(options.metadata !== undefined || options.contentType !== undefined ? { MetadataDirective: 'REPLACE' as const } : {}),
+            ...(options.metadata !== undefined || options.contentType !== undefined
+              ? { MetadataDirective: 'REPLACE' as const }
+              : {}),
             ...conditionalParams(options),
           }),
         );
@@ -158,7 +181,11 @@ export function buildS3ObjectStore(client: S3Client): ObjectStore {
     },
     async presignGet(bucket, key, options) {
       // The file name is ours (query name and execution id), so it needs no escaping beyond the quotes.
-      const command = new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: `attachment; filename="${options.fileName.replace(/"/g, '')}"` });
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ResponseContentDisposition: `attachment; filename="${options.fileName.replace(/"/g, '')}"`,
+      });
       return getSignedUrl(client, command, { expiresIn: options.expiresSeconds });
     },
   };

@@ -1,7 +1,12 @@
 /**
  * The Queue port on Amazon SQS.
  */
-import { GetQueueUrlCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueUrlCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Queue, QueueMessage } from '../../ports';
 import { DEFAULT_RETRY, backoffDelay, withThrottlingRetry, type RetryOptions } from './retry';
 
@@ -51,7 +56,10 @@ export function buildSqsQueue(client: SQSClient, retry: RetryOptions = DEFAULT_R
     let pending: SendMessageBatchRequestEntry[] = batch.map((m) => ({ Id: m.id, MessageBody: m.body }));
     for (let attempt = 1; ; attempt += 1) {
       const entries = pending;
-      const result = await withThrottlingRetry(() => client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries })), retry);
+      const result = await withThrottlingRetry(
+        () => client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries })),
+        retry,
+      );
       const failed = result.Failed ?? [];
       if (failed.length === 0) return;
       const failedIds = new Set(failed.map((f) => f.Id));

@@ -15,7 +15,8 @@ const MIN_KEY_BYTES = 32;
 /** Decodes the parameter value: 64+ hex digits, or base64 of 32+ bytes. */
 export function decodeKey(value: string, parameterName: string): Buffer {
   const text = value.trim();
-  const key = /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  const key =
+    /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
   if (key.length < MIN_KEY_BYTES) {
     throw new PseudonymizationKeyError(
       `SSM parameter ${parameterName} holds ${key.length} bytes; the pseudonymization key needs at least ${MIN_KEY_BYTES} (hex or base64)`,
@@ -36,7 +37,8 @@ export function buildSsmKeyStore(client: SSMClient, parameterName: string): KeyS
         const loading = client.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true })).then(
           (result) => {
             const value = result.Parameter?.Value;
-            if (value === undefined || value === '') throw new PseudonymizationKeyError(`SSM parameter ${parameterName} has no value`);
+            if (value === undefined || value === '')
+              throw new PseudonymizationKeyError(`SSM parameter ${parameterName} has no value`);
             return decodeKey(value, parameterName);
           },
           (error: unknown) => {

@@ -44,7 +44,11 @@ function parseKey(accessKeyId: string, value: string, name: string): PartnerKey 
   };
 }
 
-export function buildSsmPartnerRegistry(client: SSMClient, prefix: string, now: () => number = Date.now): PartnerRegistry {
+export function buildSsmPartnerRegistry(
+  client: SSMClient,
+  prefix: string,
+  now: () => number = Date.now,
+): PartnerRegistry {
   const cache = new Map<string, { key: PartnerKey | undefined; until: number }>();
   return {
     async find(accessKeyId) {

@@ -23,7 +23,8 @@ export function buildSsmSecretStore(client: SSMClient, prefix: string, now: () =
       const parameter = `${prefix}${name}`;
       let value: string | undefined;
       try {
-        value = (await client.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }))).Parameter?.Value;
+        value = (await client.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }))).Parameter
+          ?.Value;
       } catch (error) {
         if (!(error instanceof Error && error.name === 'ParameterNotFound')) throw error;
       }

@@ -48,18 +48,22 @@ export function buildLocalCatalog(home: string, options: { now?: () => Date } = 
 
   const checked = (kind: string, name: string): string => {
     const lower = name.toLowerCase();
-    if (!NAME.test(lower)) throw new InvalidCatalogNameError(`${kind} name "${name}" must be 1-255 characters of a-z, 0-9, _ and -`);
+    if (!NAME.test(lower))
+      throw new InvalidCatalogNameError(`${kind} name "${name}" must be 1-255 characters of a-z, 0-9, _ and -`);
     return lower;
   };
-  const tablePath = (database: string, table: string) => join(root, checked('database', database), `${checked('table', table)}.json`);
-  const lockPath = (database: string, table: string) => join(home, 'locks', 'catalog', checked('database', database), `${checked('table', table)}.lock`);
+  const tablePath = (database: string, table: string) =>
+    join(root, checked('database', database), `${checked('table', table)}.json`);
+  const lockPath = (database: string, table: string) =>
+    join(home, 'locks', 'catalog', checked('database', database), `${checked('table', table)}.lock`);
 
   async function readTable(database: string, table: string): Promise<CatalogTableFile | undefined> {
     return readJsonIfExists<CatalogTableFile>(tablePath(database, table));
   }
   async function requireDatabase(database: string): Promise<void> {
     const found = await readJsonIfExists(join(root, checked('database', database), DATABASE_FILE));
-    if (found === undefined) throw new CatalogEntityNotFoundError(`database ${database} does not exist; create it with ensureDatabase first`);
+    if (found === undefined)
+      throw new CatalogEntityNotFoundError(`database ${database} does not exist; create it with ensureDatabase first`);
   }
   const partitionKey = (values: readonly string[]) => JSON.stringify(values);
 
@@ -71,7 +75,11 @@ export function buildLocalCatalog(home: string, options: { now?: () => Date } = 
       await withFileLock(join(home, 'locks', 'catalog', `${database}.lock`), async () => {
         const existing = await readJsonIfExists<{ Name: string; Description?: string; CreateTime: string }>(path);
         if (existing !== undefined && (description === undefined || existing.Description === description)) return;
-        const record = { Name: database, CreateTime: existing?.CreateTime ?? now().toISOString(), ...(description === undefined ? {} : { Description: description }) };
+        const record = {
+          Name: database,
+          CreateTime: existing?.CreateTime ?? now().toISOString(),
+          ...(description === undefined ? {} : { Description: description }),
+        };
         await writeFileAtomic(tmpDir, path, JSON.stringify(record, null, 2));
       });
     },
@@ -81,7 +89,12 @@ export function buildLocalCatalog(home: string, options: { now?: () => Date } = 
       await withFileLock(lockPath(database, name), async () => {
         const existing = await readTable(database, name);
         const record: CatalogTableFile = {
-          Table: { ...structuredClone(table), Name: name, DatabaseName: checked('database', database), UpdateTime: now().toISOString() },
+          Table: {
+            ...structuredClone(table),
+            Name: name,
+            DatabaseName: checked('database', database),
+            UpdateTime: now().toISOString(),
+          },
           Partitions: existing?.Partitions ?? [],
         };
         await writeFileAtomic(tmpDir, tablePath(database, name), JSON.stringify(record, null, 2));
@@ -112,7 +125,9 @@ export function buildLocalCatalog(home: string, options: { now?: () => Date } = 
     async version() {
       await mkdir(root, { recursive: true });
       const parts: string[] = [];
-      for (const entry of (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory()).sort((x, y) => x.name.localeCompare(y.name))) {
+      for (const entry of (await readdir(root, { withFileTypes: true }))
+        .filter((e) => e.isDirectory())
+        .sort((x, y) => x.name.localeCompare(y.name))) {
         for (const file of (await readdir(join(root, entry.name))).sort()) {
           try {
             const info = await stat(join(root, entry.name, file));
@@ -130,20 +145,26 @@ export function buildLocalCatalog(home: string, options: { now?: () => Date } = 
       const entries = await readdir(root, { withFileTypes: true });
       const databases: string[] = [];
       for (const entry of entries) {
-        if (entry.isDirectory() && (await readJsonIfExists(join(root, entry.name, DATABASE_FILE))) !== undefined) databases.push(entry.name);
+        if (entry.isDirectory() && (await readJsonIfExists(join(root, entry.name, DATABASE_FILE))) !== undefined)
+          databases.push(entry.name);
       }
       return databases.sort();
     },
     async addPartitions(database, table, partitions: PartitionInput[]) {
       return withFileLock(lockPath(database, table), async () => {
         const existing = await readTable(database, table);
-        if (existing === undefined) throw new CatalogEntityNotFoundError(`table ${database}.${table} does not exist; register it before adding partitions`);
+        if (existing === undefined)
+          throw new CatalogEntityNotFoundError(
+            `table ${database}.${table} does not exist; register it before adding partitions`,
+          );
         const width = existing.Table.PartitionKeys.length;
         const known = new Set(existing.Partitions.map((p) => partitionKey(p.Values)));
         let created = 0;
         for (const partition of partitions) {
           if (partition.Values.length !== width) {
-            throw new InvalidPartitionError(`partition (${partition.Values.join(', ')}) of ${database}.${table} needs ${width} values, one per partition key`);
+            throw new InvalidPartitionError(
+              `partition (${partition.Values.join(', ')}) of ${database}.${table} needs ${width} values, one per partition key`,
+            );
           }
           // Glue answers AlreadyExistsException per entry; the port tolerates it.
           if (known.has(partitionKey(partition.Values))) continue;

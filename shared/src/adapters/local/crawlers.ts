@@ -42,7 +42,11 @@ export function buildLocalCrawlers(home: string, options: { now: () => Date }): 
       // Kicks from several processes (worker pools) count each one.
       await withFileLock(join(home, 'locks', 'crawlers', `${name}.lock`), async () => {
         const earlier = await kicks(name);
-        const record: CrawlerKicks = { name, kicks: (earlier?.kicks ?? 0) + 1, lastKickedAt: options.now().toISOString() };
+        const record: CrawlerKicks = {
+          name,
+          kicks: (earlier?.kicks ?? 0) + 1,
+          lastKickedAt: options.now().toISOString(),
+        };
         await writeFileAtomic(tmpDir, path, `${JSON.stringify(record, null, 2)}\n`);
       });
       return 'started';

@@ -20,7 +20,14 @@ export type BusEvent = EventBridgeEvent<string, unknown>;
 export interface EventPattern {
   [field: string]: PatternValue[] | EventPattern;
 }
-export type PatternValue = string | number | boolean | null | { prefix: string } | { 'anything-but': (string | number)[] } | { exists: boolean };
+export type PatternValue =
+  | string
+  | number
+  | boolean
+  | null
+  | { prefix: string }
+  | { 'anything-but': (string | number)[] }
+  | { exists: boolean };
 
 export interface BusRule {
   name: string;
@@ -94,7 +101,9 @@ export function buildLocalEventBus(options: LocalEventBusOptions = {}): LocalEve
           'detail-type': event.detailType,
           source: event.source,
           account,
-          time: now().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          time: now()
+            .toISOString()
+            .replace(/\.\d{3}Z$/, 'Z'),
           region,
           resources: [],
           // Events cross a service boundary as JSON: a target never shares objects with the publisher.
@@ -108,7 +117,8 @@ export function buildLocalEventBus(options: LocalEventBusOptions = {}): LocalEve
                 await rule.target(structuredClone(busEvent));
                 return;
               } catch (error) {
-                if (attempt >= attempts) throw new EventDeliveryError(rule.name, busEvent['detail-type'], attempts, { cause: error });
+                if (attempt >= attempts)
+                  throw new EventDeliveryError(rule.name, busEvent['detail-type'], attempts, { cause: error });
                 await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
               }
             }

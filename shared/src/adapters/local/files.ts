@@ -86,7 +86,12 @@ export async function unlinkIfExists(path: string): Promise<void> {
 }
 
 /** Atomically replaces `path` with `data`: readers see the old content or the new, never a part. */
-export async function writeFileAtomic(tmpDir: string, path: string, data: Uint8Array | string, mode?: number): Promise<void> {
+export async function writeFileAtomic(
+  tmpDir: string,
+  path: string,
+  data: Uint8Array | string,
+  mode?: number,
+): Promise<void> {
   const temp = await writeTemp(tmpDir, data, mode);
   try {
     await renameInto(temp, path);
@@ -125,7 +130,11 @@ const inProcessTails = new Map<string, Promise<unknown>>();
  * not contended by ourselves). A lock older than `staleMs` is taken to belong
  * to a crashed process and is broken.
  */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: { timeoutMs?: number; staleMs?: number } = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T>,
+  options: { timeoutMs?: number; staleMs?: number } = {},
+): Promise<T> {
   const previous = inProcessTails.get(lockPath) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => withCrossProcessLock(lockPath, fn, options));
   const tail = run.catch(() => undefined);
@@ -161,7 +170,11 @@ export async function tryTakeLockFile(lockPath: string, staleMs: number): Promis
   return false;
 }
 
-async function withCrossProcessLock<T>(lockPath: string, fn: () => Promise<T>, options: { timeoutMs?: number; staleMs?: number }): Promise<T> {
+async function withCrossProcessLock<T>(
+  lockPath: string,
+  fn: () => Promise<T>,
+  options: { timeoutMs?: number; staleMs?: number },
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const staleMs = options.staleMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
@@ -190,5 +203,7 @@ export function describeError(error: unknown): string {
 
 /** The message of a thrown value (see describeError). */
 export function errorMessage(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : undefined;
+  return typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string'
+    ? error.message
+    : undefined;
 }

@@ -6,6 +6,7 @@
  * announced. What was announced is remembered under `$LAKE_HOME/state/`, so a
  * restart does not announce the same drop twice.
  */
+import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { describeError, errorCode, readJsonIfExists, TEMP_PREFIX, writeFileAtomic } from './files';
@@ -28,7 +29,11 @@ function isScratchFile(name: string): boolean {
 }
 
 /** Watches `bucket`'s folder in `store` and announces hand-dropped files through the store's listeners. */
-export function watchBucketFolder(store: LocalObjectStore, bucket: string, options: FolderWatcherOptions = {}): FolderWatcher {
+export function watchBucketFolder(
+  store: LocalObjectStore,
+  bucket: string,
+  options: FolderWatcherOptions = {},
+): FolderWatcher {
   const root = store.bucketPath(bucket);
   const statePath = join(store.home, 'state', `folder-watch-${bucket}.json`);
   const previous = new Map<string, string>();
@@ -39,7 +44,7 @@ export function watchBucketFolder(store: LocalObjectStore, bucket: string, optio
   async function scan(): Promise<Map<string, string>> {
     const seen = new Map<string, string>();
     async function walk(dir: string): Promise<void> {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (error) {
@@ -52,7 +57,8 @@ export function watchBucketFolder(store: LocalObjectStore, bucket: string, optio
         if (entry.isDirectory()) await walk(path);
         else if (entry.isFile()) {
           const stats = await stat(path).catch(() => undefined);
-          if (stats !== undefined) seen.set(relative(root, path).split(sep).join('/'), `${stats.size}:${stats.mtimeMs}`);
+          if (stats !== undefined)
+            seen.set(relative(root, path).split(sep).join('/'), `${stats.size}:${stats.mtimeMs}`);
         }
       }
     }
@@ -92,7 +98,9 @@ export function watchBucketFolder(store: LocalObjectStore, bucket: string, optio
     });
     await running;
   };
-  const onError = options.onError ?? ((error: unknown) => process.stderr.write(`[pulse-lake local folder-watch] ${describeError(error)}\n`));
+  const onError =
+    options.onError ??
+    ((error: unknown) => process.stderr.write(`[pulse-lake local folder-watch] ${describeError(error)}\n`));
   const timer = setInterval(() => {
     if (!stopped) poll().catch(onError);
   }, options.intervalMs ?? 500);

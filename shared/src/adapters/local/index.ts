@@ -49,7 +49,14 @@ export type { ConsumeOptions, ListedMessage, LocalQueue, QueueConsumer, QueueDep
 export type { LocalScheduler, ScheduleOptions } from './scheduler';
 export type { LocalSecretStore } from './secret-store';
 export { nextFireTime } from './scheduler';
-export type { KeySchema, LocalStreamTables, PlainItem, StreamFailureRecord, StreamMappingOptions, TableDefinition } from './stream-table';
+export type {
+  KeySchema,
+  LocalStreamTables,
+  PlainItem,
+  StreamFailureRecord,
+  StreamMappingOptions,
+  TableDefinition,
+} from './stream-table';
 
 export interface LocalLakeOptions {
   stage?: string;
@@ -131,7 +138,12 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
   const engine = buildLocalQueryEngine({ home, store, catalog, names, now });
   const keys = buildLocalKeyStore(home);
   const partners = buildLocalPartnerRegistry(home);
-  const tables = buildLocalStreamTables(home, { region, account, now, onError: (component, error) => report(component)(error) });
+  const tables = buildLocalStreamTables(home, {
+    region,
+    account,
+    now,
+    onError: (component, error) => report(component)(error),
+  });
   const connectorsDir = join(home, 'connectors');
   const watchers = new Set<FolderWatcher>();
 
@@ -168,10 +180,13 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
       // Work begets work (a put notifies, a handler sends, a message publishes), so settle until a pass finds nothing.
       for (let quietPasses = 0; quietPasses < 2; ) {
         const remaining = deadline - Date.now();
-        if (remaining <= 0) throw new LakeIdleTimeoutError('the local lake still had work in flight when the idle timeout ran out');
+        if (remaining <= 0)
+          throw new LakeIdleTimeoutError('the local lake still had work in flight when the idle timeout ran out');
         await settleOnce(remaining);
         const depths = await Promise.all([...consumedQueues].map((name) => queue.depth(name)));
-        const busy = store.inFlight() + bus.inFlight() + scheduler.inFlight() + engine.inFlight() + tables.inFlight() > 0 || depths.some((d) => d.visible + d.inFlight > 0);
+        const busy =
+          store.inFlight() + bus.inFlight() + scheduler.inFlight() + engine.inFlight() + tables.inFlight() > 0 ||
+          depths.some((d) => d.visible + d.inFlight > 0);
         // Two quiet passes in a row, a poll apart, so work started by the last handler is seen too.
         quietPasses = busy ? 0 : quietPasses + 1;
         if (quietPasses < 2) await new Promise((resolve) => setTimeout(resolve, 20));

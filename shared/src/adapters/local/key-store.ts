@@ -35,7 +35,8 @@ export async function privateFileStats(path: string): Promise<Stats | undefined>
     throw error;
   }
   const mode = stats.mode & 0o777;
-  if ((mode & 0o077) !== 0) throw new KeyFileError(`${path} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
+  if ((mode & 0o077) !== 0)
+    throw new KeyFileError(`${path} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
   return stats;
 }
 
@@ -63,7 +64,10 @@ export function buildLocalKeyStore(home: string): LocalKeyStore {
       throw error;
     }
     await privateFileStats(keyPath);
-    if (key.length !== KEY_BYTES) throw new KeyFileError(`${keyPath} holds ${key.length} bytes, expected ${KEY_BYTES}; restore the original key file`);
+    if (key.length !== KEY_BYTES)
+      throw new KeyFileError(
+        `${keyPath} holds ${key.length} bytes, expected ${KEY_BYTES}; restore the original key file`,
+      );
     return key;
   }
 

@@ -5,6 +5,8 @@
  * `$LAKE_HOME/s3-meta/<bucket>/<key>.json`. Writes go to a temp file under
  * `$LAKE_HOME/tmp/` and are renamed (or linked, for `ifNoneMatch`) into place.
  */
+import type { Dirent } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { S3EventRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -13,7 +15,18 @@ import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ByteRange, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from '../../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../../ports';
-import { errorCode, linkInto, openNewFile, readJsonIfExists, renameInto, TEMP_PREFIX, tempPath, unlinkIfExists, withFileLock, writeFileAtomic } from './files';
+import {
+  errorCode,
+  linkInto,
+  openNewFile,
+  readJsonIfExists,
+  renameInto,
+  TEMP_PREFIX,
+  tempPath,
+  unlinkIfExists,
+  withFileLock,
+  writeFileAtomic,
+} from './files';
 import { createPendingWork, reportToStderr } from './pending-work';
 import type { ObjectCreatedEventName, S3EventSettings } from './s3-events';
 import { objectCreatedRecord } from './s3-events';
@@ -99,17 +112,25 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
   const pending = createPendingWork(options.onListenerError ?? reportToStderr('s3'));
 
   function checkBucket(bucket: string): void {
-    if (!BUCKET_NAME.test(bucket)) throw new InvalidObjectKeyError(bucket, '', 'bucket names are 3-63 characters of a-z, 0-9, . and -');
+    if (!BUCKET_NAME.test(bucket))
+      throw new InvalidObjectKeyError(bucket, '', 'bucket names are 3-63 characters of a-z, 0-9, . and -');
   }
   function checkKey(bucket: string, key: string): void {
     checkBucket(bucket);
-    if (key.length === 0 || key.length > 1024) throw new InvalidObjectKeyError(bucket, key, 'keys are 1-1024 characters');
+    if (key.length === 0 || key.length > 1024)
+      throw new InvalidObjectKeyError(bucket, key, 'keys are 1-1024 characters');
     const segments = key.split('/');
     if (segments.some((s) => s === '' || s === '.' || s === '..')) {
-      throw new InvalidObjectKeyError(bucket, key, 'empty, "." or ".." path segments (and leading or trailing "/") are not supported');
+      throw new InvalidObjectKeyError(
+        bucket,
+        key,
+        'empty, "." or ".." path segments (and leading or trailing "/") are not supported',
+      );
     }
-    if (segments.some((s) => s.startsWith(TEMP_PREFIX))) throw new InvalidObjectKeyError(bucket, key, `segments starting with ${TEMP_PREFIX} are reserved`);
-    if (key.includes('\0') || (sep !== '/' && key.includes(sep))) throw new InvalidObjectKeyError(bucket, key, 'the key holds a character the file system reserves');
+    if (segments.some((s) => s.startsWith(TEMP_PREFIX)))
+      throw new InvalidObjectKeyError(bucket, key, `segments starting with ${TEMP_PREFIX} are reserved`);
+    if (key.includes('\0') || (sep !== '/' && key.includes(sep)))
+      throw new InvalidObjectKeyError(bucket, key, 'the key holds a character the file system reserves');
   }
   const objectPath = (bucket: string, key: string) => join(s3Root, bucket, ...key.split('/'));
   const sidecarPath = (bucket: string, key: string) => `${join(metaRoot, bucket, ...key.split('/'))}.json`;
@@ -155,7 +176,8 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     const handle = await openNewFile(path);
     try {
       // Not a write stream: one on the handle would hold the handle open until the stream closes.
-      const chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string> = typeof body === 'string' || body instanceof Uint8Array ? [body] : body;
+      const chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string> =
+        typeof body === 'string' || body instanceof Uint8Array ? [body] : body;
       for await (const chunk of chunks) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
         hash.update(bytes);
@@ -185,11 +207,22 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     }
   }
 
-  async function write(bucket: string, key: string, body: ObjectBody, opts: PutOptions, eventName: ObjectCreatedEventName): Promise<{ etag: string }> {
+  async function write(
+    bucket: string,
+    key: string,
+    body: ObjectBody,
+    opts: PutOptions,
+    eventName: ObjectCreatedEventName,
+  ): Promise<{ etag: string }> {
     checkKey(bucket, key);
     const spooled = await spool(body);
     const target = objectPath(bucket, key);
-    const sidecar: Sidecar = { etag: spooled.etag, size: spooled.size, mtimeMs: spooled.mtimeMs, metadata: { ...(opts.metadata ?? {}) } };
+    const sidecar: Sidecar = {
+      etag: spooled.etag,
+      size: spooled.size,
+      mtimeMs: spooled.mtimeMs,
+      metadata: { ...(opts.metadata ?? {}) },
+    };
     if (opts.contentType !== undefined) sidecar.contentType = opts.contentType;
     // Set once the temp file has been renamed into place; until then it is removed on the way out.
     let renamed = false;
@@ -223,7 +256,7 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
   }
 
   async function* walk(dir: string): AsyncGenerator<string> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
@@ -264,11 +297,12 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     putFile: (bucket, key, path, opts = {}) => write(bucket, key, createReadStream(path), opts, 'ObjectCreated:Put'),
     async get(bucket, key, range) {
       checkKey(bucket, key);
-      let handle;
+      let handle: FileHandle;
       try {
         handle = await open(objectPath(bucket, key), 'r');
       } catch (error) {
-        if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errorCode(error) ?? '')) throw new NoSuchKeyError(bucket, key, { cause: error });
+        if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errorCode(error) ?? ''))
+          throw new NoSuchKeyError(bucket, key, { cause: error });
         throw error;
       }
       // Reading through the open handle pins this version even if a put renames a new one over it.

@@ -51,8 +51,14 @@ export function buildLocalPartnerRegistry(home: string): LocalPartnerRegistry {
       await chmod(dir, 0o700);
       await withFileLock(join(dir, '.lock'), async () => {
         const keys = await read();
-        if (keys.some((k) => k.accessKeyId === key.accessKeyId)) throw new RangeError(`access key id ${key.accessKeyId} exists already`);
-        await writeFileAtomic(dir, path, `${JSON.stringify({ keys: [...keys, key] } satisfies KeysFile, null, 2)}\n`, 0o600);
+        if (keys.some((k) => k.accessKeyId === key.accessKeyId))
+          throw new RangeError(`access key id ${key.accessKeyId} exists already`);
+        await writeFileAtomic(
+          dir,
+          path,
+          `${JSON.stringify({ keys: [...keys, key] } satisfies KeysFile, null, 2)}\n`,
+          0o600,
+        );
       });
     },
   };

@@ -17,7 +17,16 @@ import { parse } from 'csv-parse/sync';
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Catalog, CatalogTable, PartitionInput, QueryEngine, QueryParameter, QueryResultPage, QueryStatus, StartQueryOptions } from '../../ports';
+import type {
+  Catalog,
+  CatalogTable,
+  PartitionInput,
+  QueryEngine,
+  QueryParameter,
+  QueryResultPage,
+  QueryStatus,
+  StartQueryOptions,
+} from '../../ports';
 import type { LakeNames } from '../../lake/names';
 import { parseS3Uri } from '../../lake/keys';
 import { readObjectText } from '../../lake/objects';
@@ -68,15 +77,26 @@ interface CachedResult {
   all: (string | null)[][];
 }
 
-
 /** Glue/Hive column types as DuckDB types, for the empty view of a table with no partitions yet. */
 function duckType(glueType: string): string {
   const type = glueType.trim().toLowerCase();
   const decimal = /^decimal\((\d+)\s*,\s*(\d+)\)$/.exec(type);
   if (decimal !== null) return `DECIMAL(${decimal[1]},${decimal[2]})`;
   const map: Record<string, string> = {
-    string: 'VARCHAR', varchar: 'VARCHAR', char: 'VARCHAR', bigint: 'BIGINT', int: 'INTEGER', integer: 'INTEGER', smallint: 'SMALLINT',
-    tinyint: 'TINYINT', double: 'DOUBLE', float: 'FLOAT', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', binary: 'BLOB',
+    string: 'VARCHAR',
+    varchar: 'VARCHAR',
+    char: 'VARCHAR',
+    bigint: 'BIGINT',
+    int: 'INTEGER',
+    integer: 'INTEGER',
+    smallint: 'SMALLINT',
+    tinyint: 'TINYINT',
+    double: 'DOUBLE',
+    float: 'FLOAT',
+    boolean: 'BOOLEAN',
+    timestamp: 'TIMESTAMP',
+    date: 'DATE',
+    binary: 'BLOB',
   };
   return map[type] ?? 'VARCHAR';
 }
@@ -160,13 +180,21 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
     }
     if (!hasFiles) return undefined;
     allowed.push(`${folder}/`);
-    const columns = table.StorageDescriptor.Columns.map((c) => `${literal(c.Name)}: ${literal(duckType(c.Type))}`).join(', ');
+    const columns = table.StorageDescriptor.Columns.map((c) => `${literal(c.Name)}: ${literal(duckType(c.Type))}`).join(
+      ', ',
+    );
     const hiveTypes = table.PartitionKeys.map((k) => `${literal(k.Name)}: VARCHAR`).join(', ');
     return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_json(${literal(join(folder, '*', '*.json'))}, format = 'newline_delimited', hive_partitioning = true, hive_types = {${hiveTypes}}, columns = {${columns}})`;
   }
 
   /** The view over a table's registered partitions (only those that hold Parquet files yet), or a projected JSON table's files. */
-  async function viewSql(connection: DuckDBConnection, database: string, table: CatalogTable, partitions: PartitionInput[], allowed: string[]): Promise<string> {
+  async function viewSql(
+    connection: DuckDBConnection,
+    database: string,
+    table: CatalogTable,
+    partitions: PartitionInput[],
+    allowed: string[],
+  ): Promise<string> {
     const name = `${ident(database)}.${ident(table.Name)}`;
     if (table.Parameters['projection.enabled'] === 'true' && table.Parameters.classification === 'json') {
       const view = await projectedJsonView(name, table, allowed);
@@ -179,20 +207,30 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
       if (folder !== undefined && (await hasParquet(folder))) folders.push(folder);
     }
     if (folders.length === 0) {
-      const columns = [...table.StorageDescriptor.Columns, ...table.PartitionKeys.map((k) => ({ ...k, Type: 'string' }))];
-      const select = columns.length === 0 ? 'NULL AS _empty' : columns.map((c) => `CAST(NULL AS ${duckType(c.Type)}) AS ${ident(c.Name)}`).join(', ');
+      const columns = [
+        ...table.StorageDescriptor.Columns,
+        ...table.PartitionKeys.map((k) => ({ ...k, Type: 'string' })),
+      ];
+      const select =
+        columns.length === 0
+          ? 'NULL AS _empty'
+          : columns.map((c) => `CAST(NULL AS ${duckType(c.Type)}) AS ${ident(c.Name)}`).join(', ');
       return `CREATE OR REPLACE VIEW ${name} AS SELECT ${select} WHERE false`;
     }
     // One allowed folder per table, not per partition: DuckDB checks every file against each (measured: ~100 ms a query at 730 partitions).
     // The views still read registered partitions only; a partition kept outside its table's folder is allowed on its own.
     const tableFolder = localFolder(table.StorageDescriptor.Location);
     if (tableFolder !== undefined) allowed.push(`${tableFolder}/`);
-    allowed.push(...folders.filter((f) => tableFolder === undefined || !`${f}/`.startsWith(`${tableFolder}/`)).map((f) => `${f}/`));
+    allowed.push(
+      ...folders.filter((f) => tableFolder === undefined || !`${f}/`.startsWith(`${tableFolder}/`)).map((f) => `${f}/`),
+    );
     const globs = folders.map((f) => literal(join(f, '*.parquet'))).join(', ');
     const hiveTypes = table.PartitionKeys.map((k) => `${literal(k.Name)}: VARCHAR`).join(', ');
     const source = `read_parquet([${globs}], hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true)`;
     // As Athena reads through the catalog: every catalog column, null where no file has it yet (a column a contract added).
-    const inFiles = new Set((await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRows().map((row) => String(row[0])));
+    const inFiles = new Set(
+      (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRows().map((row) => String(row[0])),
+    );
     const projection = [...table.StorageDescriptor.Columns, ...table.PartitionKeys]
       .map((c) => (inFiles.has(c.Name) ? ident(c.Name) : `CAST(NULL AS ${duckType(c.Type)}) AS ${ident(c.Name)}`))
       .join(', ');
@@ -222,7 +260,10 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
 
   /** A DuckDB holding every catalog table as a view (the default database's also unqualified), file access then locked down. */
   async function buildInstance(key: string, database: string): Promise<ViewedInstance> {
-    const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+    const instance = await DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
     try {
       const connection = await instance.connect();
       try {
@@ -233,7 +274,10 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
             const partitions = await deps.catalog.listPartitions(db, table.Name);
             await connection.run(await viewSql(connection, db, table, partitions, allowed));
             // Unqualified names resolve to the query's database, as Athena's QueryExecutionContext does.
-            if (db === database) await connection.run(`CREATE OR REPLACE VIEW main.${ident(table.Name)} AS SELECT * FROM ${ident(db)}.${ident(table.Name)}`);
+            if (db === database)
+              await connection.run(
+                `CREATE OR REPLACE VIEW main.${ident(table.Name)} AS SELECT * FROM ${ident(db)}.${ident(table.Name)}`,
+              );
           }
         }
         // From here on DuckDB may read the registered partition folders and nothing else, and no query can undo that.
@@ -302,20 +346,29 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
         // Prepared anew on each attempt: the files of a view are listed when the statement is bound.
         const reader = await runListingAgainOnVanishedFile(async () => {
           const statement = await connection.prepare(sql);
-          if (statement.statementType !== StatementType.SELECT) throw new Error('only a single SELECT statement may run here');
+          if (statement.statementType !== StatementType.SELECT)
+            throw new Error('only a single SELECT statement may run here');
           const parameters = options.parameters ?? [];
           if (statement.parameterCount !== parameters.length) {
-            throw new Error(`the query has ${statement.parameterCount} ? placeholders but ${parameters.length} parameters were given`);
+            throw new Error(
+              `the query has ${statement.parameterCount} ? placeholders but ${parameters.length} parameters were given`,
+            );
           }
           bindAll(statement, parameters);
           return statement.runAndReadAll();
         });
-        const columns = reader.columnNames().map((name, i) => ({ name, type: athenaType(String(reader.columnType(i))) }));
+        const columns = reader
+          .columnNames()
+          .map((name, i) => ({ name, type: athenaType(String(reader.columnType(i))) }));
         const rows = reader.getRows();
         const all = [columns.map((c) => c.name), ...rows.map((row) => row.map(cell))];
-        await deps.store.put(resultsBucket, `${id}.csv`, `${all.map(csvLine).join('\n')}\n`, { contentType: 'text/csv' });
+        await deps.store.put(resultsBucket, `${id}.csv`, `${all.map(csvLine).join('\n')}\n`, {
+          contentType: 'text/csv',
+        });
         const metadata: ResultMetadata = { columns, rows: rows.length };
-        await deps.store.put(resultsBucket, `${id}.csv.metadata`, JSON.stringify(metadata), { contentType: 'application/json' });
+        await deps.store.put(resultsBucket, `${id}.csv.metadata`, JSON.stringify(metadata), {
+          contentType: 'application/json',
+        });
         remember(id, { columns, all });
       } finally {
         connection.closeSync();
@@ -346,7 +399,12 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
         await save({ ...base, state: 'RUNNING' });
         try {
           await execute(id, sql, options);
-          await save({ ...base, state: 'SUCCEEDED', completedAt: now(), outputLocation: `s3://${resultsBucket}/${id}.csv` });
+          await save({
+            ...base,
+            state: 'SUCCEEDED',
+            completedAt: now(),
+            outputLocation: `s3://${resultsBucket}/${id}.csv`,
+          });
         } catch (error) {
           // DuckDB's message names the SQL problem; it never holds bound parameter values.
           const reason = errorMessage(error) ?? 'the query failed';
@@ -361,7 +419,9 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
     async results(id, options = {}): Promise<QueryResultPage> {
       const current = await status(id);
       if (current.state !== 'SUCCEEDED') {
-        throw new QueryResultsUnavailableError(`query ${id} is ${current.state}${current.reason === undefined ? '' : ` (${current.reason})`}; results exist once it has SUCCEEDED`);
+        throw new QueryResultsUnavailableError(
+          `query ${id} is ${current.state}${current.reason === undefined ? '' : ` (${current.reason})`}; results exist once it has SUCCEEDED`,
+        );
       }
       const pageSize = options.pageSize ?? MAX_PAGE;
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) {
@@ -371,7 +431,8 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
       if (options.nextToken !== undefined) {
         const [tokenId, tokenOffset] = Buffer.from(options.nextToken, 'base64url').toString('utf8').split(':');
         offset = Number(tokenOffset);
-        if (tokenId !== id || !Number.isInteger(offset) || offset < 0) throw new QueryResultsUnavailableError(`nextToken does not belong to query ${id}`);
+        if (tokenId !== id || !Number.isInteger(offset) || offset < 0)
+          throw new QueryResultsUnavailableError(`nextToken does not belong to query ${id}`);
       }
       const readText = (key: string) => readObjectText(deps.store, resultsBucket, key);
       let result = recentResults.get(id);
@@ -388,7 +449,8 @@ export function buildLocalQueryEngine(deps: LocalQueryEngineDeps): LocalQueryEng
       // As in Athena, the first row of the first page is the header row.
       const rows = all.slice(offset, offset + pageSize);
       const page: QueryResultPage = { columns, rows };
-      if (offset + pageSize < all.length) page.nextToken = Buffer.from(`${id}:${offset + pageSize}`, 'utf8').toString('base64url');
+      if (offset + pageSize < all.length)
+        page.nextToken = Buffer.from(`${id}:${offset + pageSize}`, 'utf8').toString('base64url');
       return page;
     },
     async idle() {

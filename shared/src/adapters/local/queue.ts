@@ -121,7 +121,12 @@ function parseVisible(name: string): VisibleName | undefined {
 function parseInflight(name: string): (VisibleName & { invisibleUntil: number }) | undefined {
   const match = /^(\d{13})_(\d{13}-[0-9a-f-]+)_(\d+)_(\d+)_[0-9a-f]+\.json$/.exec(name);
   if (match === null) return undefined;
-  return { invisibleUntil: Number(match[1]), seq: match[2] ?? '', receiveCount: Number(match[3]), firstReceive: Number(match[4]) };
+  return {
+    invisibleUntil: Number(match[1]),
+    seq: match[2] ?? '',
+    receiveCount: Number(match[3]),
+    firstReceive: Number(match[4]),
+  };
 }
 const pad13 = (ms: number) => String(Math.ceil(ms)).padStart(13, '0');
 
@@ -136,7 +141,8 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
   const consumers = new Set<QueueConsumer>();
 
   function dirs(queueName: string): { visible: string; inflight: string } {
-    if (!QUEUE_NAME.test(queueName)) throw new QueueRequestError(`queue name "${queueName}" must be 1-80 characters of A-Z, a-z, 0-9, - and _`);
+    if (!QUEUE_NAME.test(queueName))
+      throw new QueueRequestError(`queue name "${queueName}" must be 1-80 characters of A-Z, a-z, 0-9, - and _`);
     return { visible: join(root, queueName, 'visible'), inflight: join(root, queueName, 'inflight') };
   }
   async function names(dir: string): Promise<string[]> {
@@ -152,7 +158,10 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
   async function enqueue(queueName: string, message: StoredMessage, state: Omit<VisibleName, 'seq'>): Promise<void> {
     const { visible } = dirs(queueName);
     const temp = await writeTemp(tmpDir, JSON.stringify(message));
-    await renameInto(temp, join(visible, visibleName({ seq: `${pad13(message.sentTimestamp)}-${message.messageId}`, ...state })));
+    await renameInto(
+      temp,
+      join(visible, visibleName({ seq: `${pad13(message.sentTimestamp)}-${message.messageId}`, ...state })),
+    );
   }
 
   /**
@@ -202,8 +211,16 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
         throw error;
       }
       const stored = JSON.parse(await readFile(join(inflight, handle), 'utf8')) as StoredMessage;
-      if (opts.deadLetterQueue !== undefined && opts.maxReceiveCount !== undefined && parsed.receiveCount >= opts.maxReceiveCount) {
-        await enqueue(opts.deadLetterQueue, { ...stored, deadLetterQueueSourceArn: arn(queueName) }, { receiveCount: 0, firstReceive: 0 });
+      if (
+        opts.deadLetterQueue !== undefined &&
+        opts.maxReceiveCount !== undefined &&
+        parsed.receiveCount >= opts.maxReceiveCount
+      ) {
+        await enqueue(
+          opts.deadLetterQueue,
+          { ...stored, deadLetterQueueSourceArn: arn(queueName) },
+          { receiveCount: 0, firstReceive: 0 },
+        );
         await rm(join(inflight, handle), { force: true });
         continue;
       }
@@ -223,7 +240,8 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
         eventSourceARN: arn(queueName),
         awsRegion: region,
       };
-      if (stored.deadLetterQueueSourceArn !== undefined) record.attributes.DeadLetterQueueSourceArn = stored.deadLetterQueueSourceArn;
+      if (stored.deadLetterQueueSourceArn !== undefined)
+        record.attributes.DeadLetterQueueSourceArn = stored.deadLetterQueueSourceArn;
       received.push({ record });
     }
     return received;
@@ -241,9 +259,11 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
     const until = now().getTime() + seconds * 1000;
     if (parsed === undefined || parsed.invisibleUntil <= until) return;
     // The handle starts with its 13-digit invisible-until time.
-    await rename(join(inflight, receiptHandle), join(inflight, `${pad13(until)}${receiptHandle.slice(13)}`)).catch((error: unknown) => {
-      if (errorCode(error) !== 'ENOENT') throw error;
-    });
+    await rename(join(inflight, receiptHandle), join(inflight, `${pad13(until)}${receiptHandle.slice(13)}`)).catch(
+      (error: unknown) => {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      },
+    );
   }
 
   /** Which messages to delete after an invocation, following Lambda's ReportBatchItemFailures rules. */
@@ -264,13 +284,21 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
       dirs(queueName);
       const ids = new Set<string>();
       for (const message of messages) {
-        if (ids.has(message.id)) throw new QueueRequestError(`batch entry id "${message.id}" is used twice in one send to ${queueName}`);
+        if (ids.has(message.id))
+          throw new QueueRequestError(`batch entry id "${message.id}" is used twice in one send to ${queueName}`);
         ids.add(message.id);
         const size = Buffer.byteLength(message.body, 'utf8');
-        if (size > MAX_BODY_BYTES) throw new QueueRequestError(`message ${message.id} to ${queueName} is ${size} bytes; SQS allows ${MAX_BODY_BYTES}`);
+        if (size > MAX_BODY_BYTES)
+          throw new QueueRequestError(
+            `message ${message.id} to ${queueName} is ${size} bytes; SQS allows ${MAX_BODY_BYTES}`,
+          );
       }
       for (const message of messages) {
-        await enqueue(queueName, { messageId: randomUUID(), body: message.body, sentTimestamp: now().getTime() }, { receiveCount: 0, firstReceive: 0 });
+        await enqueue(
+          queueName,
+          { messageId: randomUUID(), body: message.body, sentTimestamp: now().getTime() },
+          { receiveCount: 0, firstReceive: 0 },
+        );
       }
       for (const wake of wakers.get(queueName) ?? []) wake();
     },
@@ -296,13 +324,15 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
         } catch (error) {
           // A thrown handler fails the whole batch: every message reappears when its visibility timeout ends.
           onError(error);
-          if (opts.retryAfterSeconds !== undefined) for (const record of batch) await retrySooner(queueName, record.receiptHandle, opts.retryAfterSeconds);
+          if (opts.retryAfterSeconds !== undefined)
+            for (const record of batch) await retrySooner(queueName, record.receiptHandle, opts.retryAfterSeconds);
           return;
         }
         const done = succeeded(batch, response);
         for (const record of done) await acknowledge(queueName, record.receiptHandle);
         if (opts.retryAfterSeconds !== undefined) {
-          for (const record of batch) if (!done.includes(record)) await retrySooner(queueName, record.receiptHandle, opts.retryAfterSeconds);
+          for (const record of batch)
+            if (!done.includes(record)) await retrySooner(queueName, record.receiptHandle, opts.retryAfterSeconds);
         }
       }
 
@@ -363,9 +393,17 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
         for (const name of await names(dir)) {
           const parsed = parse(name);
           if (parsed === undefined) continue;
-          const stored = await readFile(join(dir, name), 'utf8').then((text) => JSON.parse(text) as StoredMessage).catch(() => undefined);
+          const stored = await readFile(join(dir, name), 'utf8')
+            .then((text) => JSON.parse(text) as StoredMessage)
+            .catch(() => undefined);
           if (stored === undefined) continue;
-          listed.push({ messageId: stored.messageId, body: stored.body, state, receiveCount: parsed.receiveCount, sentTimestamp: stored.sentTimestamp });
+          listed.push({
+            messageId: stored.messageId,
+            body: stored.body,
+            state,
+            receiveCount: parsed.receiveCount,
+            sentTimestamp: stored.sentTimestamp,
+          });
         }
       }
       return listed;
@@ -373,7 +411,10 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
 
     async depth(queueName) {
       const { visible, inflight } = dirs(queueName);
-      return { visible: (await names(visible)).filter((n) => parseVisible(n)).length, inFlight: (await names(inflight)).filter((n) => parseInflight(n)).length };
+      return {
+        visible: (await names(visible)).filter((n) => parseVisible(n)).length,
+        inFlight: (await names(inflight)).filter((n) => parseInflight(n)).length,
+      };
     },
 
     async redrive(deadLetterQueue, target) {
@@ -384,7 +425,10 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
         const parsed = parseVisible(name);
         if (parsed === undefined) continue;
         try {
-          await renameInto(join(from, name), join(to, visibleName({ seq: parsed.seq, receiveCount: 0, firstReceive: 0 })));
+          await renameInto(
+            join(from, name),
+            join(to, visibleName({ seq: parsed.seq, receiveCount: 0, firstReceive: 0 })),
+          );
           moved += 1;
         } catch (error) {
           if (errorCode(error) !== 'ENOENT') throw error;
@@ -400,7 +444,9 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
         const depth = await queue.depth(queueName);
         if (depth.visible === 0 && depth.inFlight === 0) return;
         if (Date.now() > deadline) {
-          throw new QueueIdleTimeoutError(`${queueName} still holds ${depth.visible} visible and ${depth.inFlight} in-flight messages`);
+          throw new QueueIdleTimeoutError(
+            `${queueName} still holds ${depth.visible} visible and ${depth.inFlight} in-flight messages`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, opts.pollIntervalMs ?? 50));
       }

@@ -44,7 +44,14 @@ function nextSequencer(now: Date): string {
 /** Builds one ObjectCreated record for `bucket`/`key` (the key raw, encoded here). */
 export function objectCreatedRecord(
   settings: S3EventSettings,
-  input: { bucket: string; key: string; size: number; etag: string; eventName: ObjectCreatedEventName; eventTime: Date },
+  input: {
+    bucket: string;
+    key: string;
+    size: number;
+    etag: string;
+    eventName: ObjectCreatedEventName;
+    eventTime: Date;
+  },
 ): S3EventRecord {
   return {
     eventVersion: '2.1',

@@ -16,7 +16,12 @@ export interface ScheduleOptions {
 
 export interface LocalScheduler {
   /** Fires `target` at every time `expression` names, until the returned function is called. */
-  schedule(name: string, expression: string, target: (event: ScheduledEvent<unknown>) => Promise<void> | void, options?: ScheduleOptions): () => void;
+  schedule(
+    name: string,
+    expression: string,
+    target: (event: ScheduledEvent<unknown>) => Promise<void> | void,
+    options?: ScheduleOptions,
+  ): () => void;
   /** Resolves when every firing in progress has finished. */
   idle(): Promise<void>;
   /** Firings whose target is still running. */
@@ -25,7 +30,9 @@ export interface LocalScheduler {
 }
 
 /** Builds the scheduler: timers in this process, one per rule. */
-export function buildLocalScheduler(options: { region?: string; account?: string; now?: () => Date; onError?: (error: unknown) => void } = {}): LocalScheduler {
+export function buildLocalScheduler(
+  options: { region?: string; account?: string; now?: () => Date; onError?: (error: unknown) => void } = {},
+): LocalScheduler {
   const region = options.region ?? 'us-east-1';
   const account = options.account ?? '000000000000';
   const now = options.now ?? (() => new Date());

@@ -22,7 +22,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { errorCode, readJsonIfExists, renameInto, tryTakeLockFile, withFileLock, writeFileAtomic, writeTemp } from './files';
+import {
+  errorCode,
+  readJsonIfExists,
+  renameInto,
+  tryTakeLockFile,
+  withFileLock,
+  writeFileAtomic,
+  writeTemp,
+} from './files';
 
 export interface KeySchema {
   partitionKey: string;
@@ -39,7 +47,12 @@ export type PlainItem = Record<string, unknown>;
 
 /** What Lambda's event source mapping hands the on-failure destination (AWS's documented `DDBStreamBatchInfo` record). */
 export interface StreamFailureRecord {
-  requestContext: { requestId: string; functionArn: string; condition: 'RetryAttemptsExhausted'; approximateInvokeCount: number };
+  requestContext: {
+    requestId: string;
+    functionArn: string;
+    condition: 'RetryAttemptsExhausted';
+    approximateInvokeCount: number;
+  };
   responseContext: { statusCode: number; executedVersion: string; functionError?: string };
   version: '1.0';
   timestamp: string;
@@ -148,7 +161,11 @@ export interface LocalStreamTablesOptions {
 }
 
 const shardIds = (table: string): string[] =>
-  Array.from({ length: SHARDS }, (_, i) => `shardId-${String(i + 1).padStart(20, '0')}-${createHash('sha256').update(`${table}/${i}`).digest('hex').slice(0, 8)}`);
+  Array.from(
+    { length: SHARDS },
+    (_, i) =>
+      `shardId-${String(i + 1).padStart(20, '0')}-${createHash('sha256').update(`${table}/${i}`).digest('hex').slice(0, 8)}`,
+  );
 
 function keyOf(item: PlainItem, schema: KeySchema, table: string): PlainItem {
   const key: PlainItem = {};
@@ -156,15 +173,21 @@ function keyOf(item: PlainItem, schema: KeySchema, table: string): PlainItem {
     if (name === undefined) continue;
     const value = item[name];
     if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new TableValidationError(`One or more parameter values were invalid: missing the key ${name} in the item, or it is not a string or number (table ${table})`);
+      throw new TableValidationError(
+        `One or more parameter values were invalid: missing the key ${name} in the item, or it is not a string or number (table ${table})`,
+      );
     }
-    if (value === '') throw new TableValidationError(`One or more parameter values were invalid: an AttributeValue may not contain an empty string (key ${name}, table ${table})`);
+    if (value === '')
+      throw new TableValidationError(
+        `One or more parameter values were invalid: an AttributeValue may not contain an empty string (key ${name}, table ${table})`,
+      );
     key[name] = value;
   }
   return key;
 }
 
-const keyHash = (key: PlainItem): string => createHash('sha256').update(JSON.stringify(key)).digest('base64url').slice(0, 22);
+const keyHash = (key: PlainItem): string =>
+  createHash('sha256').update(JSON.stringify(key)).digest('base64url').slice(0, 22);
 
 function shardOf(key: PlainItem, schema: KeySchema): number {
   const digest = createHash('sha256').update(JSON.stringify(key[schema.partitionKey])).digest();
@@ -183,7 +206,9 @@ const sequenceOf = (stored: StoredRecord): string => stored.record.dynamodb?.Seq
 /** The stand-in rooted at `home` (see the module comment). */
 export function buildLocalStreamTables(home: string, options: LocalStreamTablesOptions): LocalStreamTables {
   const now = options.now ?? (() => new Date());
-  const report = options.onError ?? ((component: string, error: unknown) => process.stderr.write(`[pulse-lake local ${component}] ${String(error)}\n`));
+  const report =
+    options.onError ??
+    ((component: string, error: unknown) => process.stderr.write(`[pulse-lake local ${component}] ${String(error)}\n`));
   const root = join(home, 'dynamodb');
   const tmp = join(root, '.tmp');
   const tableDir = (table: string) => join(root, table);
@@ -193,7 +218,10 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
 
   async function tableFile(table: string): Promise<TableFile> {
     const file = await readJsonIfExists<TableFile>(join(tableDir(table), 'table.json'));
-    if (file === undefined) throw new TableNotFoundError(`Requested resource not found: table ${table} does not exist (start the lake once to create it)`);
+    if (file === undefined)
+      throw new TableNotFoundError(
+        `Requested resource not found: table ${table} does not exist (start the lake once to create it)`,
+      );
     return file;
   }
 
@@ -210,7 +238,9 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
     const index = keyIndexes.get(id) ?? { items: new Map(), offsets: new Map(), prunedAt: 0 };
     keyIndexes.set(id, index);
     const oldest = hourOf(nowMs) - ITEM_TTL_HOURS * HOUR_MS;
-    const logged = (await readdir(keysDir(table, shard)).catch(() => [] as string[])).map((name) => Number(name.replace(/\.log$/, ''))).filter((hour) => Number.isFinite(hour));
+    const logged = (await readdir(keysDir(table, shard)).catch(() => [] as string[]))
+      .map((name) => Number(name.replace(/\.log$/, '')))
+      .filter((hour) => Number.isFinite(hour));
     const hours = logged.filter((hour) => hour >= oldest).sort((a, b) => a - b);
     for (const hour of hours) {
       const handle = await open(join(keysDir(table, shard), `${hour}.log`), 'r').catch(() => undefined);
@@ -237,7 +267,8 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
       for (const [hash, item] of index.items) if (item.hour < oldest) index.items.delete(hash);
       for (const hour of index.offsets.keys()) if (hour < oldest) index.offsets.delete(hour);
       // An hour's log is kept one hour past its items, for a reader in another process still catching up.
-      for (const hour of logged) if (hour < oldest - HOUR_MS) await unlink(join(keysDir(table, shard), `${hour}.log`)).catch(() => undefined);
+      for (const hour of logged)
+        if (hour < oldest - HOUR_MS) await unlink(join(keysDir(table, shard), `${hour}.log`)).catch(() => undefined);
       index.prunedAt = hourOf(nowMs);
     }
     return index;
@@ -331,7 +362,8 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
       readonly table: string,
       private readonly shard: string,
       private readonly handler: StreamHandler,
-      private readonly mapping: Required<Omit<StreamMappingOptions, 'onFailure'>> & Pick<StreamMappingOptions, 'onFailure'>,
+      private readonly mapping: Required<Omit<StreamMappingOptions, 'onFailure'>> &
+        Pick<StreamMappingOptions, 'onFailure'>,
     ) {}
 
     private get dir(): string {
@@ -401,7 +433,10 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
       for (const [i, name] of segments.entries()) {
         const following = segments[i + 1];
         // A segment is done when the next one starts at or before the oldest pending record (or nothing is pending).
-        const done = oldestPending === undefined ? true : following !== undefined && following.slice(0, -'.jsonl'.length) <= oldestPending;
+        const done =
+          oldestPending === undefined
+            ? true
+            : following !== undefined && following.slice(0, -'.jsonl'.length) <= oldestPending;
         if (!done) break;
         await unlink(join(this.dir, 'records', name)).catch(() => undefined);
         this.loadedSegments.delete(name);
@@ -444,7 +479,10 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
         const before = batch.slice(0, failedFrom);
         if (before.length > 0) await this.advance(sequenceOf(before[before.length - 1] as StoredRecord));
         let remaining = batch.slice(failedFrom);
-        let attempts = retry !== undefined && sequenceOf(retry.batch[0] as StoredRecord) === sequenceOf(remaining[0] as StoredRecord) ? retry.attempts : 0;
+        let attempts =
+          retry !== undefined && sequenceOf(retry.batch[0] as StoredRecord) === sequenceOf(remaining[0] as StoredRecord)
+            ? retry.attempts
+            : 0;
         if (this.mapping.bisectBatchOnFunctionError && remaining.length > 1) {
           remaining = remaining.slice(0, Math.ceil(remaining.length / 2));
           attempts = 0;
@@ -491,7 +529,12 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
       const last = batch[batch.length - 1] as StoredRecord;
       const arrival = (r: StoredRecord) => new Date(r.arrivedAtMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
       const failure: StreamFailureRecord = {
-        requestContext: { requestId: randomBytes(16).toString('hex'), functionArn: this.mapping.functionArn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: attempts },
+        requestContext: {
+          requestId: randomBytes(16).toString('hex'),
+          functionArn: this.mapping.functionArn,
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: attempts,
+        },
         responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
         version: '1.0',
         timestamp: now().toISOString(),
@@ -506,7 +549,10 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
         },
       };
       // The records are kept beside the shard: the failure record names them, a replay reads them.
-      await renameInto(await writeTemp(tmp, batch.map((r) => `${JSON.stringify(r)}\n`).join('')), join(this.dir, 'failed', `${sequenceOf(first)}.jsonl`));
+      await renameInto(
+        await writeTemp(tmp, batch.map((r) => `${JSON.stringify(r)}\n`).join('')),
+        join(this.dir, 'failed', `${sequenceOf(first)}.jsonl`),
+      );
       await this.mapping.onFailure?.(failure);
       await this.advance(sequenceOf(last));
     }
@@ -518,17 +564,32 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
       await withFileLock(join(tableDir(table.name), 'lock'), async () => {
         const existing = await readJsonIfExists<TableFile>(path);
         const streamLabel = existing?.streamLabel ?? now().toISOString().replace(/Z$/, '');
-        await writeFileAtomic(tmp, path, JSON.stringify({ name: table.name, keySchema: table.keySchema, streamLabel } satisfies TableFile, null, 2));
+        await writeFileAtomic(
+          tmp,
+          path,
+          JSON.stringify({ name: table.name, keySchema: table.keySchema, streamLabel } satisfies TableFile, null, 2),
+        );
       });
     },
     async putItems(table, items) {
       const { keySchema } = await tableFile(table);
-      const changes = items.map((item): Change => ({ kind: 'put', key: keyOf(item, keySchema, table), image: marshall(item, { removeUndefinedValues: true }) as Record<string, AttributeValue> }));
+      const changes = items.map(
+        (item): Change => ({
+          kind: 'put',
+          key: keyOf(item, keySchema, table),
+          image: marshall(item, { removeUndefinedValues: true }) as Record<string, AttributeValue>,
+        }),
+      );
       return { written: await write(table, changes) };
     },
     async deleteItems(table, keys) {
       const { keySchema } = await tableFile(table);
-      return { deleted: await write(table, keys.map((key) => ({ kind: 'delete', key: keyOf(key, keySchema, table) }))) };
+      return {
+        deleted: await write(
+          table,
+          keys.map((key) => ({ kind: 'delete', key: keyOf(key, keySchema, table) })),
+        ),
+      };
     },
     consume(table, handler, mappingOptions = {}) {
       const mapping = {
@@ -566,7 +627,8 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
       for (;;) {
         const left = await Promise.all([...consumers].map((p) => p.backlog()));
         if (left.every((n) => n === 0) && [...consumers].every((p) => !p.busy)) return;
-        if (Date.now() > deadline) throw new Error('the DynamoDB stream still had records to process when the idle timeout ran out');
+        if (Date.now() > deadline)
+          throw new Error('the DynamoDB stream still had records to process when the idle timeout ran out');
         await sleep(50);
       }
     },

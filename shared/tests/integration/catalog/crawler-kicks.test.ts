@@ -33,8 +33,15 @@ describe('kicking the staging crawler, debounced', () => {
 
     // Assess
     expect([first, second]).toEqual(['started', 'debounced']);
-    expect(await lake.crawlers.kicks(crawler)).toEqual({ name: crawler, kicks: 1, lastKickedAt: '2026-03-02T08:00:00.000Z' });
-    expect(await readJsonIfPresent(lake.store, lake.names.buckets.curated, crawlerStateKey(crawler))).toEqual({ crawler, kickedAt: '2026-03-02T08:00:00.000Z' });
+    expect(await lake.crawlers.kicks(crawler)).toEqual({
+      name: crawler,
+      kicks: 1,
+      lastKickedAt: '2026-03-02T08:00:00.000Z',
+    });
+    expect(await readJsonIfPresent(lake.store, lake.names.buckets.curated, crawlerStateKey(crawler))).toEqual({
+      crawler,
+      kickedAt: '2026-03-02T08:00:00.000Z',
+    });
   });
 
   it('kicks again once the interval has passed', async () => {
@@ -47,7 +54,11 @@ describe('kicking the staging crawler, debounced', () => {
 
     // Assess
     expect(again).toBe('started');
-    expect(await lake.crawlers.kicks(crawler)).toEqual({ name: crawler, kicks: 2, lastKickedAt: '2026-03-02T08:15:00.000Z' });
+    expect(await lake.crawlers.kicks(crawler)).toEqual({
+      name: crawler,
+      kicks: 2,
+      lastKickedAt: '2026-03-02T08:15:00.000Z',
+    });
   });
 
   it('kicks once when several catalog invocations ask at the same moment, first kick or not', async () => {
@@ -69,7 +80,10 @@ describe('kicking the staging crawler, debounced', () => {
     const deps = { ...lake, crawlers: { start: async () => (asked++, 'already-running' as const) } };
 
     // Act
-    const kicks = [await kickCrawlerDebounced(deps, crawler), (minutesLater(1), await kickCrawlerDebounced(deps, crawler))];
+    const kicks = [
+      await kickCrawlerDebounced(deps, crawler),
+      (minutesLater(1), await kickCrawlerDebounced(deps, crawler)),
+    ];
 
     // Assess
     expect(kicks).toEqual(['already-running', 'debounced']);
@@ -88,7 +102,11 @@ describe('kicking the staging crawler, debounced', () => {
 
     // Assess
     expect(retried).toBe('started');
-    expect(await lake.crawlers.kicks(crawler)).toEqual({ name: crawler, kicks: 2, lastKickedAt: '2026-03-02T08:30:00.000Z' });
+    expect(await lake.crawlers.kicks(crawler)).toEqual({
+      name: crawler,
+      kicks: 2,
+      lastKickedAt: '2026-03-02T08:30:00.000Z',
+    });
   });
 
   it('gives the first claim back too, leaving no record behind', async () => {

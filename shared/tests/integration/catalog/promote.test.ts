@@ -21,13 +21,19 @@ describe('promoting a staging dataset to curated', () => {
     for (const dt of ['2024-03-01', '2024-03-02']) {
       const folder = join(lake.store.bucketPath(lake.names.buckets.curated), 'staging', 'gait', 'site=SG', `dt=${dt}`);
       await mkdir(folder, { recursive: true });
-      await connection.run(`COPY (SELECT 'tok-' || i AS patient_token, TIMESTAMP '${dt} 08:00:00' + INTERVAL (i) MINUTE AS recorded_at, 1000 + i AS step_count FROM range(3) t(i)) TO '${join(folder, 'part-0000000000000000-0000.parquet')}' (FORMAT parquet)`);
+      await connection.run(
+        `COPY (SELECT 'tok-' || i AS patient_token, TIMESTAMP '${dt} 08:00:00' + INTERVAL (i) MINUTE AS recorded_at, 1000 + i AS step_count FROM range(3) t(i)) TO '${join(folder, 'part-0000000000000000-0000.parquet')}' (FORMAT parquet)`,
+      );
     }
     connection.closeSync();
     duck.closeSync();
     await lake.catalog.ensureDatabase(lake.names.databases.staging);
     await lake.catalog.upsertTable(lake.names.databases.staging, tableInput(staging, lake.names));
-    await lake.catalog.addPartitions(lake.names.databases.staging, 'gait', ['2024-03-01', '2024-03-02'].map((dt) => partitionInput(staging, lake.names, { site: 'SG', dt })));
+    await lake.catalog.addPartitions(
+      lake.names.databases.staging,
+      'gait',
+      ['2024-03-01', '2024-03-02'].map((dt) => partitionInput(staging, lake.names, { site: 'SG', dt })),
+    );
   }
 
   beforeEach(async () => {
@@ -47,7 +53,10 @@ describe('promoting a staging dataset to curated', () => {
     const promotion = await promoteDataset(lake, 'gait', (name) => (name === 'gait' ? gait : undefined));
     // Assess
     expect(promotion).toEqual({ dataset: 'gait', objects: 2, partitions: 2 });
-    const afterCount = await runToCompletion(lake.engine, `SELECT count(*), sum(step_count) FROM ${lake.names.databases.curated}.gait`);
+    const afterCount = await runToCompletion(
+      lake.engine,
+      `SELECT count(*), sum(step_count) FROM ${lake.names.databases.curated}.gait`,
+    );
     expect(beforeCount.rows).toEqual([['6']]);
     expect(afterCount.rows).toEqual([['6', '6006']]);
     expect(await lake.catalog.getTable(lake.names.databases.staging, 'gait')).toBeUndefined();
@@ -58,7 +67,11 @@ describe('promoting a staging dataset to curated', () => {
 
   it('refuses while the contract still says staging, and when nothing is staged', async () => {
     await stageGait();
-    await expect(promoteDataset(lake, 'gait', () => staging)).rejects.toThrow(new PromoteError("gait is still declared stage: 'staging'; set stage: 'curated' in its contract (so new data goes to curated too), then promote what was staged"));
+    await expect(promoteDataset(lake, 'gait', () => staging)).rejects.toThrow(
+      new PromoteError(
+        "gait is still declared stage: 'staging'; set stage: 'curated' in its contract (so new data goes to curated too), then promote what was staged",
+      ),
+    );
     await expect(promoteDataset(lake, 'vitals')).rejects.toThrow('nothing of vitals is staged');
   });
 });

@@ -32,13 +32,22 @@ describe('registering written partitions', () => {
       stage: 'curated',
       contentHash: HASH,
       manifest: { bucket: lake.names.buckets.curated, key: fileManifestKey('vitals', HASH) },
-      partitions: partitions.map((p) => ({ ...p, location: partitionLocation(lake.names, 'curated', 'vitals', p.site, p.dt) })),
+      partitions: partitions.map((p) => ({
+        ...p,
+        location: partitionLocation(lake.names, 'curated', 'vitals', p.site, p.dt),
+      })),
     };
   }
 
   it('creates the database and the table from the contract, and adds the partitions', async () => {
     // Act
-    const result = await registerPartitions(lake, detail([{ site: 'SG', dt: '2024-03-01' }, { site: 'US', dt: '2024-03-01' }]));
+    const result = await registerPartitions(
+      lake,
+      detail([
+        { site: 'SG', dt: '2024-03-01' },
+        { site: 'US', dt: '2024-03-01' },
+      ]),
+    );
 
     // Assess
     expect(result).toEqual({ database: lake.names.databases.curated, table: 'vitals', created: 2 });
@@ -52,7 +61,9 @@ describe('registering written partitions', () => {
       ['SG', '2024-03-01'],
       ['US', '2024-03-01'],
     ]);
-    expect(partitions.map((p) => p.StorageDescriptor.Location)).toContain('s3://pulse-lake-local-curated/curated/vitals/site=SG/dt=2024-03-01/');
+    expect(partitions.map((p) => p.StorageDescriptor.Location)).toContain(
+      's3://pulse-lake-local-curated/curated/vitals/site=SG/dt=2024-03-01/',
+    );
   });
 
   it('is idempotent: the same event again creates nothing', async () => {
@@ -71,7 +82,11 @@ describe('registering written partitions', () => {
   it('refuses a partition with an invalid date before touching the catalog', async () => {
     // Prepare
     const event = detail([]);
-    event.partitions.push({ site: 'SG', dt: '2024-13-01', location: 's3://pulse-lake-local-curated/curated/vitals/site=SG/dt=2024-13-01/' });
+    event.partitions.push({
+      site: 'SG',
+      dt: '2024-13-01',
+      location: 's3://pulse-lake-local-curated/curated/vitals/site=SG/dt=2024-13-01/',
+    });
 
     // Act / Assess
     await expect(registerPartitions(lake, event)).rejects.toThrow(/not a calendar date/);
@@ -94,11 +109,19 @@ describe('registering written partitions', () => {
       await earlierTable((t) => {
         t.StorageDescriptor.Columns = t.StorageDescriptor.Columns.filter((c) => c.Name !== 'respiratory_rate_bpm');
       });
-      const folder = join(lake.store.bucketPath(lake.names.buckets.curated), 'curated', 'vitals', 'site=SG', 'dt=2024-03-01');
+      const folder = join(
+        lake.store.bucketPath(lake.names.buckets.curated),
+        'curated',
+        'vitals',
+        'site=SG',
+        'dt=2024-03-01',
+      );
       await mkdir(folder, { recursive: true });
       const duck = await DuckDBInstance.create(':memory:');
       const connection = await duck.connect();
-      await connection.run(`COPY (SELECT 'tok' AS patient_token, 72.0 AS heart_rate_bpm) TO '${join(folder, 'part-0000000000000000-0000.parquet')}' (FORMAT parquet)`);
+      await connection.run(
+        `COPY (SELECT 'tok' AS patient_token, 72.0 AS heart_rate_bpm) TO '${join(folder, 'part-0000000000000000-0000.parquet')}' (FORMAT parquet)`,
+      );
       connection.closeSync();
       duck.closeSync();
       // Act
@@ -121,7 +144,12 @@ describe('registering written partitions', () => {
       // Act
       const attempt = registerPartitions(lake, detail([{ site: 'SG', dt: '2024-03-02' }]));
       // Assess
-      await expect(attempt).rejects.toThrow(new SchemaEvolutionError('vitals', ['column spo2_pct changes type from string to double', 'column pulse_pressure_mmhg is removed']));
+      await expect(attempt).rejects.toThrow(
+        new SchemaEvolutionError('vitals', [
+          'column spo2_pct changes type from string to double',
+          'column pulse_pressure_mmhg is removed',
+        ]),
+      );
       expect(await lake.catalog.getTable(database(), 'vitals')).toEqual(before);
       expect(await lake.catalog.listPartitions(database(), 'vitals')).toEqual([]);
     });
@@ -132,7 +160,9 @@ describe('registering written partitions', () => {
         t.Parameters['pulse_lake.contract_version'] = '0';
       });
       await registerPartitions(lake, detail([{ site: 'SG', dt: '2024-03-02' }]));
-      expect((await lake.catalog.getTable(database(), 'vitals'))?.StorageDescriptor.Columns.map((c) => c.Name)).not.toContain('pulse_pressure_mmhg');
+      expect(
+        (await lake.catalog.getTable(database(), 'vitals'))?.StorageDescriptor.Columns.map((c) => c.Name),
+      ).not.toContain('pulse_pressure_mmhg');
     });
   });
 });

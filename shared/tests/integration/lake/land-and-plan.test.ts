@@ -32,13 +32,15 @@ describe('landing dropped files and planning raw objects', () => {
 
   /** The raw object a drop of one dataset landed as. */
   function rawOf(result: LandDroppedObjectResult): { bucket: string; key: string } {
-    if (result.outcome === 'quarantined' || result.landings.length !== 1) throw new Error(`expected one landing, got ${JSON.stringify(result)}`);
+    if (result.outcome === 'quarantined' || result.landings.length !== 1)
+      throw new Error(`expected one landing, got ${JSON.stringify(result)}`);
     return result.landings[0]!.raw;
   }
 
   async function rawKeys(): Promise<string[]> {
     const keys: string[] = [];
-    for await (const item of lake.store.list(lake.names.buckets.raw, '')) if (!isLakeRecordKey(item.key)) keys.push(item.key);
+    for await (const item of lake.store.list(lake.names.buckets.raw, ''))
+      if (!isLakeRecordKey(item.key)) keys.push(item.key);
     return keys;
   }
 
@@ -57,7 +59,11 @@ describe('landing dropped files and planning raw objects', () => {
 
     // Assess
     const key = rawKey('vitals', 'dropzone', sha256(VITALS_CSV), 'csv');
-    expect(result).toEqual({ outcome: 'landed', contentHash: sha256(VITALS_CSV), landings: [{ outcome: 'landed', dataset: 'vitals', raw: { bucket: lake.names.buckets.raw, key } }] });
+    expect(result).toEqual({
+      outcome: 'landed',
+      contentHash: sha256(VITALS_CSV),
+      landings: [{ outcome: 'landed', dataset: 'vitals', raw: { bucket: lake.names.buckets.raw, key } }],
+    });
     expect(await readFile(lake.store.objectPath(lake.names.buckets.raw, key), 'utf8')).toBe(VITALS_CSV);
     const info = await lake.store.head(lake.names.buckets.raw, key);
     expect(info?.metadata).toMatchObject({
@@ -123,12 +129,27 @@ describe('landing dropped files and planning raw objects', () => {
     // Assess
     expect(result.outcome).toBe('quarantined');
     if (result.outcome !== 'quarantined') return;
-    expect(result.reason).toMatch(/^cannot tell which dataset the file holds: put it under a dataset folder \(.*vitals\/.*\) or use headers of a known dataset$/);
+    expect(result.reason).toMatch(
+      /^cannot tell which dataset the file holds: put it under a dataset folder \(.*vitals\/.*\) or use headers of a known dataset$/,
+    );
     // The copy is raw data, kept in the restricted raw bucket; the reason in rejects names neither the file nor its content.
-    expect(result.quarantine).toEqual({ bucket: lake.names.buckets.raw, key: `_quarantine/_unknown/${sha256(csv)}/${sha256(csv)}.csv` });
+    expect(result.quarantine).toEqual({
+      bucket: lake.names.buckets.raw,
+      key: `_quarantine/_unknown/${sha256(csv)}/${sha256(csv)}.csv`,
+    });
     expect(await lake.store.head(lake.names.buckets.dropzone, 'inbox/foo.csv')).toBeDefined();
-    const reason = JSON.parse(await readFile(lake.store.objectPath(lake.names.buckets.rejects, `quarantine/_unknown/${sha256(csv)}/reason.json`), 'utf8'));
-    expect(reason).toEqual({ reason: result.reason, copy: result.quarantine, contentHash: sha256(csv), at: now.toISOString() });
+    const reason = JSON.parse(
+      await readFile(
+        lake.store.objectPath(lake.names.buckets.rejects, `quarantine/_unknown/${sha256(csv)}/reason.json`),
+        'utf8',
+      ),
+    );
+    expect(reason).toEqual({
+      reason: result.reason,
+      copy: result.quarantine,
+      contentHash: sha256(csv),
+      at: now.toISOString(),
+    });
     expect(JSON.stringify(reason)).not.toContain('foo.csv');
     expect(await rawKeys()).toEqual([]);
   });
@@ -141,26 +162,38 @@ describe('landing dropped files and planning raw objects', () => {
 
     // Assess
     expect(empty.outcome === 'quarantined' && empty.reason).toMatch(/^empty file/);
-    expect(old.outcome === 'quarantined' && old.reason).toMatch(/Excel 97-2003 workbook \(\.xls\), which the lake cannot read: save it as \.xlsx or CSV/);
-    expect(old.outcome === 'quarantined' && old.quarantine.key).toMatch(/^_quarantine\/vitals\/([0-9a-f]{64})\/\1\.xls$/);
+    expect(old.outcome === 'quarantined' && old.reason).toMatch(
+      /Excel 97-2003 workbook \(\.xls\), which the lake cannot read: save it as \.xlsx or CSV/,
+    );
+    expect(old.outcome === 'quarantined' && old.quarantine.key).toMatch(
+      /^_quarantine\/vitals\/([0-9a-f]{64})\/\1\.xls$/,
+    );
     expect(broken.outcome === 'quarantined' && broken.reason).toMatch(/cannot tell which dataset the file holds/);
-    for (const result of [empty, old, broken]) expect(result.outcome === 'quarantined' && result.reason).not.toMatch(/readings|empty\.csv/);
+    for (const result of [empty, old, broken])
+      expect(result.outcome === 'quarantined' && result.reason).not.toMatch(/readings|empty\.csv/);
     expect(await rawKeys()).toEqual([]);
   });
 
   it('lands a workbook once per dataset its sheets hold, and a second drop of it as a duplicate of each', async () => {
     // Prepare: vitals, ECG (by sheet name) and gait (by header) sheets beside a cover sheet
-    const workbook = await readFile(fileURLToPath(new URL('../formats/fixtures/ward-export-openpyxl.xlsx', import.meta.url)));
+    const workbook = await readFile(
+      fileURLToPath(new URL('../formats/fixtures/ward-export-openpyxl.xlsx', import.meta.url)),
+    );
     // Act
     const first = await drop('inbox/ward 5.xlsx', workbook);
     const again = await drop('inbox/ward 5 (copy).xlsx', workbook);
     // Assess
     const hash = createHash('sha256').update(workbook).digest('hex');
-    const landings = (result: LandDroppedObjectResult) => (result.outcome === 'quarantined' ? [] : result.landings.map((l) => [l.outcome, l.dataset, l.raw.key]));
+    const landings = (result: LandDroppedObjectResult) =>
+      result.outcome === 'quarantined' ? [] : result.landings.map((l) => [l.outcome, l.dataset, l.raw.key]);
     expect(first.outcome).toBe('landed');
-    expect(landings(first)).toEqual(['vitals', 'ecg', 'gait'].map((d) => ['landed', d, rawKey(d, 'dropzone', hash, 'xlsx')]));
+    expect(landings(first)).toEqual(
+      ['vitals', 'ecg', 'gait'].map((d) => ['landed', d, rawKey(d, 'dropzone', hash, 'xlsx')]),
+    );
     expect(again.outcome).toBe('duplicate');
-    expect(landings(again)).toEqual(['vitals', 'ecg', 'gait'].map((d) => ['duplicate', d, rawKey(d, 'dropzone', hash, 'xlsx')]));
+    expect(landings(again)).toEqual(
+      ['vitals', 'ecg', 'gait'].map((d) => ['duplicate', d, rawKey(d, 'dropzone', hash, 'xlsx')]),
+    );
     expect(await rawKeys()).toHaveLength(3);
   });
 
@@ -199,7 +232,13 @@ describe('landing dropped files and planning raw objects', () => {
     };
     expect(body).toEqual(expected);
     const manifest = await readFileManifest(lake.store, lake.names, 'vitals', landed.contentHash);
-    expect(manifest).toMatchObject({ status: 'planned', chunkCount: 1, format: 'csv', raw: rawOf(landed), landedAt: now.toISOString() });
+    expect(manifest).toMatchObject({
+      status: 'planned',
+      chunkCount: 1,
+      format: 'csv',
+      raw: rawOf(landed),
+      landedAt: now.toISOString(),
+    });
   });
 
   it('sends nothing for a raw object whose file manifest is already complete', async () => {
@@ -234,6 +273,8 @@ describe('landing dropped files and planning raw objects', () => {
   it('refuses to plan an object outside the raw layout', async () => {
     await lake.store.put(lake.names.buckets.raw, 'vitals/readme.txt', 'hello');
 
-    await expect(planRawObject(lake, { bucket: lake.names.buckets.raw, key: 'vitals/readme.txt' })).rejects.toThrow(RawObjectLayoutError);
+    await expect(planRawObject(lake, { bucket: lake.names.buckets.raw, key: 'vitals/readme.txt' })).rejects.toThrow(
+      RawObjectLayoutError,
+    );
   });
 });

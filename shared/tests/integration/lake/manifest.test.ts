@@ -5,13 +5,20 @@ import type { LocalLake } from '../../../src/adapters/local/index';
 import { buildLocalLake } from '../../../src/adapters/local/index';
 import { completionMarkerKey, fileManifestKey, partitionLocation } from '../../../src/lake/keys';
 import type { ChunkManifest, PlannedFile } from '../../../src/lake/manifest';
-import { completeIfAllChunksDone, readFileManifest, recordDuplicateDrop, writeChunkManifest, writePlannedManifest } from '../../../src/lake/manifest';
+import {
+  completeIfAllChunksDone,
+  readFileManifest,
+  recordDuplicateDrop,
+  writeChunkManifest,
+  writePlannedManifest,
+} from '../../../src/lake/manifest';
 
 const HASH = 'f'.repeat(64);
 
 async function readText(lake: LocalLake, key: string): Promise<string> {
   const parts: Buffer[] = [];
-  for await (const part of await lake.store.get(lake.names.buckets.curated, key)) parts.push(Buffer.from(part as Uint8Array));
+  for await (const part of await lake.store.get(lake.names.buckets.curated, key))
+    parts.push(Buffer.from(part as Uint8Array));
   return Buffer.concat(parts).toString('utf8');
 }
 
@@ -39,7 +46,9 @@ function chunk(lake: LocalLake, index: number, site: 'SG' | 'US', rows: number):
     rowsDuplicate: 0,
     outputKeys: [`curated/vitals/site=${site}/dt=2024-03-01/part-ffffffffffffffff-000${index}.parquet`],
     rejectsKey: `rejects/vitals/ffffffffffffffff-000${index}.jsonl`,
-    partitions: [{ site, dt: '2024-03-01', location: partitionLocation(lake.names, 'curated', 'vitals', site, '2024-03-01') }],
+    partitions: [
+      { site, dt: '2024-03-01', location: partitionLocation(lake.names, 'curated', 'vitals', site, '2024-03-01') },
+    ],
     writtenAt: '2024-03-01T10:01:00.000Z',
   };
 }
@@ -80,7 +89,10 @@ describe('file and chunk manifests', () => {
       return completeIfAllChunksDone(lake.store, lake.names, 'vitals', HASH, { chunkIndex: index });
     };
     const results = await Promise.all([writer(0), writer(1)]);
-    const late = await Promise.all([completeIfAllChunksDone(lake.store, lake.names, 'vitals', HASH), completeIfAllChunksDone(lake.store, lake.names, 'vitals', HASH)]);
+    const late = await Promise.all([
+      completeIfAllChunksDone(lake.store, lake.names, 'vitals', HASH),
+      completeIfAllChunksDone(lake.store, lake.names, 'vitals', HASH),
+    ]);
 
     // Assess
     const winners = results.filter((r) => r !== undefined);
@@ -99,7 +111,11 @@ describe('file and chunk manifests', () => {
     // Prepare: chunk 0 won the marker and then its Lambda died before announcing.
     await writePlannedManifest(lake.store, lake.names, planned(lake, 1), new Date('2024-03-01T10:00:01Z'));
     await writeChunkManifest(lake.store, lake.names, chunk(lake, 0, 'SG', 5));
-    await lake.store.put(lake.names.buckets.curated, completionMarkerKey('vitals', HASH), JSON.stringify({ completedAt: '2024-03-01T10:02:00.000Z', chunkIndex: 0 }));
+    await lake.store.put(
+      lake.names.buckets.curated,
+      completionMarkerKey('vitals', HASH),
+      JSON.stringify({ completedAt: '2024-03-01T10:02:00.000Z', chunkIndex: 0 }),
+    );
 
     // Act
     const other = await completeIfAllChunksDone(lake.store, lake.names, 'vitals', HASH, { chunkIndex: 3 });
@@ -118,7 +134,10 @@ describe('file and chunk manifests', () => {
     const drop = { bucket: lake.names.buckets.dropzone, key: 'vitals/export (1).csv', at: '2024-03-01T10:05:00.000Z' };
 
     // Act
-    await Promise.all([completeIfAllChunksDone(lake.store, lake.names, 'vitals', HASH), recordDuplicateDrop(lake.store, lake.names, 'vitals', HASH, drop)]);
+    await Promise.all([
+      completeIfAllChunksDone(lake.store, lake.names, 'vitals', HASH),
+      recordDuplicateDrop(lake.store, lake.names, 'vitals', HASH, drop),
+    ]);
 
     // Assess: the stored file manifest itself (not only the merged read) says so.
     const text = await readText(lake, fileManifestKey('vitals', HASH));
@@ -134,7 +153,12 @@ describe('file and chunk manifests', () => {
     await completeIfAllChunksDone(lake.store, lake.names, 'vitals', HASH);
 
     // Act
-    const replanned = await writePlannedManifest(lake.store, lake.names, planned(lake, 1), new Date('2024-03-02T00:00:00Z'));
+    const replanned = await writePlannedManifest(
+      lake.store,
+      lake.names,
+      planned(lake, 1),
+      new Date('2024-03-02T00:00:00Z'),
+    );
 
     // Assess
     expect(replanned.status).toBe('complete');

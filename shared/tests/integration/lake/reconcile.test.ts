@@ -12,7 +12,8 @@ import { registerPartitions } from '../../../src/catalog/register-partitions';
 import { reconcileRawObjects } from '../../../src/lake/reconcile';
 import { normalizeChunk } from '../../../src/normalize/normalize-chunk';
 
-const CSV = 'patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct\nP-1,SN-1,2024-03-01T08:00:00Z,SG,72,97\n';
+const CSV =
+  'patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct\nP-1,SN-1,2024-03-01T08:00:00Z,SG,72,97\n';
 const HASH = createHash('sha256').update(CSV).digest('hex');
 
 describe('the reconciliation sweep over the raw zone', () => {
@@ -38,7 +39,12 @@ describe('the reconciliation sweep over the raw zone', () => {
 
     // Act + Assess: planned once
     const first = await reconcileRawObjects(lake);
-    expect(first).toEqual({ scanned: 1, planned: [{ dataset: 'vitals', contentHash: HASH, key, chunks: 1 }], stuck: [], reannounced: [] });
+    expect(first).toEqual({
+      scanned: 1,
+      planned: [{ dataset: 'vitals', contentHash: HASH, key, chunks: 1 }],
+      stuck: [],
+      reannounced: [],
+    });
     const second = await reconcileRawObjects(lake);
     expect(second).toEqual({ scanned: 1, planned: [], stuck: [], reannounced: [] });
     const queued = await lake.queue.list(lake.names.queues.normalize);
@@ -46,16 +52,36 @@ describe('the reconciliation sweep over the raw zone', () => {
 
     // Act + Assess: seven hours later, still not normalized: stuck
     now = new Date('2024-03-01T19:00:00Z');
-    expect((await reconcileRawObjects(lake)).stuck).toEqual([{ dataset: 'vitals', contentHash: HASH, key, plannedAt: '2024-03-01T12:00:00.000Z' }]);
+    expect((await reconcileRawObjects(lake)).stuck).toEqual([
+      { dataset: 'vitals', contentHash: HASH, key, plannedAt: '2024-03-01T12:00:00.000Z' },
+    ]);
 
     // Act + Assess: normalized, but its Partitions Written announcement was lost (the process died before delivering it): announced again, once
-    await normalizeChunk({ ...lake, bus: { publish: async () => undefined } }, JSON.parse(queued[0]?.body ?? '{}') as NormalizeChunkMessage);
+    await normalizeChunk(
+      { ...lake, bus: { publish: async () => undefined } },
+      JSON.parse(queued[0]?.body ?? '{}') as NormalizeChunkMessage,
+    );
     expect((await readFileManifest(lake.store, lake.names, 'vitals', HASH))?.status).toBe('complete');
     const announced: PartitionsWrittenDetail[] = [];
-    lake.bus.addRule({ name: 'catalog', pattern: { 'detail-type': [PARTITIONS_WRITTEN] }, target: async (event) => void announced.push(event.detail as PartitionsWrittenDetail) });
-    expect(await reconcileRawObjects(lake)).toEqual({ scanned: 1, planned: [], stuck: [], reannounced: [{ dataset: 'vitals', contentHash: HASH, partitions: 1 }] });
+    lake.bus.addRule({
+      name: 'catalog',
+      pattern: { 'detail-type': [PARTITIONS_WRITTEN] },
+      target: async (event) => void announced.push(event.detail as PartitionsWrittenDetail),
+    });
+    expect(await reconcileRawObjects(lake)).toEqual({
+      scanned: 1,
+      planned: [],
+      stuck: [],
+      reannounced: [{ dataset: 'vitals', contentHash: HASH, partitions: 1 }],
+    });
     await lake.idle();
-    expect(announced).toEqual([expect.objectContaining({ dataset: 'vitals', contentHash: HASH, partitions: [expect.objectContaining({ site: 'SG', dt: '2024-03-01' })] })]);
+    expect(announced).toEqual([
+      expect.objectContaining({
+        dataset: 'vitals',
+        contentHash: HASH,
+        partitions: [expect.objectContaining({ site: 'SG', dt: '2024-03-01' })],
+      }),
+    ]);
 
     // Act + Assess: once the catalog has the partition, nothing to report
     await registerPartitions(lake, announced[0] as PartitionsWrittenDetail);

@@ -43,12 +43,31 @@ describe('normalizeChunk on the local lake', () => {
     const raw = { bucket: lake.names.buckets.raw, key: rawKey('vitals', 'dropzone', contentHash, format) };
     await lake.store.put(raw.bucket, raw.key, bytes);
     const landedAt = '2024-03-02T12:00:00.000Z';
-    await writePlannedManifest(lake.store, lake.names, { dataset: 'vitals', contentHash, format, raw, landedAt, chunkCount: 1 }, new Date(landedAt));
-    return { kind: 'normalize-chunk', dataset: 'vitals', format, raw, contentHash, ingestedAt: landedAt, chunk: { index: 0, count: 1 } };
+    await writePlannedManifest(
+      lake.store,
+      lake.names,
+      { dataset: 'vitals', contentHash, format, raw, landedAt, chunkCount: 1 },
+      new Date(landedAt),
+    );
+    return {
+      kind: 'normalize-chunk',
+      dataset: 'vitals',
+      format,
+      raw,
+      contentHash,
+      ingestedAt: landedAt,
+      chunk: { index: 0, count: 1 },
+    };
   }
 
   function deps() {
-    return { store: lake.store, keys: lake.keys, clock: lake.clock, names: lake.names, bus: { publish: async (events: LakeEvent[]) => void published.push(...events) } };
+    return {
+      store: lake.store,
+      keys: lake.keys,
+      clock: lake.clock,
+      names: lake.names,
+      bus: { publish: async (events: LakeEvent[]) => void published.push(...events) },
+    };
   }
 
   async function query(sql: string): Promise<Record<string, unknown>[]> {
@@ -69,7 +88,14 @@ describe('normalizeChunk on the local lake', () => {
     const outcome = await normalizeChunk(deps(), message);
 
     // Assess: counts and keys
-    expect(outcome).toMatchObject({ rowsIn: 6, rowsWritten: 3, rowsRejected: 2, rowsDuplicate: 1, fileComplete: true, chunkIndex: 0 });
+    expect(outcome).toMatchObject({
+      rowsIn: 6,
+      rowsWritten: 3,
+      rowsRejected: 2,
+      rowsDuplicate: 1,
+      fileComplete: true,
+      chunkIndex: 0,
+    });
     expect(outcome.outputKeys).toEqual([
       `curated/vitals/site=SG/dt=2024-03-01/part-${hash16}-0000.parquet`,
       `curated/vitals/site=SG/dt=2024-03-02/part-${hash16}-0000.parquet`,
@@ -80,7 +106,9 @@ describe('normalizeChunk on the local lake', () => {
     // Assess: the Parquet files, read back by DuckDB
     const curated = join(home, 's3', lake.names.buckets.curated);
     const glob = join(curated, 'curated/vitals/*/*/*.parquet');
-    const schema = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${glob}', hive_partitioning = false))`);
+    const schema = await query(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${glob}', hive_partitioning = false))`,
+    );
     expect(Object.fromEntries(schema.map((c) => [c.column_name, c.column_type]))).toMatchObject({
       patient_token: 'VARCHAR',
       device_token: 'VARCHAR',
@@ -106,15 +134,25 @@ describe('normalizeChunk on the local lake', () => {
     expect(rows[0]?.patient_token).not.toBe(rows[1]?.patient_token);
 
     // Assess: rejects, one line per rejected row, privacy-treated
-    const rejectsText = readFileSync(join(home, 's3', lake.names.buckets.rejects, `rejects/vitals/${hash16}-0000.jsonl`), 'utf8');
-    const rejects = rejectsText.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const rejectsText = readFileSync(
+      join(home, 's3', lake.names.buckets.rejects, `rejects/vitals/${hash16}-0000.jsonl`),
+      'utf8',
+    );
+    const rejects = rejectsText
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(rejects).toHaveLength(2);
     expect(rejects[0]).toMatchObject({ file: message.raw.key, line: 5, physicalLine: 6, column: 'heart_rate_bpm' });
     expect(String(rejects[0]?.reason)).toContain('900');
     expect(rejects[1]).toMatchObject({ line: 6, physicalLine: 7, rule: 'field_count', values: {} });
 
     // Assess: no raw identifier anywhere downstream of raw
-    const parquetText = (await query(`SELECT string_agg(CAST(COLUMNS(*) AS VARCHAR), ',') AS v FROM read_parquet('${glob}')`)).map((r) => JSON.stringify(r)).join();
+    const parquetText = (
+      await query(`SELECT string_agg(CAST(COLUMNS(*) AS VARCHAR), ',') AS v FROM read_parquet('${glob}')`)
+    )
+      .map((r) => JSON.stringify(r))
+      .join();
     expect(parquetText).toContain(String(rows[0]?.patient_token));
     const manifest = await readFileManifest(lake.store, lake.names, 'vitals', message.contentHash);
     const manifestText = readFileSync(join(curated, `_manifests/vitals/${message.contentHash}/chunk-0.json`), 'utf8');
@@ -125,12 +163,22 @@ describe('normalizeChunk on the local lake', () => {
     }
 
     // Assess: manifest and event
-    expect(manifest).toMatchObject({ status: 'complete', totals: { rowsIn: 6, rowsWritten: 3, rowsRejected: 2, rowsDuplicate: 1 } });
+    expect(manifest).toMatchObject({
+      status: 'complete',
+      totals: { rowsIn: 6, rowsWritten: 3, rowsRejected: 2, rowsDuplicate: 1 },
+    });
     // The column the contract does not know, by position: its header is source text.
-    expect(JSON.parse(manifestText)).toMatchObject({ header: { unknown: [11] }, dialect: { delimiter: ',', encoding: 'utf-8' } });
+    expect(JSON.parse(manifestText)).toMatchObject({
+      header: { unknown: [11] },
+      dialect: { delimiter: ',', encoding: 'utf-8' },
+    });
     expect(manifestText).not.toContain('Patient Name');
     expect(published).toHaveLength(1);
-    expect(published[0]).toMatchObject({ source: 'pulse-lake', detailType: PARTITIONS_WRITTEN, detail: { dataset: 'vitals', stage: 'curated', contentHash: message.contentHash } });
+    expect(published[0]).toMatchObject({
+      source: 'pulse-lake',
+      detailType: PARTITIONS_WRITTEN,
+      detail: { dataset: 'vitals', stage: 'curated', contentHash: message.contentHash },
+    });
     expect((published[0]?.detail as { partitions: unknown[] }).partitions).toHaveLength(3);
   });
 
@@ -158,7 +206,12 @@ describe('normalizeChunk on the local lake', () => {
     expect(outcome.quarantined).toBeDefined();
     expect(outcome).toMatchObject({ rowsWritten: 0, outputKeys: [], partitions: [] });
     expect(published).toEqual([]);
-    const reason = JSON.parse(readFileSync(join(home, 's3', lake.names.buckets.rejects, `quarantine/vitals/${message.contentHash}/reason.json`), 'utf8')) as { reason: string };
+    const reason = JSON.parse(
+      readFileSync(
+        join(home, 's3', lake.names.buckets.rejects, `quarantine/vitals/${message.contentHash}/reason.json`),
+        'utf8',
+      ),
+    ) as { reason: string };
     expect(reason.reason).toBe(outcome.quarantined);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -167,8 +220,14 @@ describe('normalizeChunk on the local lake', () => {
     // Prepare: 30 readings, 20 of them with the heart rate in the SpO2 column's place (out of range)
     const dir = mkdtempSync(join(tmpdir(), 'pulse-normalize-shifted-'));
     const path = join(dir, 'shifted.csv');
-    const rows = Array.from({ length: 30 }, (_, i) => `P-${i},SN-${i},2024-03-01T08:${String(i).padStart(2, '0')}:00Z,SG,${i < 20 ? 970 : 72},97`);
-    (await import('node:fs')).writeFileSync(path, ['patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct', ...rows].join('\n'));
+    const rows = Array.from(
+      { length: 30 },
+      (_, i) => `P-${i},SN-${i},2024-03-01T08:${String(i).padStart(2, '0')}:00Z,SG,${i < 20 ? 970 : 72},97`,
+    );
+    (await import('node:fs')).writeFileSync(
+      path,
+      ['patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct', ...rows].join('\n'),
+    );
     const message = await landAndPlan(path);
 
     // Act
@@ -176,12 +235,26 @@ describe('normalizeChunk on the local lake', () => {
 
     // Assess
     expect(outcome.quarantined).toMatch(/^20 of 30 rows \(66\.7 %\) were rejected, more than the 50 % vitals allows/);
-    expect(outcome).toMatchObject({ rowsIn: 30, rowsRejected: 20, rowsWritten: 0, outputKeys: [], partitions: [], rejectsKey: `rejects/vitals/${message.contentHash.slice(0, 16)}-0000.jsonl` });
+    expect(outcome).toMatchObject({
+      rowsIn: 30,
+      rowsRejected: 20,
+      rowsWritten: 0,
+      outputKeys: [],
+      partitions: [],
+      rejectsKey: `rejects/vitals/${message.contentHash.slice(0, 16)}-0000.jsonl`,
+    });
     expect(published).toEqual([]);
-    const rejects = readFileSync(join(home, 's3', lake.names.buckets.rejects, outcome.rejectsKey ?? ''), 'utf8').trim().split('\n');
+    const rejects = readFileSync(join(home, 's3', lake.names.buckets.rejects, outcome.rejectsKey ?? ''), 'utf8')
+      .trim()
+      .split('\n');
     expect(rejects).toHaveLength(20);
     expect(existsSync(join(home, 's3', lake.names.buckets.curated, 'curated', 'vitals'))).toBe(false);
-    const reason = JSON.parse(readFileSync(join(home, 's3', lake.names.buckets.rejects, `quarantine/vitals/${message.contentHash}/reason.json`), 'utf8')) as { reason: string };
+    const reason = JSON.parse(
+      readFileSync(
+        join(home, 's3', lake.names.buckets.rejects, `quarantine/vitals/${message.contentHash}/reason.json`),
+        'utf8',
+      ),
+    ) as { reason: string };
     expect(reason.reason).toBe(outcome.quarantined);
     rmSync(dir, { recursive: true, force: true });
   });

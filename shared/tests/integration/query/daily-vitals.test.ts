@@ -30,7 +30,13 @@ async function run(sql: string, parameters: QueryParameter[]): Promise<Record<st
 }
 
 async function dailyVitalsFor(partnerId: string, params: Record<string, string>) {
-  const rendered = renderWithContracts(dailyVitals, params, { partnerId }, { curatedDatabase: DB, dialect: 'duckdb' }, fixtureContracts);
+  const rendered = renderWithContracts(
+    dailyVitals,
+    params,
+    { partnerId },
+    { curatedDatabase: DB, dialect: 'duckdb' },
+    fixtureContracts,
+  );
   return run(rendered.sql, rendered.parameters);
 }
 
@@ -78,17 +84,58 @@ describe('daily_vitals on DuckDB over Parquet', () => {
     const rows = await dailyVitalsFor('clinic-a', { from: '2024-03-01', to: '2024-03-02' });
     // Assess
     const expected = [
-      { patient_token: P1, reading_date: '2024-03-01', site: 'SG', readings: '3', min_heart_rate_bpm: 60, avg_heart_rate_bpm: 70.7, max_heart_rate_bpm: 82, min_spo2_pct: 95, avg_spo2_pct: 97, max_spo2_pct: 99 },
-      { patient_token: P1, reading_date: '2024-03-02', site: 'SG', readings: '1', min_heart_rate_bpm: 65, avg_heart_rate_bpm: 65, max_heart_rate_bpm: 65, min_spo2_pct: 96, avg_spo2_pct: 96, max_spo2_pct: 96 },
-      { patient_token: P2, reading_date: '2024-03-01', site: 'US', readings: '2', min_heart_rate_bpm: 90, avg_heart_rate_bpm: 95, max_heart_rate_bpm: 100, min_spo2_pct: 92, avg_spo2_pct: 93, max_spo2_pct: 94 },
+      {
+        patient_token: P1,
+        reading_date: '2024-03-01',
+        site: 'SG',
+        readings: '3',
+        min_heart_rate_bpm: 60,
+        avg_heart_rate_bpm: 70.7,
+        max_heart_rate_bpm: 82,
+        min_spo2_pct: 95,
+        avg_spo2_pct: 97,
+        max_spo2_pct: 99,
+      },
+      {
+        patient_token: P1,
+        reading_date: '2024-03-02',
+        site: 'SG',
+        readings: '1',
+        min_heart_rate_bpm: 65,
+        avg_heart_rate_bpm: 65,
+        max_heart_rate_bpm: 65,
+        min_spo2_pct: 96,
+        avg_spo2_pct: 96,
+        max_spo2_pct: 96,
+      },
+      {
+        patient_token: P2,
+        reading_date: '2024-03-01',
+        site: 'US',
+        readings: '2',
+        min_heart_rate_bpm: 90,
+        avg_heart_rate_bpm: 95,
+        max_heart_rate_bpm: 100,
+        min_spo2_pct: 92,
+        avg_spo2_pct: 93,
+        max_spo2_pct: 94,
+      },
     ].sort((a, b) => a.patient_token.localeCompare(b.patient_token) || a.reading_date.localeCompare(b.reading_date));
     expect(rows).toEqual(expected);
     expect(rows.map((r) => Object.keys(r))).toEqual(rows.map(() => dailyVitals.columns.map((c) => c.name)));
   });
 
   it('filters by patient token and site', async () => {
-    expect((await dailyVitalsFor('clinic-a', { from: '2024-03-01', to: '2024-03-02', site: 'us' })).map((r) => r.patient_token)).toEqual([P2]);
-    expect((await dailyVitalsFor('clinic-a', { from: '2024-03-01', to: '2024-03-01', patient_token: P1 })).map((r) => r.readings)).toEqual(['3']);
+    expect(
+      (await dailyVitalsFor('clinic-a', { from: '2024-03-01', to: '2024-03-02', site: 'us' })).map(
+        (r) => r.patient_token,
+      ),
+    ).toEqual([P2]);
+    expect(
+      (await dailyVitalsFor('clinic-a', { from: '2024-03-01', to: '2024-03-01', patient_token: P1 })).map(
+        (r) => r.readings,
+      ),
+    ).toEqual(['3']);
   });
 
   it("never shows partner A another partner's patients, whatever parameters it sends", async () => {
@@ -108,7 +155,9 @@ describe('daily_vitals on DuckDB over Parquet', () => {
       expect(seen.has(P3)).toBe(false);
       expect(seen.has(P4)).toBe(false); // P4 moved to clinic-b in the later patients file
     }
-    const partnerB = new Set((await dailyVitalsFor('clinic-b', { from: '2024-01-01', to: '2024-12-31' })).map((r) => r.patient_token));
+    const partnerB = new Set(
+      (await dailyVitalsFor('clinic-b', { from: '2024-01-01', to: '2024-12-31' })).map((r) => r.patient_token),
+    );
     expect([...partnerB].sort()).toEqual([P3, P4].sort());
   });
 
@@ -118,8 +167,12 @@ describe('daily_vitals on DuckDB over Parquet', () => {
   });
 
   it('refuses hostile parameter values before any SQL exists', async () => {
-    await expect(dailyVitalsFor('clinic-a', { from: '2024-01-01', to: '2024-12-31', patient_token: `${P3}' OR '1'='1` })).rejects.toThrow(ParameterError);
-    await expect(dailyVitalsFor('clinic-a', { from: "2024-01-01' OR 1=1 --", to: '2024-12-31' })).rejects.toThrow(ParameterError);
+    await expect(
+      dailyVitalsFor('clinic-a', { from: '2024-01-01', to: '2024-12-31', patient_token: `${P3}' OR '1'='1` }),
+    ).rejects.toThrow(ParameterError);
+    await expect(dailyVitalsFor('clinic-a', { from: "2024-01-01' OR 1=1 --", to: '2024-12-31' })).rejects.toThrow(
+      ParameterError,
+    );
   });
 });
 
@@ -132,28 +185,32 @@ describe('named queries, as DuckDB parses them', () => {
     }
     if (node === null || typeof node !== 'object') return;
     const record = node as Record<string, unknown>;
-    if (record.type === 'BASE_TABLE') found.tables.push([record.catalog_name, record.schema_name, record.table_name].filter((p) => p !== '').join('.'));
+    if (record.type === 'BASE_TABLE')
+      found.tables.push([record.catalog_name, record.schema_name, record.table_name].filter((p) => p !== '').join('.'));
     if (record.type === 'TABLE_FUNCTION') found.functions.push(JSON.stringify(record.function).slice(0, 80));
     const cteMap = record.cte_map as { map?: { key?: string }[] } | undefined;
     for (const entry of cteMap?.map ?? []) if (typeof entry.key === 'string') found.ctes.push(entry.key);
     for (const child of Object.values(record)) references(child, found);
   }
 
-  it.each(NAMED_QUERIES.map((q) => [q.name, q] as const))('%s reads only its logical tables (checked with DuckDB\'s own parser)', async (_name, query) => {
-    // Prepare: logical tables as bare names, parameters as ?
-    const sql = tokenize(query.sql)
-      .map((t) => (t.kind === 'placeholder' ? `__logical_${t.name ?? ''}` : t.kind === 'parameter' ? '?' : t.text))
-      .join('');
-    // Act
-    const parsed = await connection.runAndReadAll(`SELECT json_serialize_sql(${literal(sql)})`);
-    const tree = JSON.parse(String(parsed.getRows()[0]?.[0])) as { error: boolean; statements: unknown[] };
-    const found = { tables: [] as string[], functions: [] as string[], ctes: [] as string[] };
-    references(tree.statements, found);
-    // Assess
-    expect(tree.error).toBe(false);
-    expect(tree.statements).toHaveLength(1);
-    expect(found.functions).toEqual([]);
-    expect(found.tables.filter((t) => !t.startsWith('__logical_') && !found.ctes.includes(t))).toEqual([]);
-    expect(found.tables.length).toBeGreaterThan(0);
-  });
+  it.each(NAMED_QUERIES.map((q) => [q.name, q] as const))(
+    "%s reads only its logical tables (checked with DuckDB's own parser)",
+    async (_name, query) => {
+      // Prepare: logical tables as bare names, parameters as ?
+      const sql = tokenize(query.sql)
+        .map((t) => (t.kind === 'placeholder' ? `__logical_${t.name ?? ''}` : t.kind === 'parameter' ? '?' : t.text))
+        .join('');
+      // Act
+      const parsed = await connection.runAndReadAll(`SELECT json_serialize_sql(${literal(sql)})`);
+      const tree = JSON.parse(String(parsed.getRows()[0]?.[0])) as { error: boolean; statements: unknown[] };
+      const found = { tables: [] as string[], functions: [] as string[], ctes: [] as string[] };
+      references(tree.statements, found);
+      // Assess
+      expect(tree.error).toBe(false);
+      expect(tree.statements).toHaveLength(1);
+      expect(found.functions).toEqual([]);
+      expect(found.tables.filter((t) => !t.startsWith('__logical_') && !found.ctes.includes(t))).toEqual([]);
+      expect(found.tables.length).toBeGreaterThan(0);
+    },
+  );
 });

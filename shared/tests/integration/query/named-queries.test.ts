@@ -22,13 +22,25 @@ const DEVICE = token('basket-device');
 let lake: ScratchLake;
 
 async function ask(partnerId: string, name: string, params: Record<string, string>) {
-  const rendered = renderWithContracts(getNamedQuery(name), params, { partnerId }, { curatedDatabase: DB, dialect: 'duckdb' }, findContract);
+  const rendered = renderWithContracts(
+    getNamedQuery(name),
+    params,
+    { partnerId },
+    { curatedDatabase: DB, dialect: 'duckdb' },
+    findContract,
+  );
   return lake.run(rendered.sql, rendered.parameters);
 }
 
 beforeAll(async () => {
   lake = await createScratchLake(DB);
-  const patient = (patient_token: string, partner_id: string, site: string, birth_year: number | null) => ({ patient_token, partner_id, site, birth_year, dt: '2024-01-01' });
+  const patient = (patient_token: string, partner_id: string, site: string, birth_year: number | null) => ({
+    patient_token,
+    partner_id,
+    site,
+    birth_year,
+    dt: '2024-01-01',
+  });
   await lake.load(patients, [
     patient(P1, 'clinic-a', 'SG', 1940),
     patient(P2, 'clinic-a', 'SG', 1950),
@@ -40,7 +52,13 @@ beforeAll(async () => {
     ...Array.from({ length: 20 }, (_, i) => patient(token(`cohort-b-${i}`), 'clinic-b', 'SG', 1950)),
   ]);
 
-  const hr = (patient_token: string, at: string, heart_rate_bpm: number) => ({ patient_token, device_token: DEVICE, recorded_at: at, heart_rate_bpm, site: 'SG' });
+  const hr = (patient_token: string, at: string, heart_rate_bpm: number) => ({
+    patient_token,
+    device_token: DEVICE,
+    recorded_at: at,
+    heart_rate_bpm,
+    site: 'SG',
+  });
   await lake.load(vitals, [
     // P1: 10:00-10:12 above 120 (12 min, 3 readings, peak 140); 10:20 ends it; 10:25-10:30 is only 5 min; 11:00, after 10:40's 90, is one reading.
     hr(P1, '2024-03-01 10:00:00', 130),
@@ -59,7 +77,15 @@ beforeAll(async () => {
     hr(P3, '2024-03-01 10:00:00', 200),
   ]);
 
-  const reading = (patient_token: string, at: string, qtc_ms: number) => ({ patient_token, device_token: DEVICE, recorded_at: at, qtc_ms, qt_ms: 400, rr_ms: 800, site: 'SG' });
+  const reading = (patient_token: string, at: string, qtc_ms: number) => ({
+    patient_token,
+    device_token: DEVICE,
+    recorded_at: at,
+    qtc_ms,
+    qt_ms: 400,
+    rr_ms: 800,
+    site: 'SG',
+  });
   await lake.load(ecg, [
     reading(P1, '2024-03-01 08:00:00', 510),
     reading(P1, '2024-03-01 12:00:00', 520),
@@ -69,7 +95,15 @@ beforeAll(async () => {
     reading(P3, '2024-03-01 08:00:00', 600),
   ]);
 
-  const dose = (patient_token: string, at: string, medication: string, dose_mg: number, prescribed_max_mg: number) => ({ patient_token, administered_at: at, medication, dose_mg, prescribed_max_mg, route: 'oral', site: 'SG' });
+  const dose = (patient_token: string, at: string, medication: string, dose_mg: number, prescribed_max_mg: number) => ({
+    patient_token,
+    administered_at: at,
+    medication,
+    dose_mg,
+    prescribed_max_mg,
+    route: 'oral',
+    site: 'SG',
+  });
   await lake.load(dosage, [
     dose(P1, '2024-03-01 08:00:00', 'Sotalol', 80, 80),
     dose(P1, '2024-03-01 20:00:00', 'Sotalol', 80, 80),
@@ -78,7 +112,14 @@ beforeAll(async () => {
     dose(P3, '2024-03-01 08:00:00', 'Sotalol', 160, 80),
   ]);
 
-  const step = (patient_token: string, at: string, gait_angle_deg: number, fall_detected: boolean) => ({ patient_token, device_token: DEVICE, recorded_at: at, gait_angle_deg, fall_detected, site: 'SG' });
+  const step = (patient_token: string, at: string, gait_angle_deg: number, fall_detected: boolean) => ({
+    patient_token,
+    device_token: DEVICE,
+    recorded_at: at,
+    gait_angle_deg,
+    fall_detected,
+    site: 'SG',
+  });
   await lake.load(gait, [
     // P1, week of Mon 2024-03-04: angles 10, 12, 14 (mean 12, sd 2), one fall; week of 2024-03-11: 10, 20 (mean 15, sd 7.07), two falls.
     step(P1, '2024-03-04 09:00:00', 10, false),
@@ -99,7 +140,16 @@ afterAll(async () => {
 describe('abnormal_heart_rate_episodes', () => {
   it('finds runs above the threshold lasting at least the minimum, per patient, for the calling partner only', async () => {
     const rows = await ask('clinic-a', 'abnormal_heart_rate_episodes', { from: '2024-03-01', to: '2024-03-01' });
-    expect(rows.map((r) => [r.patient_token, r.episode_start, r.episode_end, r.duration_minutes, r.readings, r.peak_heart_rate_bpm])).toEqual(
+    expect(
+      rows.map((r) => [
+        r.patient_token,
+        r.episode_start,
+        r.episode_end,
+        r.duration_minutes,
+        r.readings,
+        r.peak_heart_rate_bpm,
+      ]),
+    ).toEqual(
       [
         [P1, '2024-03-01 10:00:00', '2024-03-01 10:12:00', '12', '3', 140],
         [P2, '2024-03-01 09:00:00', '2024-03-01 09:30:00', '30', '2', 150],
@@ -108,10 +158,25 @@ describe('abnormal_heart_rate_episodes', () => {
   });
 
   it('takes the threshold and the minimum length as parameters', async () => {
-    const stricter = await ask('clinic-a', 'abnormal_heart_rate_episodes', { from: '2024-03-01', to: '2024-03-01', threshold_bpm: '130', min_minutes: '5' });
+    const stricter = await ask('clinic-a', 'abnormal_heart_rate_episodes', {
+      from: '2024-03-01',
+      to: '2024-03-01',
+      threshold_bpm: '130',
+      min_minutes: '5',
+    });
     // Above 130: P1's 10:05 and 10:12 (7 min), P2's 30 min.
-    expect(stricter.map((r) => [r.patient_token, r.duration_minutes]).sort()).toEqual([[P1, '7'], [P2, '30']].sort());
-    const shortOnes = await ask('clinic-a', 'abnormal_heart_rate_episodes', { from: '2024-03-01', to: '2024-03-01', min_minutes: '1', patient_token: P1 });
+    expect(stricter.map((r) => [r.patient_token, r.duration_minutes]).sort()).toEqual(
+      [
+        [P1, '7'],
+        [P2, '30'],
+      ].sort(),
+    );
+    const shortOnes = await ask('clinic-a', 'abnormal_heart_rate_episodes', {
+      from: '2024-03-01',
+      to: '2024-03-01',
+      min_minutes: '1',
+      patient_token: P1,
+    });
     expect(shortOnes.map((r) => r.duration_minutes)).toEqual(['12', '5']);
     // A lone reading lasts no minutes: never an episode, even at the shortest minimum.
     expect(shortOnes.map((r) => r.episode_start)).not.toContain('2024-03-01 11:00:00');
@@ -119,9 +184,19 @@ describe('abnormal_heart_rate_episodes', () => {
 });
 
 describe('qtc_prolongation', () => {
-  it("lists each day with a QTc over 500 ms beside every medication given that day, and days without one", async () => {
+  it('lists each day with a QTc over 500 ms beside every medication given that day, and days without one', async () => {
     const rows = await ask('clinic-a', 'qtc_prolongation', { from: '2024-03-01', to: '2024-03-02' });
-    expect(rows.map((r) => [r.patient_token, r.reading_date, r.prolonged_readings, r.max_qtc_ms, r.medication, r.administrations, r.total_dose_mg])).toEqual([
+    expect(
+      rows.map((r) => [
+        r.patient_token,
+        r.reading_date,
+        r.prolonged_readings,
+        r.max_qtc_ms,
+        r.medication,
+        r.administrations,
+        r.total_dose_mg,
+      ]),
+    ).toEqual([
       [P1, '2024-03-01', '2', 520, 'Metformin', '1', 500],
       [P1, '2024-03-01', '2', 520, 'Sotalol', '2', 160],
       [P1, '2024-03-02', '1', 505, null, null, null],
@@ -129,15 +204,31 @@ describe('qtc_prolongation', () => {
   });
 
   it('takes another threshold', async () => {
-    const rows = await ask('clinic-a', 'qtc_prolongation', { from: '2024-03-01', to: '2024-03-02', threshold_ms: '485' });
-    expect(rows.map((r) => [r.patient_token, r.reading_date, r.prolonged_readings]).filter((r) => r[0] === P2)).toEqual([[P2, '2024-03-01', '1']]);
+    const rows = await ask('clinic-a', 'qtc_prolongation', {
+      from: '2024-03-01',
+      to: '2024-03-02',
+      threshold_ms: '485',
+    });
+    expect(rows.map((r) => [r.patient_token, r.reading_date, r.prolonged_readings]).filter((r) => r[0] === P2)).toEqual(
+      [[P2, '2024-03-01', '1']],
+    );
   });
 });
 
 describe('gait_fall_risk', () => {
   it("reports each week's gait-angle spread, its change since the week before, and the falls", async () => {
     const rows = await ask('clinic-a', 'gait_fall_risk', { from: '2024-03-01', to: '2024-03-31' });
-    expect(rows.map((r) => [r.patient_token, r.week_start, r.angle_readings, r.mean_gait_angle_deg, r.gait_angle_sd_deg, r.sd_change_from_previous_week, r.falls])).toEqual(
+    expect(
+      rows.map((r) => [
+        r.patient_token,
+        r.week_start,
+        r.angle_readings,
+        r.mean_gait_angle_deg,
+        r.gait_angle_sd_deg,
+        r.sd_change_from_previous_week,
+        r.falls,
+      ]),
+    ).toEqual(
       [
         [P1, '2024-03-04', '3', 12, 2, null, '1'],
         [P1, '2024-03-11', '2', 15, 7.07, 5.07, '2'],
@@ -151,10 +242,36 @@ describe('dosage_adherence', () => {
   it('compares administered with prescribed per patient and medication over the days asked for', async () => {
     const rows = await ask('clinic-a', 'dosage_adherence', { from: '2024-03-01', to: '2024-03-04' });
     expect(rows).toEqual([
-      { patient_token: P1, medication: 'Metformin', days_in_period: '4', days_administered: '1', adherence_pct: 25, administrations: '1', total_dose_mg: 500, max_single_dose_mg: 500, prescribed_max_mg: 1000, doses_over_prescribed_max: '0' },
-      { patient_token: P1, medication: 'Sotalol', days_in_period: '4', days_administered: '2', adherence_pct: 50, administrations: '3', total_dose_mg: 280, max_single_dose_mg: 120, prescribed_max_mg: 80, doses_over_prescribed_max: '1' },
+      {
+        patient_token: P1,
+        medication: 'Metformin',
+        days_in_period: '4',
+        days_administered: '1',
+        adherence_pct: 25,
+        administrations: '1',
+        total_dose_mg: 500,
+        max_single_dose_mg: 500,
+        prescribed_max_mg: 1000,
+        doses_over_prescribed_max: '0',
+      },
+      {
+        patient_token: P1,
+        medication: 'Sotalol',
+        days_in_period: '4',
+        days_administered: '2',
+        adherence_pct: 50,
+        administrations: '3',
+        total_dose_mg: 280,
+        max_single_dose_mg: 120,
+        prescribed_max_mg: 80,
+        doses_over_prescribed_max: '1',
+      },
     ]);
-    const one = await ask('clinic-a', 'dosage_adherence', { from: '2024-03-01', to: '2024-03-04', medication: 'SOTALOL' });
+    const one = await ask('clinic-a', 'dosage_adherence', {
+      from: '2024-03-01',
+      to: '2024-03-04',
+      medication: 'SOTALOL',
+    });
     expect(one.map((r) => r.medication)).toEqual(['Sotalol']);
   });
 });
@@ -169,7 +286,9 @@ describe('cohort_summary', () => {
       { site: 'SG', age_band: 'unknown', patients: '1' },
       { site: 'US', age_band: 'under 65', patients: '3' },
     ]);
-    expect((await ask('clinic-a', 'cohort_summary', { as_of: '2026-03-01', site: 'us' })).map((r) => r.site)).toEqual(['US']);
+    expect((await ask('clinic-a', 'cohort_summary', { as_of: '2026-03-01', site: 'us' })).map((r) => r.site)).toEqual([
+      'US',
+    ]);
   });
 });
 

@@ -14,7 +14,14 @@ import type { QueryParameter } from '../../../src/ports';
 
 export const token = (name: string) => createHash('sha256').update(name).digest('hex');
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
-const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', integer: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' };
+const DUCK_TYPES: Record<ColumnType, string> = {
+  string: 'VARCHAR',
+  integer: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+};
 
 export type Row = Record<string, string | number | boolean | null>;
 
@@ -43,7 +50,9 @@ export async function createScratchLake(database: string): Promise<ScratchLake> 
 
   async function createScratch(contract: DatasetContract): Promise<string> {
     const columns = curatedColumns(contract);
-    await connection.run(`CREATE TABLE ${contract.name} (${columns.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ')}, site VARCHAR, dt VARCHAR)`);
+    await connection.run(
+      `CREATE TABLE ${contract.name} (${columns.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ')}, site VARCHAR, dt VARCHAR)`,
+    );
     return columns.map((c) => c.name).join(', ');
   }
 
@@ -63,7 +72,8 @@ export async function createScratchLake(database: string): Promise<ScratchLake> 
     );
   }
 
-  const sqlValue = (value: Row[string]) => (value === null ? 'NULL' : typeof value === 'string' ? literal(value) : String(value));
+  const sqlValue = (value: Row[string]) =>
+    value === null ? 'NULL' : typeof value === 'string' ? literal(value) : String(value);
 
   return {
     database,
@@ -75,16 +85,27 @@ export async function createScratchLake(database: string): Promise<ScratchLake> 
       const names = [...columns.split(', '), 'site', 'dt'];
       const eventTime = contract.eventTimeColumn;
       const values = rows.map((row, i) => {
-        const full: Row = { _source_hash: token('scratch-file'), _source_line: i + 1, _ingested_at: '2020-01-01 00:00:00', ...row };
-        if (full.dt === undefined) full.dt = eventTime !== undefined && typeof full[eventTime] === 'string' ? String(full[eventTime]).slice(0, 10) : '2020-01-01';
+        const full: Row = {
+          _source_hash: token('scratch-file'),
+          _source_line: i + 1,
+          _ingested_at: '2020-01-01 00:00:00',
+          ...row,
+        };
+        if (full.dt === undefined)
+          full.dt =
+            eventTime !== undefined && typeof full[eventTime] === 'string'
+              ? String(full[eventTime]).slice(0, 10)
+              : '2020-01-01';
         return `(${names.map((n) => sqlValue(full[n] ?? null)).join(', ')})`;
       });
-      if (values.length > 0) await connection.run(`INSERT INTO ${contract.name} (${names.join(', ')}) VALUES ${values.join(',\n')}`);
+      if (values.length > 0)
+        await connection.run(`INSERT INTO ${contract.name} (${names.join(', ')}) VALUES ${values.join(',\n')}`);
       await writeParts(contract.name, columns);
     },
     async run(sql, parameters) {
       const statement = await connection.prepare(sql);
-      if (statement.parameterCount !== parameters.length) throw new Error(`the SQL has ${statement.parameterCount} placeholders, ${parameters.length} values were given`);
+      if (statement.parameterCount !== parameters.length)
+        throw new Error(`the SQL has ${statement.parameterCount} placeholders, ${parameters.length} values were given`);
       parameters.forEach((value, i) => {
         if (value === null) statement.bindNull(i + 1);
         else if (typeof value === 'string') statement.bindVarchar(i + 1, value);

@@ -19,10 +19,14 @@ describe('table definition from a contract', () => {
     expect(columnNames).not.toContain('patient_id');
     expect(columnNames).not.toContain('device_serial');
     expect(columnNames).not.toContain('site');
-    expect(columnNames).toEqual(expect.arrayContaining(['patient_token', 'device_token', '_source_hash', '_ingested_at']));
+    expect(columnNames).toEqual(
+      expect.arrayContaining(['patient_token', 'device_token', '_source_hash', '_ingested_at']),
+    );
     expect(table.StorageDescriptor.Columns.some((c) => c.Parameters?.['pulse_lake.pii'] === 'direct')).toBe(false);
     expect(table.TableType).toBe('EXTERNAL_TABLE');
-    expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+    expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
+      'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    );
     expect(table.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat');
     expect(table.StorageDescriptor.OutputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat');
     expect(table.StorageDescriptor.Location).toBe('s3://pulse-lake-dev-curated/curated/vitals/');
@@ -38,7 +42,12 @@ describe('table definition from a contract', () => {
   it('maps contract types to Hive types and carries unit and PII class per column', () => {
     const columns = new Map(tableInput(vitals, names).StorageDescriptor.Columns.map((c) => [c.Name, c]));
 
-    expect(columns.get('heart_rate_bpm')).toEqual({ Name: 'heart_rate_bpm', Type: 'double', Comment: 'Heart rate (bpm)', Parameters: { 'pulse_lake.pii': 'none', 'pulse_lake.unit': 'bpm' } });
+    expect(columns.get('heart_rate_bpm')).toEqual({
+      Name: 'heart_rate_bpm',
+      Type: 'double',
+      Comment: 'Heart rate (bpm)',
+      Parameters: { 'pulse_lake.pii': 'none', 'pulse_lake.unit': 'bpm' },
+    });
     expect(columns.get('recorded_at')?.Type).toBe('timestamp');
     expect(columns.get('_source_line')?.Type).toBe('bigint');
     expect(columns.get('patient_token')?.Parameters).toEqual({ 'pulse_lake.pii': 'identifier' });
@@ -60,14 +69,18 @@ describe('table definition from a contract', () => {
 
     expect(databaseFor(trial, names)).toBe(names.databases.staging);
     expect(databaseFor(vitals, names)).toBe(names.databases.curated);
-    expect(tableInput(trial, names).StorageDescriptor.Location).toBe('s3://pulse-lake-dev-curated/staging/vitals_trial/');
+    expect(tableInput(trial, names).StorageDescriptor.Location).toBe(
+      's3://pulse-lake-dev-curated/staging/vitals_trial/',
+    );
   });
 
   it('locates a partition under its site and date', () => {
     const partition = partitionInput(vitals, names, { site: 'SG', dt: '2024-03-01' });
 
     expect(partition.Values).toEqual(['SG', '2024-03-01']);
-    expect(partition.StorageDescriptor.Location).toBe('s3://pulse-lake-dev-curated/curated/vitals/site=SG/dt=2024-03-01/');
+    expect(partition.StorageDescriptor.Location).toBe(
+      's3://pulse-lake-dev-curated/curated/vitals/site=SG/dt=2024-03-01/',
+    );
     expect(partition.StorageDescriptor.Columns).toEqual(tableInput(vitals, names).StorageDescriptor.Columns);
   });
 
@@ -75,13 +88,18 @@ describe('table definition from a contract', () => {
     expect(() => partitionInput(vitals, names, { site: 'SG', dt: '03/01/2024' })).toThrow(LakeKeyError);
   });
 
-  it.each(DATASETS.map((d) => [d.name, d] as const))('derives a table for %s with no direct identifier column and no column named like a raw identifier', (_name, contract) => {
-    const table = tableInput(contract, names);
+  it.each(DATASETS.map((d) => [d.name, d] as const))(
+    'derives a table for %s with no direct identifier column and no column named like a raw identifier',
+    (_name, contract) => {
+      const table = tableInput(contract, names);
 
-    const columnNames = new Set(table.StorageDescriptor.Columns.map((c) => c.Name));
-    const rawIdentifierNames = contract.columns.filter((c) => c.pii === 'direct' || c.pii === 'identifier').map((c) => c.name);
-    expect(rawIdentifierNames.filter((name) => columnNames.has(name))).toEqual([]);
-    expect(table.StorageDescriptor.Columns.every((c) => c.Parameters?.['pulse_lake.pii'] !== 'direct')).toBe(true);
-    expect(table.PartitionKeys.map((k) => k.Name)).toEqual(['site', 'dt']);
-  });
+      const columnNames = new Set(table.StorageDescriptor.Columns.map((c) => c.Name));
+      const rawIdentifierNames = contract.columns
+        .filter((c) => c.pii === 'direct' || c.pii === 'identifier')
+        .map((c) => c.name);
+      expect(rawIdentifierNames.filter((name) => columnNames.has(name))).toEqual([]);
+      expect(table.StorageDescriptor.Columns.every((c) => c.Parameters?.['pulse_lake.pii'] !== 'direct')).toBe(true);
+      expect(table.PartitionKeys.map((k) => k.Name)).toEqual(['site', 'dt']);
+    },
+  );
 });

@@ -11,7 +11,14 @@ const pharmacy = {
   auth: { type: 'api_key', header: 'X-Api-Key', secret: 'pharmacy-sg/api-key' },
   pagination: { type: 'cursor', cursorParam: 'cursor', nextCursorPath: 'next_cursor' },
   incremental: { param: 'updated_since', field: 'updated_at', start: '2026-01-01T00:00:00Z', lookbackMinutes: 10 },
-  mapping: { patient_id: 'patient.mrn', site: { const: 'SG' }, administered_at: 'given_at', medication: 'drug.name', dose_mg: 'dose.value', dose_unit: 'dose.unit' },
+  mapping: {
+    patient_id: 'patient.mrn',
+    site: { const: 'SG' },
+    administered_at: 'given_at',
+    medication: 'drug.name',
+    dose_mg: 'dose.value',
+    dose_unit: 'dose.unit',
+  },
 };
 
 function problemsOf(file: unknown, expectedName?: string): readonly string[] {
@@ -29,7 +36,13 @@ describe('connector config', () => {
     // Act
     const config = parseConnectorConfig(pharmacy, 'pharmacy-sg.json', 'pharmacy-sg');
     // Assess
-    expect(config).toMatchObject({ kind: 'rest', baseUrl: 'https://api.pharmacy.example', pageSize: 100, query: {}, limits: { maxRequestsPerRun: 200, maxRetries: 4, runTimeoutSeconds: 240 } });
+    expect(config).toMatchObject({
+      kind: 'rest',
+      baseUrl: 'https://api.pharmacy.example',
+      pageSize: 100,
+      query: {},
+      limits: { maxRequestsPerRun: 200, maxRetries: 4, runTimeoutSeconds: 240 },
+    });
     expect(secretNames(config)).toEqual(['pharmacy-sg/api-key']);
   });
 
@@ -55,7 +68,9 @@ describe('connector config', () => {
       'baseUrl must be https (plain http only to 127.0.0.1 or localhost), so credentials never cross a network in clear',
       'limits.maxRetries must be a whole number 0..10',
       'pagination.type must be none, cursor, offset, page or link_header',
-      expect.stringContaining('mapping names dose, which is not a column of dosage (columns: patient_id, administered_at, medication, dose_mg, dose_unit,'),
+      expect.stringContaining(
+        'mapping names dose, which is not a column of dosage (columns: patient_id, administered_at, medication, dose_mg, dose_unit,',
+      ),
       'mapping has no source for administered_at, which dosage requires',
       'mapping has no source for medication, which dosage requires',
       'mapping has no source for dose_mg, which dosage requires',
@@ -64,7 +79,10 @@ describe('connector config', () => {
 
   it('refuses an unknown dataset, a name that is not the file name, and credentials in the URL', () => {
     // Act
-    const problems = problemsOf({ ...pharmacy, dataset: 'heartbeats', baseUrl: 'https://user:pw@api.pharmacy.example' }, 'pharmacy-us');
+    const problems = problemsOf(
+      { ...pharmacy, dataset: 'heartbeats', baseUrl: 'https://user:pw@api.pharmacy.example' },
+      'pharmacy-us',
+    );
     // Assess
     expect(problems).toEqual([
       'name pharmacy-sg must match the file name (pharmacy-us.json): one file per source',
@@ -75,9 +93,14 @@ describe('connector config', () => {
 
   it('never echoes what was written where a secret name belongs: it may be the secret itself', () => {
     // Act
-    const problems = problemsOf({ ...pharmacy, auth: { type: 'api_key', header: 'X-Api-Key', secret: 'sk live 9f8e7d6c5b4a' } });
+    const problems = problemsOf({
+      ...pharmacy,
+      auth: { type: 'api_key', header: 'X-Api-Key', secret: 'sk live 9f8e7d6c5b4a' },
+    });
     // Assess
-    expect(problems).toEqual(['auth.secret must be the name of a secret (letters, digits, . _ / -), never the secret itself']);
+    expect(problems).toEqual([
+      'auth.secret must be the name of a secret (letters, digits, . _ / -), never the secret itself',
+    ]);
   });
 
   it('accepts a FHIR connector with OAuth2 client credentials and an AWS cron schedule', () => {
@@ -90,19 +113,36 @@ describe('connector config', () => {
         baseUrl: 'https://fhir.clinic.example/r4',
         site: 'US',
         resources: ['Observation', 'MedicationAdministration'],
-        auth: { type: 'oauth2_client_credentials', tokenUrl: 'https://auth.clinic.example/token', clientId: 'lake', clientSecret: 'fhir-us/client-secret' },
+        auth: {
+          type: 'oauth2_client_credentials',
+          tokenUrl: 'https://auth.clinic.example/token',
+          clientId: 'lake',
+          clientSecret: 'fhir-us/client-secret',
+        },
         incremental: { start: '2026-01-01T00:00:00+08:00', lookbackMinutes: 5 },
       },
       'fhir-us.json',
     );
     // Assess
-    expect(config).toMatchObject({ kind: 'fhir', site: 'US', incremental: { start: '2025-12-31T16:00:00.000Z', lookbackMinutes: 5 } });
+    expect(config).toMatchObject({
+      kind: 'fhir',
+      site: 'US',
+      incremental: { start: '2025-12-31T16:00:00.000Z', lookbackMinutes: 5 },
+    });
     expect(secretNames(config)).toEqual(['fhir-us/client-secret']);
   });
 
   it('refuses a FHIR connector reading a resource it cannot map, for an unknown site, with a bad start', () => {
     // Act
-    const problems = problemsOf({ name: 'fhir-x', kind: 'fhir', schedule: 'cron(0 * * * * *)', baseUrl: 'https://fhir.example', site: 'EU', resources: ['Patient'], incremental: { start: 'yesterday', lookbackMinutes: 5 } });
+    const problems = problemsOf({
+      name: 'fhir-x',
+      kind: 'fhir',
+      schedule: 'cron(0 * * * * *)',
+      baseUrl: 'https://fhir.example',
+      site: 'EU',
+      resources: ['Patient'],
+      incremental: { start: 'yesterday', lookbackMinutes: 5 },
+    });
     // Assess
     expect(problems).toEqual([
       'schedule expression "cron(0 * * * * *)": exactly one of day-of-month and day-of-week must be "?"',

@@ -1,5 +1,15 @@
 import { curatedColumns, curatedDedupeKey, type DatasetContract } from '../../../src/datasets/contract';
-import { assertLoadableContract, DATASETS, datasetNamedBySheet, detectDatasetFromHeader, detectDatasetOfSheet, detectDatasetFromKey, findContract, getContract, UnknownDatasetError } from '../../../src/datasets/registry';
+import {
+  assertLoadableContract,
+  DATASETS,
+  datasetNamedBySheet,
+  detectDatasetFromHeader,
+  detectDatasetOfSheet,
+  detectDatasetFromKey,
+  findContract,
+  getContract,
+  UnknownDatasetError,
+} from '../../../src/datasets/registry';
 import { vitals } from '../../../src/datasets/vitals';
 
 describe('dataset registry', () => {
@@ -11,14 +21,25 @@ describe('dataset registry', () => {
 
   it('names the known datasets when asked for an unknown one', () => {
     expect(() => getContract('weather')).toThrow(UnknownDatasetError);
-    expect(() => getContract('weather')).toThrow("unknown dataset 'weather'; known datasets: patients, devices, vitals, ecg, gait, dosage");
+    expect(() => getContract('weather')).toThrow(
+      "unknown dataset 'weather'; known datasets: patients, devices, vitals, ecg, gait, dosage",
+    );
   });
 
   it('stores no direct identifier and no raw identifier in any curated table', () => {
     for (const contract of DATASETS) {
       const stored = curatedColumns(contract);
       expect(stored.filter((c) => c.pii === 'direct')).toEqual([]);
-      for (const column of ['patient_id', 'device_serial', 'first_name', 'email', 'phone', 'street_address', 'birth_date', 'postal_code']) {
+      for (const column of [
+        'patient_id',
+        'device_serial',
+        'first_name',
+        'email',
+        'phone',
+        'street_address',
+        'birth_date',
+        'postal_code',
+      ]) {
         expect(stored.map((c) => c.name)).not.toContain(column);
       }
     }
@@ -40,11 +61,50 @@ describe('dataset registry', () => {
   });
 
   it('detects the dataset from a header', () => {
-    expect(detectDatasetFromHeader(['Patient ID', 'Device SN', 'Timestamp', 'Site', 'Heart Rate (bpm)', 'SpO2 (%)', 'Temperature (°F)'])?.name).toBe('vitals');
-    expect(detectDatasetFromHeader(['patient_id', 'device_serial', 'recorded_at', 'site', 'heart_rate_bpm', 'pr_ms', 'qrs_ms', 'qt_ms', 'qtc_ms', 'rr_ms', 'rhythm'])?.name).toBe('ecg');
-    expect(detectDatasetFromHeader(['patient_id', 'administered_at', 'medication', 'dose_mg', 'dose_unit', 'prescribed_max_mg', 'route', 'site'])?.name).toBe('dosage');
-    expect(detectDatasetFromHeader(['patient_id', 'first_name', 'birth_date', 'site', 'partner_id'])?.name).toBe('patients');
-    expect(detectDatasetFromHeader(['device_serial', 'patient_id', 'model', 'firmware_version', 'site'])?.name).toBe('devices');
+    expect(
+      detectDatasetFromHeader([
+        'Patient ID',
+        'Device SN',
+        'Timestamp',
+        'Site',
+        'Heart Rate (bpm)',
+        'SpO2 (%)',
+        'Temperature (°F)',
+      ])?.name,
+    ).toBe('vitals');
+    expect(
+      detectDatasetFromHeader([
+        'patient_id',
+        'device_serial',
+        'recorded_at',
+        'site',
+        'heart_rate_bpm',
+        'pr_ms',
+        'qrs_ms',
+        'qt_ms',
+        'qtc_ms',
+        'rr_ms',
+        'rhythm',
+      ])?.name,
+    ).toBe('ecg');
+    expect(
+      detectDatasetFromHeader([
+        'patient_id',
+        'administered_at',
+        'medication',
+        'dose_mg',
+        'dose_unit',
+        'prescribed_max_mg',
+        'route',
+        'site',
+      ])?.name,
+    ).toBe('dosage');
+    expect(detectDatasetFromHeader(['patient_id', 'first_name', 'birth_date', 'site', 'partner_id'])?.name).toBe(
+      'patients',
+    );
+    expect(detectDatasetFromHeader(['device_serial', 'patient_id', 'model', 'firmware_version', 'site'])?.name).toBe(
+      'devices',
+    );
     expect(detectDatasetFromHeader(['a', 'b', 'c'])).toBeUndefined();
   });
 
@@ -79,11 +139,21 @@ describe('dataset registry', () => {
   });
 
   it('refuses a row rule reading a column curated does not keep', () => {
-    const rule = { id: 'names_match', description: 'first and last name differ', columns: ['first_name', 'site'], check: () => true, severity: 'reject' as const };
-    expect(() => assertLoadableContract({ ...getContract('patients'), rowRules: [rule] })).toThrow(/row rule names_match reads first_name, which is not a column kept in curated/);
+    const rule = {
+      id: 'names_match',
+      description: 'first and last name differ',
+      columns: ['first_name', 'site'],
+      check: () => true,
+      severity: 'reject' as const,
+    };
+    expect(() => assertLoadableContract({ ...getContract('patients'), rowRules: [rule] })).toThrow(
+      /row rule names_match reads first_name, which is not a column kept in curated/,
+    );
   });
 
   it('refuses a contract with a local time zone that does not exist', () => {
-    expect(() => assertLoadableContract({ ...vitals, localTimeZones: { US: 'America/Nowhere' } })).toThrow(/local time zone America\/Nowhere is not known/);
+    expect(() => assertLoadableContract({ ...vitals, localTimeZones: { US: 'America/Nowhere' } })).toThrow(
+      /local time zone America\/Nowhere is not known/,
+    );
   });
 });

@@ -8,7 +8,8 @@ import type { SourceItem } from '../../../src/formats/records';
 import { EmptySourceError, SourceFormatError } from '../../../src/formats/records';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const open = (name: string, highWaterMark?: number) => createReadStream(join(fixtures, name), highWaterMark ? { highWaterMark } : {});
+const open = (name: string, highWaterMark?: number) =>
+  createReadStream(join(fixtures, name), highWaterMark ? { highWaterMark } : {});
 
 async function collect(batches: AsyncIterable<SourceItem[]>): Promise<SourceItem[]> {
   const out: SourceItem[] = [];
@@ -20,7 +21,11 @@ async function readFixture(name: string, options?: CsvReadOptions) {
   const items = await collect(readCsv(open(name), options));
   const [header, ...rest] = items;
   if (header?.kind !== 'header') throw new Error(`${name} yielded no header first`);
-  return { header, rows: rest.flatMap((i) => (i.kind === 'row' ? [i] : [])), problems: rest.flatMap((i) => (i.kind === 'problem' ? [i] : [])) };
+  return {
+    header,
+    rows: rest.flatMap((i) => (i.kind === 'row' ? [i] : [])),
+    problems: rest.flatMap((i) => (i.kind === 'problem' ? [i] : [])),
+  };
 }
 
 describe('readCsv', () => {
@@ -39,7 +44,13 @@ describe('readCsv', () => {
   it('strips a UTF-8 BOM and reads CRLF line endings', async () => {
     const { header, rows } = await readFixture('bom-crlf.csv');
     expect(header.fields[0]).toBe('patient_id');
-    expect(header.dialect).toEqual({ format: 'csv', delimiter: ',', encoding: 'utf-8', bom: true, decimalComma: false });
+    expect(header.dialect).toEqual({
+      format: 'csv',
+      delimiter: ',',
+      encoding: 'utf-8',
+      bom: true,
+      decimalComma: false,
+    });
     expect(rows.map((r) => r.fields)).toEqual([
       ['P-1001', '2024-03-01T08:00:00Z', 'SG', '72'],
       ['P-1002', '2024-03-01T08:05:00Z', 'US', '65'],
@@ -94,15 +105,30 @@ describe('readCsv', () => {
     ]);
     expect(rows[1]?.fields).toHaveLength(3);
     expect(problems).toEqual([
-      { kind: 'problem', record: 2, line: 3, rule: 'field_count', reason: 'record 2 (line 3) has 2 fields but the header has 3; a delimiter or quote is missing or extra' },
-      { kind: 'problem', record: 3, line: 4, rule: 'field_count', reason: 'record 3 (line 4) has 4 fields but the header has 3; a delimiter or quote is missing or extra' },
+      {
+        kind: 'problem',
+        record: 2,
+        line: 3,
+        rule: 'field_count',
+        reason: 'record 2 (line 3) has 2 fields but the header has 3; a delimiter or quote is missing or extra',
+      },
+      {
+        kind: 'problem',
+        record: 3,
+        line: 4,
+        rule: 'field_count',
+        reason: 'record 3 (line 4) has 4 fields but the header has 3; a delimiter or quote is missing or extra',
+      },
     ]);
     expect(JSON.stringify(problems)).not.toContain('P-2');
   });
 
   it('refuses a file whose bytes stop being UTF-8 after a UTF-8 start', async () => {
     const { Readable } = await import('node:stream');
-    const input = Readable.from([Buffer.from('patient_id,city\nP-1,Zürich\n'), Buffer.from([0x50, 0x2d, 0x32, 0x2c, 0xfc, 0x0a])]);
+    const input = Readable.from([
+      Buffer.from('patient_id,city\nP-1,Zürich\n'),
+      Buffer.from([0x50, 0x2d, 0x32, 0x2c, 0xfc, 0x0a]),
+    ]);
     await expect(collect(readCsv(input, { sampleBytes: 8 }))).rejects.toThrow(SourceFormatError);
   });
 });
@@ -118,13 +144,26 @@ describe('sniffDelimiter', () => {
 describe('readJsonl', () => {
   it('derives the header from the union of keys in order first seen', async () => {
     const header = await scanJsonlHeader(open('vitals.jsonl'));
-    expect(header).toEqual(['patient_id', 'recorded_at', 'site', 'heart_rate_bpm', 'spo2_pct', 'flags', 'device_serial', 'ok']);
+    expect(header).toEqual([
+      'patient_id',
+      'recorded_at',
+      'site',
+      'heart_rate_bpm',
+      'spo2_pct',
+      'flags',
+      'device_serial',
+      'ok',
+    ]);
   });
 
   it('yields rows in header order and malformed lines as row-level problems', async () => {
     const header = await scanJsonlHeader(open('vitals.jsonl'));
     const items = await collect(readJsonl(open('vitals.jsonl'), header));
-    expect(items[0]).toEqual({ kind: 'header', fields: header, dialect: { format: 'jsonl', encoding: 'utf-8', bom: false, decimalComma: false } });
+    expect(items[0]).toEqual({
+      kind: 'header',
+      fields: header,
+      dialect: { format: 'jsonl', encoding: 'utf-8', bom: false, decimalComma: false },
+    });
     expect(items.slice(1)).toEqual([
       { kind: 'row', record: 1, line: 1, fields: ['P-1', '2024-03-01T08:00:00Z', 'SG', '72', '', '', '', ''] },
       { kind: 'row', record: 2, line: 2, fields: ['P-2', '', 'US', '', '97.5', '["a"]', '', ''] },

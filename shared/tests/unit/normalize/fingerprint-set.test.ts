@@ -14,7 +14,20 @@ const of = (...parts: (string | number | null)[]) => {
 describe('KeyFingerprint', () => {
   it('is the same for the same parts and differs when parts move, merge, or change by one character', () => {
     expect(of('token-a', 1709280000000)).toBe(of('token-a', 1709280000000));
-    const variants = [of('token-a', 1709280000000), of('token-a', 1709280000001), of('token-b', 1709280000000), of(1709280000000, 'token-a'), of('ab', 'c'), of('a', 'bc'), of('abc'), of('', 'abc'), of(null, 'abc'), of('abc', null), of(0), of(null)];
+    const variants = [
+      of('token-a', 1709280000000),
+      of('token-a', 1709280000001),
+      of('token-b', 1709280000000),
+      of(1709280000000, 'token-a'),
+      of('ab', 'c'),
+      of('a', 'bc'),
+      of('abc'),
+      of('', 'abc'),
+      of(null, 'abc'),
+      of('abc', null),
+      of(0),
+      of(null),
+    ];
     expect(of(-0)).toBe(of(0));
     expect(new Set(variants).size).toBe(variants.length);
   });

@@ -1,10 +1,19 @@
 import { curatedColumns, type CuratedValue, type DatasetContract } from '../../../src/datasets/contract';
 import { getContract } from '../../../src/datasets/registry';
-import { createRowNormalizer, HeaderError, type RowNormalizerOptions, type RowResult } from '../../../src/normalize/row-normalizer';
+import {
+  createRowNormalizer,
+  HeaderError,
+  type RowNormalizerOptions,
+  type RowResult,
+} from '../../../src/normalize/row-normalizer';
 import { createTokenizer } from '../../../src/privacy/tokenize';
 
 const tokenizer = createTokenizer(Buffer.alloc(32, 9));
-const options: RowNormalizerOptions = { tokenizer, sourceHash: 'f'.repeat(64), ingestedAt: new Date('2026-01-05T03:00:00Z') };
+const options: RowNormalizerOptions = {
+  tokenizer,
+  sourceHash: 'f'.repeat(64),
+  ingestedAt: new Date('2026-01-05T03:00:00Z'),
+};
 
 /** Normalizes one row given as {header: value} and returns the result. */
 function run(dataset: string, row: Record<string, string>, extra: Partial<RowNormalizerOptions> = {}): RowResult {
@@ -52,16 +61,27 @@ describe('vitals rows', () => {
     const result = run('vitals', { ...vitalsRow, heart_rate_bpm: '900' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.rejections).toEqual([{ line: 7, column: 'heart_rate_bpm', rule: 'range', reason: 'heart_rate_bpm 900 is outside 20..250 bpm' }]);
+    expect(result.rejections).toEqual([
+      { line: 7, column: 'heart_rate_bpm', rule: 'range', reason: 'heart_rate_bpm 900 is outside 20..250 bpm' },
+    ]);
   });
 
   it('converts °F to °C from the header', () => {
-    const row = { 'Patient ID': 'US-MRN-00002', Timestamp: '2026-01-02T08:00:00Z', Site: 'US', 'Temperature (°F)': '98.6' };
+    const row = {
+      'Patient ID': 'US-MRN-00002',
+      Timestamp: '2026-01-02T08:00:00Z',
+      Site: 'US',
+      'Temperature (°F)': '98.6',
+    };
     expect(value(vitals, run('vitals', row), 'temperature_c')).toBe(37);
   });
 
   it('converts °F to °C from a unit column, which is neither stored nor unknown', () => {
-    const normalizer = createRowNormalizer(vitals, ['patient_id', 'recorded_at', 'site', 'temperature', 'temperature_unit'], options);
+    const normalizer = createRowNormalizer(
+      vitals,
+      ['patient_id', 'recorded_at', 'site', 'temperature', 'temperature_unit'],
+      options,
+    );
     expect(normalizer.header.unknown).toEqual([]);
     const result = normalizer.normalize(['P1', '2026-01-02T08:00:00Z', 'US', '100.4', 'degF'], 1);
     expect(value(vitals, result, 'temperature_c')).toBe(38);
@@ -87,7 +107,12 @@ describe('vitals rows', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.rejections).toEqual([
-      { line: 7, column: 'recorded_at', rule: 'time_zone', reason: "recorded_at '2026-01-02 08:00' has no UTC offset and no time zone is configured for site US" },
+      {
+        line: 7,
+        column: 'recorded_at',
+        rule: 'time_zone',
+        reason: "recorded_at '2026-01-02 08:00' has no UTC offset and no time zone is configured for site US",
+      },
     ]);
   });
 
@@ -110,13 +135,19 @@ describe('vitals rows', () => {
     const result = run('vitals', { ...vitalsRow, patient_id: '', heart_rate_bpm: 'abc', spo2_pct: '101' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.rejections.map((r) => `${r.column ?? ''}:${r.rule}`)).toEqual(['patient_id:required', 'heart_rate_bpm:type', 'spo2_pct:range']);
+    expect(result.rejections.map((r) => `${r.column ?? ''}:${r.rule}`)).toEqual([
+      'patient_id:required',
+      'heart_rate_bpm:type',
+      'spo2_pct:range',
+    ]);
     expect(result.rejections[1]?.reason).toBe("heart_rate_bpm 'abc' is not a number");
   });
 
   it('reads numbers written with spaces, and decimal commas when the source uses them', () => {
     expect(value(vitals, run('vitals', { ...vitalsRow, temperature_c: ' 36 .6 ' }), 'temperature_c')).toBe(36.6);
-    expect(value(vitals, run('vitals', { ...vitalsRow, temperature_c: '36,6' }, { decimalComma: true }), 'temperature_c')).toBe(36.6);
+    expect(
+      value(vitals, run('vitals', { ...vitalsRow, temperature_c: '36,6' }, { decimalComma: true }), 'temperature_c'),
+    ).toBe(36.6);
     const withoutOption = run('vitals', { ...vitalsRow, temperature_c: '36,6' });
     expect(withoutOption.ok).toBe(false);
   });
@@ -136,7 +167,17 @@ describe('header mapping', () => {
   const vitals = getContract('vitals');
 
   it('maps messy clinic headers to contract columns', () => {
-    const header = ['\uFEFFPatient ID', 'Device SN', 'Reading Time', 'Site Code', 'HR', 'SpO2 (%)', 'BP Systolic', 'BP Diastolic', 'Resp_(BPM)'];
+    const header = [
+      '\uFEFFPatient ID',
+      'Device SN',
+      'Reading Time',
+      'Site Code',
+      'HR',
+      'SpO2 (%)',
+      'BP Systolic',
+      'BP Diastolic',
+      'Resp_(BPM)',
+    ];
     const normalizer = createRowNormalizer(vitals, header, options);
     expect(normalizer.header.mapped.map((m) => m.column)).toEqual([
       'patient_id',
@@ -168,7 +209,9 @@ describe('header mapping', () => {
   });
 
   it('refuses a header where two columns feed the same field', () => {
-    expect(() => createRowNormalizer(vitals, ['patient_id', 'recorded_at', 'site', 'HR', 'Heart Rate'], options)).toThrow(/'HR' and 'Heart Rate' both map to heart_rate_bpm/);
+    expect(() =>
+      createRowNormalizer(vitals, ['patient_id', 'recorded_at', 'site', 'HR', 'Heart Rate'], options),
+    ).toThrow(/'HR' and 'Heart Rate' both map to heart_rate_bpm/);
   });
 });
 
@@ -193,9 +236,20 @@ describe('patients rows', () => {
     const result = run('patients', patientRow);
     expect(result.ok).toBe(true);
     const text = JSON.stringify(result);
-    for (const pii of ['Mei Ling', 'Tan', 'example.com', '9123', 'Ang Mo Kio', 'SG-MRN']) expect(text).not.toContain(pii);
+    for (const pii of ['Mei Ling', 'Tan', 'example.com', '9123', 'Ang Mo Kio', 'SG-MRN'])
+      expect(text).not.toContain(pii);
     const names = curatedColumns(patients).map((c) => c.name);
-    for (const column of ['first_name', 'last_name', 'full_name', 'email', 'phone', 'street_address', 'birth_date', 'postal_code']) expect(names).not.toContain(column);
+    for (const column of [
+      'first_name',
+      'last_name',
+      'full_name',
+      'email',
+      'phone',
+      'street_address',
+      'birth_date',
+      'postal_code',
+    ])
+      expect(names).not.toContain(column);
   });
 
   it('keeps birth year, postal prefix, sex and partner', () => {
@@ -215,14 +269,20 @@ describe('patients rows', () => {
     const result = run('patients', { ...patientRow, birth_date: '1950-02-30' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.rejections).toEqual([{ line: 7, column: 'birth_date', rule: 'type', reason: 'birth_date is not a date (expected YYYY-MM-DD)' }]);
+    expect(result.rejections).toEqual([
+      { line: 7, column: 'birth_date', rule: 'type', reason: 'birth_date is not a date (expected YYYY-MM-DD)' },
+    ]);
     expect(result.protectedValues.birth_year).toBeNull();
     expect(JSON.stringify(result)).not.toContain('1950-02-30');
     expect(JSON.stringify(result)).not.toContain('Tan');
   });
 
   it('never echoes an identifier that fails its checks', () => {
-    const normalizer = createRowNormalizer(getContract('devices'), ['device_serial', 'patient_id', 'model', 'site'], options);
+    const normalizer = createRowNormalizer(
+      getContract('devices'),
+      ['device_serial', 'patient_id', 'model', 'site'],
+      options,
+    );
     const result = normalizer.normalize(['PLW-2A-1', 'SG-MRN-00001', '', 'SG'], 3);
     expect(result.ok).toBe(false);
     expect(JSON.stringify(result)).not.toMatch(/PLW-2A-1|SG-MRN/);
@@ -231,7 +291,16 @@ describe('patients rows', () => {
 
 describe('dosage, ECG and gait rows', () => {
   const dosage = getContract('dosage');
-  const doseRow = { patient_id: 'SG-MRN-1', administered_at: '2026-01-02T08:05:00+08:00', medication: 'levothyroxine', dose_mg: '50', dose_unit: 'mcg', prescribed_max_mg: '0.2', route: 'PO', site: 'SG' };
+  const doseRow = {
+    patient_id: 'SG-MRN-1',
+    administered_at: '2026-01-02T08:05:00+08:00',
+    medication: 'levothyroxine',
+    dose_mg: '50',
+    dose_unit: 'mcg',
+    prescribed_max_mg: '0.2',
+    route: 'PO',
+    site: 'SG',
+  };
 
   it('converts mcg doses to mg from the dose unit column', () => {
     const result = run('dosage', doseRow);
@@ -248,19 +317,35 @@ describe('dosage, ECG and gait rows', () => {
     const result = run('dosage', { ...doseRow, dose_unit: 'units' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.rejections[0]).toMatchObject({ column: 'dose_mg', rule: 'unit', reason: "dose_unit 'units' is not a unit accepted for dose_mg (accepted: mg, mcg, g)" });
+    expect(result.rejections[0]).toMatchObject({
+      column: 'dose_mg',
+      rule: 'unit',
+      reason: "dose_unit 'units' is not a unit accepted for dose_mg (accepted: mg, mcg, g)",
+    });
   });
 
   it('converts ECG intervals given in seconds to ms and maps rhythm spellings', () => {
     const ecg = getContract('ecg');
-    const result = run('ecg', { patient_id: 'P1', recorded_at: '2026-01-02T08:00:00Z', site: 'US', 'QT (s)': '0.412', QRS: '96', rhythm: 'AFib' });
+    const result = run('ecg', {
+      patient_id: 'P1',
+      recorded_at: '2026-01-02T08:00:00Z',
+      site: 'US',
+      'QT (s)': '0.412',
+      QRS: '96',
+      rhythm: 'AFib',
+    });
     expect(value(ecg, result, 'qt_ms')).toBe(412);
     expect(value(ecg, result, 'qrs_ms')).toBe(96);
     expect(value(ecg, result, 'rhythm')).toBe('atrial fibrillation');
   });
 
   it('rejects a rhythm the device algorithm does not produce', () => {
-    const result = run('ecg', { patient_id: 'P1', recorded_at: '2026-01-02T08:00:00Z', site: 'US', rhythm: 'junctional' });
+    const result = run('ecg', {
+      patient_id: 'P1',
+      recorded_at: '2026-01-02T08:00:00Z',
+      site: 'US',
+      rhythm: 'junctional',
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.rejections[0]?.reason).toMatch(/^rhythm 'junctional' is not one of sinus rhythm, /);
@@ -269,20 +354,44 @@ describe('dosage, ECG and gait rows', () => {
   it('reads yes/no fall flags and whole step counts', () => {
     const gait = getContract('gait');
     const base = { patient_id: 'P1', recorded_at: '2026-01-02T20:00:00+08:00', site: 'SG', step_count: '4 512' };
-    for (const [text, expected] of [['yes', true], ['N', false], ['1', true], ['false', false]] as const) {
+    for (const [text, expected] of [
+      ['yes', true],
+      ['N', false],
+      ['1', true],
+      ['false', false],
+    ] as const) {
       expect(value(gait, run('gait', { ...base, fall_detected: text }), 'fall_detected')).toBe(expected);
     }
     expect(value(gait, run('gait', base), 'step_count')).toBe(4512);
     const bad = run('gait', { ...base, step_count: '12.5', fall_detected: 'maybe' });
     expect(bad.ok).toBe(false);
     if (bad.ok) return;
-    expect(bad.rejections.map((r) => r.reason)).toEqual(["step_count '12.5' is not a whole number", "fall_detected 'maybe' is not a yes/no value (accepted: yes, no, true, false, y, n, 1, 0)"]);
+    expect(bad.rejections.map((r) => r.reason)).toEqual([
+      "step_count '12.5' is not a whole number",
+      "fall_detected 'maybe' is not a yes/no value (accepted: yes, no, true, false, y, n, 1, 0)",
+    ]);
   });
 });
 
 describe('row rules across columns', () => {
-  const ecgRow = { patient_id: 'SG-MRN-1', recorded_at: '2026-01-02T08:00:00+08:00', site: 'SG', heart_rate_bpm: '75', qt_ms: '380', rr_ms: '800', qtc_ms: '425' };
-  const doseRow = { patient_id: 'SG-MRN-1', administered_at: '2026-01-02T08:00:00+08:00', medication: 'warfarin', dose_mg: '2.5', prescribed_max_mg: '10', route: 'oral', site: 'SG' };
+  const ecgRow = {
+    patient_id: 'SG-MRN-1',
+    recorded_at: '2026-01-02T08:00:00+08:00',
+    site: 'SG',
+    heart_rate_bpm: '75',
+    qt_ms: '380',
+    rr_ms: '800',
+    qtc_ms: '425',
+  };
+  const doseRow = {
+    patient_id: 'SG-MRN-1',
+    administered_at: '2026-01-02T08:00:00+08:00',
+    medication: 'warfarin',
+    dose_mg: '2.5',
+    prescribed_max_mg: '10',
+    route: 'oral',
+    site: 'SG',
+  };
 
   it('accepts a QTc that one of the usual corrections gives (Bazett 425, Fridericia 409) and rejects one none gives, naming the rule', () => {
     expect(run('ecg', ecgRow).ok).toBe(true);
@@ -290,7 +399,14 @@ describe('row rules across columns', () => {
     const result = run('ecg', { ...ecgRow, qtc_ms: '520' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.rejections).toEqual([{ line: 7, column: 'qt_ms+rr_ms+qtc_ms', rule: 'qtc_consistent_with_qt_rr', reason: expect.stringContaining('Bazett') }]);
+    expect(result.rejections).toEqual([
+      {
+        line: 7,
+        column: 'qt_ms+rr_ms+qtc_ms',
+        rule: 'qtc_consistent_with_qt_rr',
+        reason: expect.stringContaining('Bazett'),
+      },
+    ]);
     expect(result.protectedValues.patient_token).toBe(tokenizer.token('patient_token', 'SG-MRN-1'));
   });
 
@@ -305,8 +421,12 @@ describe('row rules across columns', () => {
     expect(curatedColumns(dosage).map((c) => c.name)).toContain('_quality_flags');
     expect(curatedColumns(getContract('vitals')).map((c) => c.name)).not.toContain('_quality_flags');
     expect(value(dosage, run('dosage', doseRow), '_quality_flags')).toBeNull();
-    expect(value(dosage, run('dosage', { ...doseRow, dose_mg: '15' }), '_quality_flags')).toBe('dose_within_prescribed_max');
+    expect(value(dosage, run('dosage', { ...doseRow, dose_mg: '15' }), '_quality_flags')).toBe(
+      'dose_within_prescribed_max',
+    );
     // Compared in the contract's units: 12,000 mcg is 12 mg.
-    expect(value(dosage, run('dosage', { ...doseRow, dose_mg: '12000', dose_unit: 'mcg' }), '_quality_flags')).toBe('dose_within_prescribed_max');
+    expect(value(dosage, run('dosage', { ...doseRow, dose_mg: '12000', dose_unit: 'mcg' }), '_quality_flags')).toBe(
+      'dose_within_prescribed_max',
+    );
   });
 });

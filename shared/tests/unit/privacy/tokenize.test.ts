@@ -70,7 +70,11 @@ describe('the kept tokenizer', () => {
 
     const rotated = keptTokenizer(Buffer.alloc(32, 8));
     expect(rotated).not.toBe(first);
-    expect(rotated.token('patient_token', 'SG-MRN-001')).toBe(createTokenizer(Buffer.alloc(32, 8)).token('patient_token', 'SG-MRN-001'));
-    expect(rotated.token('patient_token', 'SG-MRN-001')).not.toBe(createTokenizer(key).token('patient_token', 'SG-MRN-001'));
+    expect(rotated.token('patient_token', 'SG-MRN-001')).toBe(
+      createTokenizer(Buffer.alloc(32, 8)).token('patient_token', 'SG-MRN-001'),
+    );
+    expect(rotated.token('patient_token', 'SG-MRN-001')).not.toBe(
+      createTokenizer(key).token('patient_token', 'SG-MRN-001'),
+    );
   });
 });

@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { engineTimestamp, formatResult, resultObjects, type ResultSet } from '../../../src/query/format';
 
 const result: ResultSet = {
-  columns: [{ name: 'patient_token', type: 'varchar' }, { name: 'readings', type: 'bigint' }, { name: 'avg_hr', type: 'double' }, { name: 'note', type: 'varchar' }],
+  columns: [
+    { name: 'patient_token', type: 'varchar' },
+    { name: 'readings', type: 'bigint' },
+    { name: 'avg_hr', type: 'double' },
+    { name: 'note', type: 'varchar' },
+  ],
   rows: [
     ['ab12', '3', '71.5', 'said "fine", went home'],
     ['cd34', '12', null, 'two\nlines'],
@@ -24,7 +29,9 @@ describe('formatResult', () => {
   });
 
   it('keeps a bigint beyond 2^53 as text rather than losing digits', () => {
-    expect(resultObjects({ columns: [{ name: 'n', type: 'bigint' }], rows: [['9007199254740993']] })).toEqual([{ n: '9007199254740993' }]);
+    expect(resultObjects({ columns: [{ name: 'n', type: 'bigint' }], rows: [['9007199254740993']] })).toEqual([
+      { n: '9007199254740993' },
+    ]);
   });
 
   it('aligns a text table, numbers to the right, line breaks escaped', () => {

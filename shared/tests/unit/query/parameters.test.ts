@@ -23,15 +23,22 @@ describe('validateParameters', () => {
     expect(values).toEqual({ from: '2024-03-01', to: '2024-03-31', patient_token: null, site: 'SG' });
   });
 
-  it('uses a parameter\'s default when it is not given, and the caller\'s value when it is', () => {
+  it("uses a parameter's default when it is not given, and the caller's value when it is", () => {
     const withDefaults = validateParameters(abnormalHeartRateEpisodes, { from: '2024-03-01', to: '2024-03-02' });
-    const given = validateParameters(abnormalHeartRateEpisodes, { from: '2024-03-01', to: '2024-03-02', threshold_bpm: '140', min_minutes: '' });
+    const given = validateParameters(abnormalHeartRateEpisodes, {
+      from: '2024-03-01',
+      to: '2024-03-02',
+      threshold_bpm: '140',
+      min_minutes: '',
+    });
     expect([withDefaults.threshold_bpm, withDefaults.min_minutes]).toEqual([120, 10]);
     expect([given.threshold_bpm, given.min_minutes]).toEqual([140, 10]);
   });
 
   it('accepts a patient token of 64 lowercase hex characters', () => {
-    expect(validateParameters(dailyVitals, { from: '2024-03-01', to: '2024-03-01', patient_token: TOKEN }).patient_token).toBe(TOKEN);
+    expect(
+      validateParameters(dailyVitals, { from: '2024-03-01', to: '2024-03-01', patient_token: TOKEN }).patient_token,
+    ).toBe(TOKEN);
   });
 
   it('lists every problem at once: missing required, unknown names, bad values', () => {
@@ -51,7 +58,9 @@ describe('validateParameters', () => {
   });
 
   it('refuses a range longer than 366 days but accepts exactly 366', () => {
-    expect(problemsOf({ from: '2024-01-01', to: '2025-01-01' })).toEqual(['from..to spans 367 days; at most 366 are allowed per query']);
+    expect(problemsOf({ from: '2024-01-01', to: '2025-01-01' })).toEqual([
+      'from..to spans 367 days; at most 366 are allowed per query',
+    ]);
     expect(() => validateParameters(dailyVitals, { from: '2024-01-01', to: '2024-12-31' })).not.toThrow();
   });
 
@@ -73,16 +82,26 @@ describe('validateParameters', () => {
     expect(problems).toEqual([expected]);
   });
 
-  it.each([['2024-3-1'], ['2024-03-01T00:00:00Z'], ["2024-03-01' OR '1'='1"], ['２０２４-03-01'], ['1 OR 1=1'], ['0000-01-01']])(
-    'refuses the date %p',
-    (bad) => {
-      expect(problemsOf({ from: bad, to: '2024-03-02' })).toEqual(['from: must be a real calendar date written YYYY-MM-DD (e.g. 2024-03-01)']);
-    },
-  );
+  it.each([
+    ['2024-3-1'],
+    ['2024-03-01T00:00:00Z'],
+    ["2024-03-01' OR '1'='1"],
+    ['２０２４-03-01'],
+    ['1 OR 1=1'],
+    ['0000-01-01'],
+  ])('refuses the date %p', (bad) => {
+    expect(problemsOf({ from: bad, to: '2024-03-02' })).toEqual([
+      'from: must be a real calendar date written YYYY-MM-DD (e.g. 2024-03-01)',
+    ]);
+  });
 
   it('refuses site values that only look allowed', () => {
-    expect(problemsOf({ from: '2024-03-01', to: '2024-03-02', site: 'SG OR 1=1' })).toEqual(['site: must be one of SG, US']);
-    expect(problemsOf({ from: '2024-03-01', to: '2024-03-02', site: 'S\u200bG' })).toEqual(['site: contains control or invisible characters']);
+    expect(problemsOf({ from: '2024-03-01', to: '2024-03-02', site: 'SG OR 1=1' })).toEqual([
+      'site: must be one of SG, US',
+    ]);
+    expect(problemsOf({ from: '2024-03-01', to: '2024-03-02', site: 'S\u200bG' })).toEqual([
+      'site: contains control or invisible characters',
+    ]);
   });
 
   it('does not echo a hostile parameter name', () => {

@@ -4,8 +4,15 @@ import { QueryFailedError, runToCompletion } from '../../../src/query/run';
 
 /** An engine that walks through `states` on successive polls and serves `rows` in pages, Athena-style (header row first). */
 function scriptedEngine(states: QueryState[], rows: string[][], reason?: string) {
-  const calls = { started: [] as { sql: string; options?: StartQueryOptions }[], polls: 0, pages: [] as (string | undefined)[] };
-  const columns = [{ name: 'a', type: 'varchar' }, { name: 'n', type: 'bigint' }];
+  const calls = {
+    started: [] as { sql: string; options?: StartQueryOptions }[],
+    polls: 0,
+    pages: [] as (string | undefined)[],
+  };
+  const columns = [
+    { name: 'a', type: 'varchar' },
+    { name: 'n', type: 'bigint' },
+  ];
   const all = [columns.map((c) => c.name), ...rows];
   const engine: QueryEngine = {
     dialect: 'athena',
@@ -33,11 +40,34 @@ function scriptedEngine(states: QueryState[], rows: string[][], reason?: string)
 describe('runToCompletion', () => {
   it('polls until the query succeeds, then collects every page without the header row', async () => {
     // Prepare
-    const { engine, calls } = scriptedEngine(['QUEUED', 'RUNNING', 'SUCCEEDED'], [['x', '1'], ['y', '2'], ['z', '3']]);
+    const { engine, calls } = scriptedEngine(
+      ['QUEUED', 'RUNNING', 'SUCCEEDED'],
+      [
+        ['x', '1'],
+        ['y', '2'],
+        ['z', '3'],
+      ],
+    );
     // Act
-    const result = await runToCompletion(engine, 'SELECT 1', { parameters: ['p'], database: 'db', pageSize: 2, firstPollMs: 1 });
+    const result = await runToCompletion(engine, 'SELECT 1', {
+      parameters: ['p'],
+      database: 'db',
+      pageSize: 2,
+      firstPollMs: 1,
+    });
     // Assess
-    expect(result).toEqual({ queryId: 'q-1', columns: [{ name: 'a', type: 'varchar' }, { name: 'n', type: 'bigint' }], rows: [['x', '1'], ['y', '2'], ['z', '3']] });
+    expect(result).toEqual({
+      queryId: 'q-1',
+      columns: [
+        { name: 'a', type: 'varchar' },
+        { name: 'n', type: 'bigint' },
+      ],
+      rows: [
+        ['x', '1'],
+        ['y', '2'],
+        ['z', '3'],
+      ],
+    });
     expect(calls.started).toEqual([{ sql: 'SELECT 1', options: { parameters: ['p'], database: 'db' } }]);
     expect(calls.polls).toBe(3);
     expect(calls.pages).toEqual([undefined, '2']);
@@ -45,11 +75,15 @@ describe('runToCompletion', () => {
 
   it('throws the engine reason when the query fails', async () => {
     const { engine } = scriptedEngine(['RUNNING', 'FAILED'], [], 'Binder Error: column x not found');
-    await expect(runToCompletion(engine, 'SELECT x', { firstPollMs: 1 })).rejects.toThrow(new QueryFailedError('q-1', 'FAILED', 'query q-1 failed: Binder Error: column x not found'));
+    await expect(runToCompletion(engine, 'SELECT x', { firstPollMs: 1 })).rejects.toThrow(
+      new QueryFailedError('q-1', 'FAILED', 'query q-1 failed: Binder Error: column x not found'),
+    );
   });
 
   it('gives up after the timeout', async () => {
     const { engine } = scriptedEngine(['RUNNING'], []);
-    await expect(runToCompletion(engine, 'SELECT 1', { firstPollMs: 5, timeoutMs: 20 })).rejects.toThrow(/did not finish within 20 ms \(last state RUNNING\)/);
+    await expect(runToCompletion(engine, 'SELECT 1', { firstPollMs: 5, timeoutMs: 20 })).rejects.toThrow(
+      /did not finish within 20 ms \(last state RUNNING\)/,
+    );
   });
 });

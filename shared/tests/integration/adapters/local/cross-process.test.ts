@@ -12,7 +12,9 @@ const tsx = fileURLToPath(new URL('../../../../../node_modules/tsx/dist/loader.m
 /** Starts `count` separate node processes, releases them together, and collects their JSON lines. */
 async function race(home: string, mode: 'put' | 'key', count: number): Promise<Record<string, unknown>[]> {
   const signal = join(home, 'go');
-  const processes = Array.from({ length: count }, (_, i) => run(process.execPath, ['--import', tsx, worker, home, mode, `w${i}`, signal]));
+  const processes = Array.from({ length: count }, (_, i) =>
+    run(process.execPath, ['--import', tsx, worker, home, mode, `w${i}`, signal]),
+  );
   // Let every process load before the start signal, so they really collide.
   await new Promise((r) => setTimeout(r, 1500));
   await writeFile(signal, '');
@@ -35,7 +37,9 @@ describe('local stand-ins across processes', () => {
     const winners = results.filter((r) => r.won === true);
     expect(winners).toHaveLength(1);
     expect(results.filter((r) => r.won === false).every((r) => r.error === 'PreconditionFailedError')).toBe(true);
-    const stored = JSON.parse(await readFile(join(home, 's3', 'race-bucket', '_manifests', 'vitals', 'abc', 'complete.json'), 'utf8'));
+    const stored = JSON.parse(
+      await readFile(join(home, 's3', 'race-bucket', '_manifests', 'vitals', 'abc', 'complete.json'), 'utf8'),
+    );
     expect(stored).toEqual({ by: winners[0]?.worker });
   });
 

@@ -25,14 +25,27 @@ describe('the composed local lake', () => {
     const registered: string[] = [];
     lake.store.onObjectCreated(buckets.dropzone, async (record) => {
       const key = decodeKey(record);
-      await lake.store.copy({ bucket: buckets.dropzone, key }, { bucket: buckets.raw, key: `vitals/dropzone/${record.s3.object.eTag}.csv` });
+      await lake.store.copy(
+        { bucket: buckets.dropzone, key },
+        { bucket: buckets.raw, key: `vitals/dropzone/${record.s3.object.eTag}.csv` },
+      );
     });
     lake.store.onObjectCreated(buckets.raw, async (record) => {
       await lake.queue.send(queues.normalize, [{ id: '0', body: JSON.stringify({ key: decodeKey(record) }) }]);
     });
-    lake.queue.consume(queues.normalize, async (event) => {
-      await lake.bus.publish(event.Records.map((r) => ({ source: 'pulse-lake', detailType: 'Partitions Written', detail: JSON.parse(r.body) as unknown })));
-    }, { visibilityTimeoutSeconds: 5 });
+    lake.queue.consume(
+      queues.normalize,
+      async (event) => {
+        await lake.bus.publish(
+          event.Records.map((r) => ({
+            source: 'pulse-lake',
+            detailType: 'Partitions Written',
+            detail: JSON.parse(r.body) as unknown,
+          })),
+        );
+      },
+      { visibilityTimeoutSeconds: 5 },
+    );
     lake.bus.addRule({
       name: 'register',
       pattern: { source: ['pulse-lake'], 'detail-type': ['Partitions Written'] },
@@ -45,7 +58,12 @@ describe('the composed local lake', () => {
 
     // Act: a file copied into the dropzone folder by hand.
     await writeFile(join(lake.store.bucketPath(buckets.dropzone), 'vitals export.csv'), 'hr\n72\n');
-    for (let i = 0; i < 100 && registered.length === 0 && (await lake.queue.depth(queues.normalize)).visible === 0; i += 1) await watcher.poll();
+    for (
+      let i = 0;
+      i < 100 && registered.length === 0 && (await lake.queue.depth(queues.normalize)).visible === 0;
+      i += 1
+    )
+      await watcher.poll();
     await lake.idle({ timeoutMs: 20_000 });
 
     // Assess
@@ -77,7 +95,9 @@ describe('the composed local lake', () => {
     await restarted.close();
 
     expect(announced).toEqual(['through-store.csv', 'a.csv']);
-    expect(JSON.parse(await readFile(join(home, 'state', `folder-watch-${bucket}.json`), 'utf8'))).toHaveProperty(['a.csv']);
+    expect(JSON.parse(await readFile(join(home, 'state', `folder-watch-${bucket}.json`), 'utf8'))).toHaveProperty([
+      'a.csv',
+    ]);
   });
 
   it('creates the stage buckets and composes every port', async () => {

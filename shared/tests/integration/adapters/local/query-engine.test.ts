@@ -58,7 +58,10 @@ describe('local Athena on DuckDB', () => {
       Name: 'vitals',
       TableType: 'EXTERNAL_TABLE',
       Parameters: { classification: 'parquet' },
-      PartitionKeys: [{ Name: 'site', Type: 'string' }, { Name: 'dt', Type: 'string' }],
+      PartitionKeys: [
+        { Name: 'site', Type: 'string' },
+        { Name: 'dt', Type: 'string' },
+      ],
       StorageDescriptor: storage(`s3://${curated}/curated/vitals/`),
     });
   });
@@ -72,7 +75,9 @@ describe('local Athena on DuckDB', () => {
     await writePartition('SG', '2024-01-01', 1500);
 
     // Act
-    const id = await lake.engine.start('SELECT patient_token, heart_rate_bpm, site, dt FROM vitals ORDER BY heart_rate_bpm, patient_token');
+    const id = await lake.engine.start(
+      'SELECT patient_token, heart_rate_bpm, site, dt FROM vitals ORDER BY heart_rate_bpm, patient_token',
+    );
     const first = await lake.engine.status(id);
     const done = await settle(lake.engine, id);
     const page1 = await lake.engine.results(id, { pageSize: 1000 });
@@ -80,7 +85,10 @@ describe('local Athena on DuckDB', () => {
 
     // Assess
     expect(['QUEUED', 'RUNNING']).toContain(first.state);
-    expect(done).toMatchObject({ state: 'SUCCEEDED', outputLocation: `s3://${lake.names.buckets['query-results']}/${id}.csv` });
+    expect(done).toMatchObject({
+      state: 'SUCCEEDED',
+      outputLocation: `s3://${lake.names.buckets['query-results']}/${id}.csv`,
+    });
     expect(await lake.store.head(lake.names.buckets['query-results'], `${id}.csv`)).toBeDefined();
     expect(page1.columns).toEqual([
       { name: 'patient_token', type: 'varchar' },
@@ -98,7 +106,9 @@ describe('local Athena on DuckDB', () => {
 
   it('pages a result the same from another process, which reads it back from its CSV (NULL and empty text kept apart)', async () => {
     // Prepare: a result with a NULL, an empty string and a value needing quotes
-    const id = await lake.engine.start("SELECT * FROM (VALUES (1, NULL, 'a,\"b\"'), (2, '', 'plain')) t(n, maybe, quoted) ORDER BY n");
+    const id = await lake.engine.start(
+      "SELECT * FROM (VALUES (1, NULL, 'a,\"b\"'), (2, '', 'plain')) t(n, maybe, quoted) ORDER BY n",
+    );
     await settle(lake.engine, id);
     const here = await lake.engine.results(id);
     // Act: another process's engine over the same lake
@@ -107,7 +117,11 @@ describe('local Athena on DuckDB', () => {
       const there = await other.engine.results(id);
       // Assess
       expect(there).toEqual(here);
-      expect(there.rows).toEqual([['n', 'maybe', 'quoted'], ['1', null, 'a,"b"'], ['2', '', 'plain']]);
+      expect(there.rows).toEqual([
+        ['n', 'maybe', 'quoted'],
+        ['1', null, 'a,"b"'],
+        ['2', '', 'plain'],
+      ]);
     } finally {
       await other.close();
     }
@@ -117,26 +131,42 @@ describe('local Athena on DuckDB', () => {
     await writePartition('SG', '2024-01-01', 10);
     const hostile = "tok-1' OR '1'='1'; DROP VIEW vitals; --";
 
-    const id = await lake.engine.start('SELECT count(*) AS n FROM vitals WHERE patient_token = ? AND heart_rate_bpm >= ?', { parameters: [hostile, 0] });
-    const ok = await lake.engine.start('SELECT count(*) AS n, ? AS echoed FROM vitals WHERE patient_token = ?', { parameters: [hostile, 'tok-1'] });
+    const id = await lake.engine.start(
+      'SELECT count(*) AS n FROM vitals WHERE patient_token = ? AND heart_rate_bpm >= ?',
+      { parameters: [hostile, 0] },
+    );
+    const ok = await lake.engine.start('SELECT count(*) AS n, ? AS echoed FROM vitals WHERE patient_token = ?', {
+      parameters: [hostile, 'tok-1'],
+    });
 
     expect(await settle(lake.engine, id)).toMatchObject({ state: 'SUCCEEDED' });
     expect((await lake.engine.results(id)).rows).toEqual([['n'], ['0']]);
     expect(await settle(lake.engine, ok)).toMatchObject({ state: 'SUCCEEDED' });
-    expect((await lake.engine.results(ok)).rows).toEqual([['n', 'echoed'], ['1', hostile]]);
+    expect((await lake.engine.results(ok)).rows).toEqual([
+      ['n', 'echoed'],
+      ['1', hostile],
+    ]);
   });
 
   it('sees only registered partitions, and an empty typed view before the first one', async () => {
     const empty = await lake.engine.start('SELECT * FROM vitals');
     expect(await settle(lake.engine, empty)).toMatchObject({ state: 'SUCCEEDED' });
-    expect((await lake.engine.results(empty)).columns.map((c) => c.name)).toEqual(['patient_token', 'heart_rate_bpm', 'site', 'dt']);
+    expect((await lake.engine.results(empty)).columns.map((c) => c.name)).toEqual([
+      'patient_token',
+      'heart_rate_bpm',
+      'site',
+      'dt',
+    ]);
 
     await writePartition('SG', '2024-01-01', 3);
     await writePartition('US', '2024-01-02', 5, false);
     const id = await lake.engine.start(`SELECT site, count(*) AS n FROM ${db}.vitals GROUP BY site ORDER BY site`);
 
     expect(await settle(lake.engine, id)).toMatchObject({ state: 'SUCCEEDED' });
-    expect((await lake.engine.results(id)).rows).toEqual([['site', 'n'], ['SG', '3']]);
+    expect((await lake.engine.results(id)).rows).toEqual([
+      ['site', 'n'],
+      ['SG', '3'],
+    ]);
   });
 
   it('cannot read files outside registered partitions, nor write, nor loosen its own settings', async () => {
@@ -146,7 +176,7 @@ describe('local Athena on DuckDB', () => {
     const attempts = [
       `SELECT * FROM read_csv('${rawFile}')`,
       "SELECT * FROM read_text('/etc/hostname')",
-      "SET enable_external_access = true",
+      'SET enable_external_access = true',
       `COPY (SELECT 1) TO '${join(lake.store.bucketPath(curated), 'curated', 'vitals', 'site=SG', 'dt=2024-01-01', 'x.csv')}'`,
       'SELECT 1; SELECT 2',
     ];
@@ -163,7 +193,13 @@ describe('local Athena on DuckDB', () => {
     const bad = await lake.engine.start('SELECT no_such_column FROM vitals');
     const count = await lake.engine.start('SELECT ? AS a', { parameters: [] });
 
-    expect(await settle(lake.engine, bad)).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/no_such_column/) });
-    expect(await settle(lake.engine, count)).toMatchObject({ state: 'FAILED', reason: 'the query has 1 ? placeholders but 0 parameters were given' });
+    expect(await settle(lake.engine, bad)).toMatchObject({
+      state: 'FAILED',
+      reason: expect.stringMatching(/no_such_column/),
+    });
+    expect(await settle(lake.engine, count)).toMatchObject({
+      state: 'FAILED',
+      reason: 'the query has 1 ? placeholders but 0 parameters were given',
+    });
   });
 });

@@ -45,7 +45,8 @@ describe('the local telemetry table', () => {
     // Only the key logs of hours whose items may still live are kept.
     for (const dir of await readdir(join(home, 'dynamodb', TABLE, 'shards'))) {
       const logs = await readdir(join(home, 'dynamodb', TABLE, 'shards', dir, 'keys')).catch(() => [] as string[]);
-      for (const log of logs) expect(Number(log.replace('.log', ''))).toBeGreaterThanOrEqual(now.getTime() - (ITEM_TTL_HOURS + 2) * HOUR);
+      for (const log of logs)
+        expect(Number(log.replace('.log', ''))).toBeGreaterThanOrEqual(now.getTime() - (ITEM_TTL_HOURS + 2) * HOUR);
     }
   });
 });

@@ -33,9 +33,15 @@ describe('Athena query engine', () => {
 
   it('starts a query in the workgroup with bound execution parameters and the database', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
-    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), { workGroup: 'pulse-lake-dev', retry: recordingRetry() });
+    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), {
+      workGroup: 'pulse-lake-dev',
+      retry: recordingRetry(),
+    });
 
-    const id = await engine.start('SELECT * FROM vitals WHERE site = ? AND heart_rate_bpm > ?', { database: 'pulse_lake_dev_curated', parameters: ['SG', 100] });
+    const id = await engine.start('SELECT * FROM vitals WHERE site = ? AND heart_rate_bpm > ?', {
+      database: 'pulse_lake_dev_curated',
+      parameters: ['SG', 100],
+    });
 
     expect(id).toBe('q-1');
     expect(athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input).toEqual({
@@ -48,7 +54,10 @@ describe('Athena query engine', () => {
 
   it('omits ExecutionParameters when there are none (Athena rejects an empty list)', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-2' });
-    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), { workGroup: 'wg', retry: recordingRetry() });
+    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), {
+      workGroup: 'wg',
+      retry: recordingRetry(),
+    });
 
     await engine.start('SELECT 1');
 
@@ -56,8 +65,17 @@ describe('Athena query engine', () => {
   });
 
   it('backs off on TooManyRequestsException and then succeeds', async () => {
-    const throttled = new AthenaServiceException({ name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' });
-    athena.on(StartQueryExecutionCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({ QueryExecutionId: 'q-3' });
+    const throttled = new AthenaServiceException({
+      name: 'TooManyRequestsException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: 'Rate exceeded',
+    });
+    athena
+      .on(StartQueryExecutionCommand)
+      .rejectsOnce(throttled)
+      .rejectsOnce(throttled)
+      .resolves({ QueryExecutionId: 'q-3' });
     const retry = recordingRetry();
     const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), { workGroup: 'wg', retry });
 
@@ -68,9 +86,21 @@ describe('Athena query engine', () => {
 
   it('polls an execution from QUEUED through RUNNING to SUCCEEDED, backing off when a poll is throttled', async () => {
     // Prepare
-    const throttled = new AthenaServiceException({ name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' });
-    const at = (State: 'QUEUED' | 'RUNNING' | 'SUCCEEDED') => ({ QueryExecution: { Status: { State, SubmissionDateTime: new Date('2024-05-01T00:00:00Z') } } });
-    athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'q-6' }).resolvesOnce(at('QUEUED')).rejectsOnce(throttled).resolvesOnce(at('RUNNING')).resolves(at('SUCCEEDED'));
+    const throttled = new AthenaServiceException({
+      name: 'TooManyRequestsException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: 'Rate exceeded',
+    });
+    const at = (State: 'QUEUED' | 'RUNNING' | 'SUCCEEDED') => ({
+      QueryExecution: { Status: { State, SubmissionDateTime: new Date('2024-05-01T00:00:00Z') } },
+    });
+    athena
+      .on(GetQueryExecutionCommand, { QueryExecutionId: 'q-6' })
+      .resolvesOnce(at('QUEUED'))
+      .rejectsOnce(throttled)
+      .resolvesOnce(at('RUNNING'))
+      .resolves(at('SUCCEEDED'));
     const retry = recordingRetry();
     const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), { workGroup: 'wg', retry });
 
@@ -85,9 +115,17 @@ describe('Athena query engine', () => {
   });
 
   it('gives up with the throttling error once every attempt was throttled', async () => {
-    const throttled = new AthenaServiceException({ name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' });
+    const throttled = new AthenaServiceException({
+      name: 'TooManyRequestsException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: 'Rate exceeded',
+    });
     athena.on(GetQueryResultsCommand).rejects(throttled);
-    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), { workGroup: 'wg', retry: recordingRetry() });
+    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), {
+      workGroup: 'wg',
+      retry: recordingRetry(),
+    });
 
     await expect(engine.results('q-7')).rejects.toMatchObject({ name: 'TooManyRequestsException' });
     expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(4);
@@ -98,12 +136,20 @@ describe('Athena query engine', () => {
     const completed = new Date('2024-05-01T00:00:05Z');
     athena.on(GetQueryExecutionCommand).resolves({
       QueryExecution: {
-        Status: { State: 'FAILED', StateChangeReason: 'COLUMN_NOT_FOUND: line 1:8', SubmissionDateTime: submitted, CompletionDateTime: completed },
+        Status: {
+          State: 'FAILED',
+          StateChangeReason: 'COLUMN_NOT_FOUND: line 1:8',
+          SubmissionDateTime: submitted,
+          CompletionDateTime: completed,
+        },
         Statistics: { DataScannedInBytes: 1024 },
         ResultConfiguration: { OutputLocation: 's3://results/q-4.csv' },
       },
     });
-    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), { workGroup: 'wg', retry: recordingRetry() });
+    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), {
+      workGroup: 'wg',
+      retry: recordingRetry(),
+    });
 
     const status = await engine.status('q-4');
 
@@ -119,20 +165,41 @@ describe('Athena query engine', () => {
   });
 
   it('drops the header row of the first results page and passes the next token on', async () => {
-    const metadata = { ColumnInfo: [{ Name: 'site', Type: 'varchar' }, { Name: 'n', Type: 'bigint' }] };
+    const metadata = {
+      ColumnInfo: [
+        { Name: 'site', Type: 'varchar' },
+        { Name: 'n', Type: 'bigint' },
+      ],
+    };
     athena.on(GetQueryResultsCommand, { NextToken: undefined }).resolves({
-      ResultSet: { ResultSetMetadata: metadata, Rows: [{ Data: [{ VarCharValue: 'site' }, { VarCharValue: 'n' }] }, { Data: [{ VarCharValue: 'SG' }, { VarCharValue: '12' }] }] },
+      ResultSet: {
+        ResultSetMetadata: metadata,
+        Rows: [
+          { Data: [{ VarCharValue: 'site' }, { VarCharValue: 'n' }] },
+          { Data: [{ VarCharValue: 'SG' }, { VarCharValue: '12' }] },
+        ],
+      },
       NextToken: 'page-2',
     });
     athena.on(GetQueryResultsCommand, { NextToken: 'page-2' }).resolves({
       ResultSet: { ResultSetMetadata: metadata, Rows: [{ Data: [{ VarCharValue: 'US' }, {}] }] },
     });
-    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), { workGroup: 'wg', retry: recordingRetry() });
+    const engine = buildAthenaQueryEngine(new AthenaClient({ region: 'ap-southeast-1' }), {
+      workGroup: 'wg',
+      retry: recordingRetry(),
+    });
 
     const first = await engine.results('q-5', { pageSize: 1 });
     const second = await engine.results('q-5', { pageSize: 1, nextToken: first.nextToken ?? '' });
 
-    expect(first).toEqual({ columns: [{ name: 'site', type: 'varchar' }, { name: 'n', type: 'bigint' }], rows: [['SG', '12']], nextToken: 'page-2' });
+    expect(first).toEqual({
+      columns: [
+        { name: 'site', type: 'varchar' },
+        { name: 'n', type: 'bigint' },
+      ],
+      rows: [['SG', '12']],
+      nextToken: 'page-2',
+    });
     expect(second.rows).toEqual([['US', null]]);
     expect(athena.commandCalls(GetQueryResultsCommand)[0]?.args[0].input.MaxResults).toBe(2);
   });
@@ -151,7 +218,10 @@ describe('SSM key store', () => {
     expect(first).toEqual(Buffer.alloc(32, 0xab));
     expect(second).toBe(first);
     expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
-    expect(ssm.commandCalls(GetParameterCommand)[0]?.args[0].input).toEqual({ Name: '/pulse-lake/dev/pseudonymization-key', WithDecryption: true });
+    expect(ssm.commandCalls(GetParameterCommand)[0]?.args[0].input).toEqual({
+      Name: '/pulse-lake/dev/pseudonymization-key',
+      WithDecryption: true,
+    });
   });
 
   it('refuses a key shorter than 32 bytes without echoing it', async () => {
@@ -167,7 +237,14 @@ describe('SSM key store', () => {
   it('explains how to create a missing parameter, and tries again next time', async () => {
     ssm
       .on(GetParameterCommand)
-      .rejectsOnce(new SSMServiceException({ name: 'ParameterNotFound', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'nf' }))
+      .rejectsOnce(
+        new SSMServiceException({
+          name: 'ParameterNotFound',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: 'nf',
+        }),
+      )
       .resolves({ Parameter: { Value: Buffer.alloc(32, 7).toString('base64') } });
     const keys = buildSsmKeyStore(new SSMClient({ region: 'ap-southeast-1' }), '/k');
 
@@ -177,10 +254,21 @@ describe('SSM key store', () => {
 });
 
 describe('readLakeEnv', () => {
-  const full = { STAGE: 'dev', AWS_REGION: 'ap-southeast-1', ATHENA_WORKGROUP: 'pulse-lake-dev', PSEUDONYMIZATION_KEY_PARAMETER: '/pulse-lake/dev/key' };
+  const full = {
+    STAGE: 'dev',
+    AWS_REGION: 'ap-southeast-1',
+    ATHENA_WORKGROUP: 'pulse-lake-dev',
+    PSEUDONYMIZATION_KEY_PARAMETER: '/pulse-lake/dev/key',
+  };
 
   it('reads the four variables, and finds the connector files in the task root unless CONNECTORS_DIR says otherwise', () => {
-    expect(readLakeEnv({ ...full, LAMBDA_TASK_ROOT: '/var/task' })).toEqual({ stage: 'dev', region: 'ap-southeast-1', athenaWorkGroup: 'pulse-lake-dev', pseudonymizationKeyParameter: '/pulse-lake/dev/key', connectorsDir: '/var/task/connectors' });
+    expect(readLakeEnv({ ...full, LAMBDA_TASK_ROOT: '/var/task' })).toEqual({
+      stage: 'dev',
+      region: 'ap-southeast-1',
+      athenaWorkGroup: 'pulse-lake-dev',
+      pseudonymizationKeyParameter: '/pulse-lake/dev/key',
+      connectorsDir: '/var/task/connectors',
+    });
     expect(readLakeEnv({ ...full, CONNECTORS_DIR: '/opt/connectors' }).connectorsDir).toBe('/opt/connectors');
   });
 

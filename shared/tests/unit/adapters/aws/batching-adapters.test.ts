@@ -64,7 +64,9 @@ describe('SQS queue', () => {
 
   it('does not retry entries SQS says the sender got wrong', async () => {
     sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs/q' });
-    sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: 'm0', Code: 'InvalidMessageContents', SenderFault: true }] });
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolves({ Failed: [{ Id: 'm0', Code: 'InvalidMessageContents', SenderFault: true }] });
     const queue = buildSqsQueue(new SQSClient({ region: 'ap-southeast-1' }), recordingRetry());
 
     await expect(queue.send('q', messages(1))).rejects.toBeInstanceOf(QueueSendError);
@@ -75,7 +77,8 @@ describe('SQS queue', () => {
 describe('EventBridge bus', () => {
   beforeEach(() => events.reset());
 
-  const lakeEvents = (n: number) => Array.from({ length: n }, (_, i) => ({ source: 'pulse-lake', detailType: 'Partitions Written', detail: { i } }));
+  const lakeEvents = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ source: 'pulse-lake', detailType: 'Partitions Written', detail: { i } }));
 
   it('puts at most 10 entries a call, detail as JSON', async () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
@@ -85,13 +88,20 @@ describe('EventBridge bus', () => {
 
     const calls = events.commandCalls(PutEventsCommand);
     expect(calls.map((c) => c.args[0].input.Entries?.length)).toEqual([10, 2]);
-    expect(calls[0]?.args[0].input.Entries?.[3]).toEqual({ Source: 'pulse-lake', DetailType: 'Partitions Written', Detail: '{"i":3}' });
+    expect(calls[0]?.args[0].input.Entries?.[3]).toEqual({
+      Source: 'pulse-lake',
+      DetailType: 'Partitions Written',
+      Detail: '{"i":3}',
+    });
   });
 
   it('retries the entries counted in FailedEntryCount, matched by position', async () => {
     events
       .on(PutEventsCommand)
-      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ EventId: 'a' }, { ErrorCode: 'InternalFailure', ErrorMessage: 'x' }, { EventId: 'c' }] })
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ EventId: 'a' }, { ErrorCode: 'InternalFailure', ErrorMessage: 'x' }, { EventId: 'c' }],
+      })
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'b' }] });
     const bus = buildEventBridgeBus(new EventBridgeClient({ region: 'ap-southeast-1' }), { retry: recordingRetry() });
 

@@ -86,19 +86,37 @@ describe('Glue catalog', () => {
   it('creates partitions 100 at a time and counts already existing ones as not new', async () => {
     glue
       .on(BatchCreatePartitionCommand)
-      .resolvesOnce({ Errors: [{ PartitionValues: ['SG', 'x'], ErrorDetail: { ErrorCode: 'AlreadyExistsException', ErrorMessage: 'exists' } }] })
+      .resolvesOnce({
+        Errors: [
+          {
+            PartitionValues: ['SG', 'x'],
+            ErrorDetail: { ErrorCode: 'AlreadyExistsException', ErrorMessage: 'exists' },
+          },
+        ],
+      })
       .resolves({ Errors: [] });
     const catalog = buildGlueCatalog(new GlueClient({ region: 'ap-southeast-1' }), retry);
 
-    const result = await catalog.addPartitions('db', 'vitals', Array.from({ length: 250 }, (_, i) => partition(i)));
+    const result = await catalog.addPartitions(
+      'db',
+      'vitals',
+      Array.from({ length: 250 }, (_, i) => partition(i)),
+    );
 
-    expect(glue.commandCalls(BatchCreatePartitionCommand).map((c) => c.args[0].input.PartitionInputList?.length)).toEqual([100, 100, 50]);
+    expect(
+      glue.commandCalls(BatchCreatePartitionCommand).map((c) => c.args[0].input.PartitionInputList?.length),
+    ).toEqual([100, 100, 50]);
     expect(result).toEqual({ created: 249 });
   });
 
   it('throws PartitionRegistrationError for any other partition error', async () => {
     glue.on(BatchCreatePartitionCommand).resolves({
-      Errors: [{ PartitionValues: ['SG', '2024-01-01'], ErrorDetail: { ErrorCode: 'InvalidInputException', ErrorMessage: 'bad location' } }],
+      Errors: [
+        {
+          PartitionValues: ['SG', '2024-01-01'],
+          ErrorDetail: { ErrorCode: 'InvalidInputException', ErrorMessage: 'bad location' },
+        },
+      ],
     });
     const catalog = buildGlueCatalog(new GlueClient({ region: 'ap-southeast-1' }), retry);
 
@@ -114,8 +132,12 @@ describe('Glue catalog', () => {
   });
 
   it('pages through GetPartitions', async () => {
-    glue.on(GetPartitionsCommand, { NextToken: undefined }).resolves({ Partitions: [{ Values: ['SG', 'a'], StorageDescriptor: storage }], NextToken: 'n' });
-    glue.on(GetPartitionsCommand, { NextToken: 'n' }).resolves({ Partitions: [{ Values: ['US', 'b'], StorageDescriptor: storage }] });
+    glue
+      .on(GetPartitionsCommand, { NextToken: undefined })
+      .resolves({ Partitions: [{ Values: ['SG', 'a'], StorageDescriptor: storage }], NextToken: 'n' });
+    glue
+      .on(GetPartitionsCommand, { NextToken: 'n' })
+      .resolves({ Partitions: [{ Values: ['US', 'b'], StorageDescriptor: storage }] });
     const catalog = buildGlueCatalog(new GlueClient({ region: 'ap-southeast-1' }), retry);
 
     const partitions = await catalog.listPartitions('db', 'vitals');

@@ -31,9 +31,19 @@ async function text(stream: Readable): Promise<string> {
 describe('S3 object store', () => {
   beforeEach(() => s3.reset());
 
-  it('presigns a GET that expires and names the downloaded file, signed with the function\'s credentials', async () => {
-    const store = buildS3ObjectStore(new S3Client({ region: 'ap-southeast-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } }));
-    const url = new URL(await (store.presignGet?.('pulse-lake-prod-query-results', 'downloads/abc.csv', { expiresSeconds: 900, fileName: 'daily_vitals-abc.csv' }) ?? ''));
+  it("presigns a GET that expires and names the downloaded file, signed with the function's credentials", async () => {
+    const store = buildS3ObjectStore(
+      new S3Client({
+        region: 'ap-southeast-1',
+        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      }),
+    );
+    const url = new URL(
+      await (store.presignGet?.('pulse-lake-prod-query-results', 'downloads/abc.csv', {
+        expiresSeconds: 900,
+        fileName: 'daily_vitals-abc.csv',
+      }) ?? ''),
+    );
     expect(url.hostname).toBe('pulse-lake-prod-query-results.s3.ap-southeast-1.amazonaws.com');
     expect(url.pathname).toBe('/downloads/abc.csv');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
@@ -45,13 +55,19 @@ describe('S3 object store', () => {
   it('asks S3 for an inclusive byte range', async () => {
     // Prepare
     // In Node the SDK's body is the HTTP response stream, a Readable.
-    s3.on(GetObjectCommand).resolves({ Body: Readable.from([Buffer.from('bcd')]) as unknown as GetObjectCommandOutput['Body'] });
+    s3.on(GetObjectCommand).resolves({
+      Body: Readable.from([Buffer.from('bcd')]) as unknown as GetObjectCommandOutput['Body'],
+    });
     const store = buildS3ObjectStore(new S3Client({ region: 'ap-southeast-1' }));
     // Act
     const body = await store.get('raw', 'vitals/dropzone/abc.csv', { start: 1, end: 3 });
     // Assess
     expect(await text(body)).toBe('bcd');
-    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'raw', Key: 'vitals/dropzone/abc.csv', Range: 'bytes=1-3' });
+    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'raw',
+      Key: 'vitals/dropzone/abc.csv',
+      Range: 'bytes=1-3',
+    });
   });
 
   it('maps a missing object to NoSuchKeyError on get and to undefined on head', async () => {
@@ -65,20 +81,40 @@ describe('S3 object store', () => {
 
   it('returns head metadata as S3 reports it', async () => {
     const modified = new Date('2024-05-01T00:00:00Z');
-    s3.on(HeadObjectCommand).resolves({ ContentLength: 42, ETag: '"abc"', LastModified: modified, Metadata: { dataset: 'vitals' }, ContentType: 'text/csv' });
+    s3.on(HeadObjectCommand).resolves({
+      ContentLength: 42,
+      ETag: '"abc"',
+      LastModified: modified,
+      Metadata: { dataset: 'vitals' },
+      ContentType: 'text/csv',
+    });
     const store = buildS3ObjectStore(new S3Client({ region: 'ap-southeast-1' }));
 
     const info = await store.head('raw', 'k');
 
-    expect(info).toEqual({ bucket: 'raw', key: 'k', size: 42, etag: '"abc"', lastModified: modified, metadata: { dataset: 'vitals' }, contentType: 'text/csv' });
+    expect(info).toEqual({
+      bucket: 'raw',
+      key: 'k',
+      size: 42,
+      etag: '"abc"',
+      lastModified: modified,
+      metadata: { dataset: 'vitals' },
+      contentType: 'text/csv',
+    });
   });
 
   it('passes IfNoneMatch and maps a 412 to PreconditionFailedError', async () => {
     s3.on(PutObjectCommand).rejects(serviceError('PreconditionFailed', 412));
     const store = buildS3ObjectStore(new S3Client({ region: 'ap-southeast-1' }));
 
-    await expect(store.put('curated', '_manifests/vitals/h/complete.json', '{}', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
-    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({ Bucket: 'curated', Key: '_manifests/vitals/h/complete.json', IfNoneMatch: '*' });
+    await expect(
+      store.put('curated', '_manifests/vitals/h/complete.json', '{}', { ifNoneMatch: '*' }),
+    ).rejects.toBeInstanceOf(PreconditionFailedError);
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
+      Bucket: 'curated',
+      Key: '_manifests/vitals/h/complete.json',
+      IfNoneMatch: '*',
+    });
   });
 
   it('maps a ConditionalRequestConflict (409, concurrent conditional writes) to PreconditionFailedError', async () => {
@@ -93,10 +129,16 @@ describe('S3 object store', () => {
     s3.on(PutObjectCommand).resolves({ ETag: '"e1"' });
     const store = buildS3ObjectStore(new S3Client({ region: 'ap-southeast-1' }));
 
-    const result = await store.put('raw', 'k', new Uint8Array([1, 2]), { contentType: 'application/x-ndjson', metadata: { dataset: 'vitals' } });
+    const result = await store.put('raw', 'k', new Uint8Array([1, 2]), {
+      contentType: 'application/x-ndjson',
+      metadata: { dataset: 'vitals' },
+    });
 
     expect(result).toEqual({ etag: '"e1"' });
-    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({ ContentType: 'application/x-ndjson', Metadata: { dataset: 'vitals' } });
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
+      ContentType: 'application/x-ndjson',
+      Metadata: { dataset: 'vitals' },
+    });
   });
 
   it('uploads a local file with a managed upload', async () => {
@@ -106,15 +148,27 @@ describe('S3 object store', () => {
     writeFileSync(path, 'PAR1');
     const store = buildS3ObjectStore(new S3Client({ region: 'ap-southeast-1' }));
 
-    const result = await store.putFile('curated', 'curated/vitals/site=SG/dt=2024-05-01/part-x-0000.parquet', path, { ifNoneMatch: '*' });
+    const result = await store.putFile('curated', 'curated/vitals/site=SG/dt=2024-05-01/part-x-0000.parquet', path, {
+      ifNoneMatch: '*',
+    });
 
     expect(result.etag).toBe('"f1"');
-    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({ Key: 'curated/vitals/site=SG/dt=2024-05-01/part-x-0000.parquet', IfNoneMatch: '*' });
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
+      Key: 'curated/vitals/site=SG/dt=2024-05-01/part-x-0000.parquet',
+      IfNoneMatch: '*',
+    });
   });
 
   it('follows ListObjectsV2 continuation tokens across pages', async () => {
-    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({ Contents: [{ Key: 'a', Size: 1, ETag: '"1"' }], IsTruncated: true, NextContinuationToken: 't2' });
-    s3.on(ListObjectsV2Command, { ContinuationToken: 't2' }).resolves({ Contents: [{ Key: 'b', Size: 2, ETag: '"2"' }], IsTruncated: false });
+    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({
+      Contents: [{ Key: 'a', Size: 1, ETag: '"1"' }],
+      IsTruncated: true,
+      NextContinuationToken: 't2',
+    });
+    s3.on(ListObjectsV2Command, { ContinuationToken: 't2' }).resolves({
+      Contents: [{ Key: 'b', Size: 2, ETag: '"2"' }],
+      IsTruncated: false,
+    });
     const store = buildS3ObjectStore(new S3Client({ region: 'ap-southeast-1' }));
 
     const keys: string[] = [];
@@ -128,7 +182,11 @@ describe('S3 object store', () => {
     s3.on(CopyObjectCommand).resolves({ CopyObjectResult: { ETag: '"c"' } });
     const store = buildS3ObjectStore(new S3Client({ region: 'ap-southeast-1' }));
 
-    const result = await store.copy({ bucket: 'drop', key: 'in box/vitals 1.csv' }, { bucket: 'raw', key: 'vitals/dropzone/h.csv' }, { metadata: { dataset: 'vitals' } });
+    const result = await store.copy(
+      { bucket: 'drop', key: 'in box/vitals 1.csv' },
+      { bucket: 'raw', key: 'vitals/dropzone/h.csv' },
+      { metadata: { dataset: 'vitals' } },
+    );
 
     expect(result.etag).toBe('"c"');
     expect(s3.commandCalls(CopyObjectCommand)[0]?.args[0].input).toMatchObject({

@@ -10,9 +10,19 @@ describe('the SSM secret store', () => {
 
   it('reads a connector secret from its SecureString, decrypted, and caches it for a few minutes', async () => {
     // Prepare
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/pulse-lake/prod/connectors/pharmacy-sg/api-key', Type: 'SecureString', Value: 'sk-live-1' } });
+    ssm.on(GetParameterCommand).resolves({
+      Parameter: {
+        Name: '/pulse-lake/prod/connectors/pharmacy-sg/api-key',
+        Type: 'SecureString',
+        Value: 'sk-live-1',
+      },
+    });
     let now = 0;
-    const secrets = buildSsmSecretStore(new SSMClient({ region: 'ap-southeast-1' }), connectorSecretsPrefix('prod'), () => now);
+    const secrets = buildSsmSecretStore(
+      new SSMClient({ region: 'ap-southeast-1' }),
+      connectorSecretsPrefix('prod'),
+      () => now,
+    );
     // Act
     const values = [await secrets.get('pharmacy-sg/api-key'), await secrets.get('pharmacy-sg/api-key')];
     now = 6 * 60_000;
@@ -27,9 +37,18 @@ describe('the SSM secret store', () => {
 
   it('names a missing secret without any value', async () => {
     // Prepare
-    ssm.on(GetParameterCommand).rejects(new SSMServiceException({ name: 'ParameterNotFound', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'nf' }));
+    ssm.on(GetParameterCommand).rejects(
+      new SSMServiceException({
+        name: 'ParameterNotFound',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'nf',
+      }),
+    );
     const secrets = buildSsmSecretStore(new SSMClient({ region: 'ap-southeast-1' }), connectorSecretsPrefix('prod'));
     // Act / Assess
-    await expect(secrets.get('fhir/client-secret')).rejects.toThrow(new SecretNotFoundError('fhir/client-secret', 'SSM parameter /pulse-lake/prod/connectors/fhir/client-secret'));
+    await expect(secrets.get('fhir/client-secret')).rejects.toThrow(
+      new SecretNotFoundError('fhir/client-secret', 'SSM parameter /pulse-lake/prod/connectors/fhir/client-secret'),
+    );
   });
 });

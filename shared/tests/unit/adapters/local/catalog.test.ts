@@ -15,7 +15,10 @@ const table: TableInput = {
   Name: 'vitals',
   TableType: 'EXTERNAL_TABLE',
   Parameters: { classification: 'parquet' },
-  PartitionKeys: [{ Name: 'site', Type: 'string' }, { Name: 'dt', Type: 'string' }],
+  PartitionKeys: [
+    { Name: 'site', Type: 'string' },
+    { Name: 'dt', Type: 'string' },
+  ],
   StorageDescriptor: storage('s3://curated-bucket/curated/vitals/'),
 };
 const partition = (site: string, dt: string): PartitionInput => ({
@@ -39,7 +42,12 @@ describe('local Glue catalog', () => {
     await catalog.addPartitions('pulse_lake_local_curated', 'vitals', [partition('SG', '2024-01-01')]);
 
     const file = JSON.parse(await readFile(join(home, 'catalog', 'pulse_lake_local_curated', 'vitals.json'), 'utf8'));
-    expect(file.Table).toMatchObject({ Name: 'vitals', DatabaseName: 'pulse_lake_local_curated', UpdateTime: '2024-05-01T00:00:00.000Z', PartitionKeys: table.PartitionKeys });
+    expect(file.Table).toMatchObject({
+      Name: 'vitals',
+      DatabaseName: 'pulse_lake_local_curated',
+      UpdateTime: '2024-05-01T00:00:00.000Z',
+      PartitionKeys: table.PartitionKeys,
+    });
     expect(file.Partitions).toEqual([partition('SG', '2024-01-01')]);
     expect(await catalog.listDatabases()).toEqual(['pulse_lake_local_curated']);
     expect((await catalog.listTables('pulse_lake_local_curated')).map((t) => t.Name)).toEqual(['vitals']);
@@ -50,9 +58,19 @@ describe('local Glue catalog', () => {
     await catalog.ensureDatabase('db');
     await catalog.upsertTable('db', table);
 
-    const first = await catalog.addPartitions('db', 'vitals', [partition('SG', '2024-01-01'), partition('US', '2024-01-01')]);
-    const again = await catalog.addPartitions('db', 'vitals', [partition('SG', '2024-01-01'), partition('SG', '2024-01-02')]);
-    const racing = await Promise.all(Array.from({ length: 8 }, (_, i) => catalog.addPartitions('db', 'vitals', [partition('SG', `2024-02-0${(i % 4) + 1}`)])));
+    const first = await catalog.addPartitions('db', 'vitals', [
+      partition('SG', '2024-01-01'),
+      partition('US', '2024-01-01'),
+    ]);
+    const again = await catalog.addPartitions('db', 'vitals', [
+      partition('SG', '2024-01-01'),
+      partition('SG', '2024-01-02'),
+    ]);
+    const racing = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        catalog.addPartitions('db', 'vitals', [partition('SG', `2024-02-0${(i % 4) + 1}`)]),
+      ),
+    );
 
     expect(first.created).toBe(2);
     expect(again.created).toBe(1);
@@ -76,7 +94,9 @@ describe('local Glue catalog', () => {
     const catalog = buildLocalCatalog(home);
     await expect(catalog.upsertTable('nodb', table)).rejects.toThrow(/database nodb does not exist/);
     await catalog.ensureDatabase('db');
-    await expect(catalog.addPartitions('db', 'vitals', [partition('SG', '2024-01-01')])).rejects.toBeInstanceOf(CatalogEntityNotFoundError);
+    await expect(catalog.addPartitions('db', 'vitals', [partition('SG', '2024-01-01')])).rejects.toBeInstanceOf(
+      CatalogEntityNotFoundError,
+    );
     expect(await catalog.getTable('db', 'vitals')).toBeUndefined();
   });
 });

@@ -4,10 +4,18 @@ import { buildLocalEventBus, matchesPattern } from '../../../../src/adapters/loc
 describe('local EventBridge', () => {
   it('delivers EventBridge-shaped events to rules whose source and detail-type match', async () => {
     // Prepare
-    const bus = buildLocalEventBus({ region: 'ap-southeast-1', account: '123456789012', now: () => new Date('2024-05-01T08:00:00.250Z') });
+    const bus = buildLocalEventBus({
+      region: 'ap-southeast-1',
+      account: '123456789012',
+      now: () => new Date('2024-05-01T08:00:00.250Z'),
+    });
     const received: BusEvent[] = [];
     const other: BusEvent[] = [];
-    bus.addRule({ name: 'register', pattern: { source: ['pulse-lake'], 'detail-type': ['Partitions Written'] }, target: (e) => void received.push(e) });
+    bus.addRule({
+      name: 'register',
+      pattern: { source: ['pulse-lake'], 'detail-type': ['Partitions Written'] },
+      target: (e) => void received.push(e),
+    });
     bus.addRule({ name: 'other', pattern: { source: ['somebody-else'] }, target: (e) => void other.push(e) });
 
     // Act
@@ -36,18 +44,31 @@ describe('local EventBridge', () => {
     const errors: unknown[] = [];
     const bus = buildLocalEventBus({ retryAttempts: 2, retryDelayMs: 1, onError: (e) => errors.push(e) });
     let calls = 0;
-    bus.addRule({ name: 'flaky', pattern: { source: ['s'] }, target: () => { calls += 1; throw new Error('catalog unavailable'); } });
+    bus.addRule({
+      name: 'flaky',
+      pattern: { source: ['s'] },
+      target: () => {
+        calls += 1;
+        throw new Error('catalog unavailable');
+      },
+    });
 
     await bus.publish([{ source: 's', detailType: 'd', detail: {} }]);
     await bus.idle();
 
     expect(calls).toBe(3);
     expect(errors).toHaveLength(1);
-    expect(String(errors[0])).toMatch(/rule flaky failed to handle a "d" event after 3 attempts: Error: catalog unavailable/);
+    expect(String(errors[0])).toMatch(
+      /rule flaky failed to handle a "d" event after 3 attempts: Error: catalog unavailable/,
+    );
   });
 
   it('matches nested detail patterns, prefixes, anything-but and exists', () => {
-    const event = { source: 'pulse-lake', 'detail-type': 'X', detail: { dataset: 'vitals', stage: 'curated', tags: ['a', 'b'] } };
+    const event = {
+      source: 'pulse-lake',
+      'detail-type': 'X',
+      detail: { dataset: 'vitals', stage: 'curated', tags: ['a', 'b'] },
+    };
     expect(matchesPattern({ detail: { dataset: ['vitals', 'ecg'] } }, event)).toBe(true);
     expect(matchesPattern({ detail: { dataset: [{ prefix: 'vit' }] } }, event)).toBe(true);
     expect(matchesPattern({ detail: { stage: [{ 'anything-but': ['staging'] }] } }, event)).toBe(true);

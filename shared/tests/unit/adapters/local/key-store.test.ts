@@ -30,7 +30,9 @@ describe('local key store', () => {
     const store = buildLocalKeyStore(home);
     await store.pseudonymizationKey();
     await chmod(store.keyPath, 0o644);
-    await expect(buildLocalKeyStore(home).pseudonymizationKey()).rejects.toThrow(/readable by other users \(mode 644\); run chmod 600/);
+    await expect(buildLocalKeyStore(home).pseudonymizationKey()).rejects.toThrow(
+      /readable by other users \(mode 644\); run chmod 600/,
+    );
 
     await writeFile(store.keyPath, 'short', { mode: 0o600 });
     await chmod(store.keyPath, 0o600);

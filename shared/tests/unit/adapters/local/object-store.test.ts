@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NoSuchKeyError, PreconditionFailedError } from '../../../../src/ports';
-import { InvalidObjectKeyError, InvalidRangeError, buildLocalObjectStore } from '../../../../src/adapters/local/object-store';
+import {
+  InvalidObjectKeyError,
+  InvalidRangeError,
+  buildLocalObjectStore,
+} from '../../../../src/adapters/local/object-store';
 
 async function text(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -27,7 +31,10 @@ describe('local object store', () => {
     const store = buildLocalObjectStore(home);
 
     // Act
-    const { etag } = await store.put('raw-bucket', 'vitals/dropzone/abc.csv', 'hr\n72\n', { contentType: 'text/csv', metadata: { 'original-key': 'x.csv' } });
+    const { etag } = await store.put('raw-bucket', 'vitals/dropzone/abc.csv', 'hr\n72\n', {
+      contentType: 'text/csv',
+      metadata: { 'original-key': 'x.csv' },
+    });
 
     // Assess
     expect(etag).toBe(md5('hr\n72\n'));
@@ -73,7 +80,9 @@ describe('local object store', () => {
 
   it('lets exactly one of many concurrent ifNoneMatch puts win', async () => {
     const store = buildLocalObjectStore(home);
-    const results = await Promise.allSettled(Array.from({ length: 16 }, (_, i) => store.put('bucket-a', 'complete.json', `writer ${i}`, { ifNoneMatch: '*' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 16 }, (_, i) => store.put('bucket-a', 'complete.json', `writer ${i}`, { ifNoneMatch: '*' })),
+    );
 
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -86,10 +95,14 @@ describe('local object store', () => {
     const store = buildLocalObjectStore(home);
     const { etag } = await store.put('bucket-a', 'manifest.json', 'v1');
 
-    const results = await Promise.allSettled([1, 2, 3, 4].map((i) => store.put('bucket-a', 'manifest.json', `v2 by ${i}`, { ifMatch: etag })));
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4].map((i) => store.put('bucket-a', 'manifest.json', `v2 by ${i}`, { ifMatch: etag })),
+    );
 
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    await expect(store.put('bucket-a', 'manifest.json', 'v3', { ifMatch: etag })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(store.put('bucket-a', 'manifest.json', 'v3', { ifMatch: etag })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
   });
 
   it('lists keys under a prefix in S3 key order, including files dropped in by hand', async () => {
@@ -104,7 +117,12 @@ describe('local object store', () => {
     const listed = [];
     for await (const item of store.list('bucket-a', 'vitals')) listed.push(item);
 
-    expect(listed.map((i) => i.key)).toEqual(['vitals-old/x.csv', 'vitals/a/z.csv', 'vitals/b.csv', 'vitals/by-hand.csv']);
+    expect(listed.map((i) => i.key)).toEqual([
+      'vitals-old/x.csv',
+      'vitals/a/z.csv',
+      'vitals/b.csv',
+      'vitals/by-hand.csv',
+    ]);
     // No sidecar: the ETag is computed from the bytes, and there is no metadata.
     expect(listed[3]).toMatchObject({ etag: md5('hand'), metadata: {} });
   });
@@ -127,10 +145,17 @@ describe('local object store', () => {
     await writeFile(file, 'PAR1');
 
     await store.copy({ bucket: 'bucket-a', key: 'src.csv' }, { bucket: 'bucket-b', key: 'kept.csv' });
-    await store.copy({ bucket: 'bucket-a', key: 'src.csv' }, { bucket: 'bucket-b', key: 'replaced.csv' }, { metadata: { dataset: 'ecg' } });
+    await store.copy(
+      { bucket: 'bucket-a', key: 'src.csv' },
+      { bucket: 'bucket-b', key: 'replaced.csv' },
+      { metadata: { dataset: 'ecg' } },
+    );
     const uploaded = await store.putFile('bucket-b', 'part.parquet', file);
 
-    expect(await store.head('bucket-b', 'kept.csv')).toMatchObject({ metadata: { dataset: 'vitals' }, contentType: 'text/csv' });
+    expect(await store.head('bucket-b', 'kept.csv')).toMatchObject({
+      metadata: { dataset: 'vitals' },
+      contentType: 'text/csv',
+    });
     expect((await store.head('bucket-b', 'replaced.csv'))?.metadata).toEqual({ dataset: 'ecg' });
     expect(uploaded.etag).toBe(md5('PAR1'));
   });

@@ -25,11 +25,17 @@ describe('local SQS queue', () => {
   it('delivers SQS-shaped events in batches and deletes what the handler finished', async () => {
     // Prepare
     const queue = buildLocalQueue(home, { region: 'ap-southeast-1', account: '123456789012' });
-    await queue.send('normalize', [1, 2, 3].map((i) => ({ id: `m${i}`, body: JSON.stringify({ i }) })));
+    await queue.send(
+      'normalize',
+      [1, 2, 3].map((i) => ({ id: `m${i}`, body: JSON.stringify({ i }) })),
+    );
     const events: SQSEvent[] = [];
 
     // Act
-    const consumer = queue.consume('normalize', async (event) => void events.push(event), { batchSize: 2, concurrency: 1 });
+    const consumer = queue.consume('normalize', async (event) => void events.push(event), {
+      batchSize: 2,
+      concurrency: 1,
+    });
     await queue.idle('normalize', { timeoutMs: 5000 });
     await consumer.stop();
 
@@ -57,7 +63,10 @@ describe('local SQS queue', () => {
 
   it('retries only the messages named in batchItemFailures', async () => {
     const queue = buildLocalQueue(home);
-    await queue.send('q', [{ id: 'a', body: 'good' }, { id: 'b', body: 'bad-once' }]);
+    await queue.send('q', [
+      { id: 'a', body: 'good' },
+      { id: 'b', body: 'bad-once' },
+    ]);
     const seen: string[] = [];
     let failedOnce = false;
 
@@ -84,14 +93,21 @@ describe('local SQS queue', () => {
 
   it('keeps a whole batch invisible until the visibility timeout when the handler throws, then redelivers it', async () => {
     const queue = buildLocalQueue(home);
-    await queue.send('q', [{ id: 'a', body: 'x' }, { id: 'b', body: 'y' }]);
+    await queue.send('q', [
+      { id: 'a', body: 'x' },
+      { id: 'b', body: 'y' },
+    ]);
     const deliveries: { at: number; bodies: string[]; receiveCounts: string[] }[] = [];
     const errors: unknown[] = [];
 
     const consumer = queue.consume(
       'q',
       async (event) => {
-        deliveries.push({ at: Date.now(), bodies: event.Records.map((r) => r.body), receiveCounts: event.Records.map((r) => r.attributes.ApproximateReceiveCount) });
+        deliveries.push({
+          at: Date.now(),
+          bodies: event.Records.map((r) => r.body),
+          receiveCounts: event.Records.map((r) => r.attributes.ApproximateReceiveCount),
+        });
         if (deliveries.length === 1) throw new Error('downstream unavailable');
       },
       { visibilityTimeoutSeconds: 0.4, pollIntervalMs: 20, onError: (e) => errors.push(e) },
@@ -112,13 +128,18 @@ describe('local SQS queue', () => {
 
   it('retries failed messages after retryAfterSeconds, not the whole visibility timeout, and only those', async () => {
     const queue = buildLocalQueue(home);
-    await queue.send('q', [{ id: 'a', body: 'fails-once' }, { id: 'b', body: 'fine' }]);
+    await queue.send('q', [
+      { id: 'a', body: 'fails-once' },
+      { id: 'b', body: 'fine' },
+    ]);
     const seen: string[] = [];
     const consumer = queue.consume(
       'q',
       async (event) => {
         seen.push(...event.Records.map((r) => `${r.body}#${r.attributes.ApproximateReceiveCount}`));
-        const failing = event.Records.filter((r) => r.body === 'fails-once' && r.attributes.ApproximateReceiveCount === '1');
+        const failing = event.Records.filter(
+          (r) => r.body === 'fails-once' && r.attributes.ApproximateReceiveCount === '1',
+        );
         return { batchItemFailures: failing.map((r) => ({ itemIdentifier: r.messageId })) };
       },
       { visibilityTimeoutSeconds: 60, retryAfterSeconds: 0.1, pollIntervalMs: 20 },
@@ -140,7 +161,13 @@ describe('local SQS queue', () => {
         receives += 1;
         throw new Error('cannot process');
       },
-      { visibilityTimeoutSeconds: 0.05, maxReceiveCount: 3, deadLetterQueue: 'q-dlq', pollIntervalMs: 10, onError: () => undefined },
+      {
+        visibilityTimeoutSeconds: 0.05,
+        maxReceiveCount: 3,
+        deadLetterQueue: 'q-dlq',
+        pollIntervalMs: 10,
+        onError: () => undefined,
+      },
     );
     await queue.idle('q', { timeoutMs: 5000 });
     await consumer.stop();
@@ -161,10 +188,14 @@ describe('local SQS queue', () => {
     let crashed!: () => void;
     let release!: () => void;
     const received = new Promise<void>((resolve) => (crashed = resolve));
-    const hung = first.consume('q', () => {
-      crashed();
-      return new Promise<void>((resolve) => (release = resolve));
-    }, { visibilityTimeoutSeconds: 0.3, pollIntervalMs: 10 });
+    const hung = first.consume(
+      'q',
+      () => {
+        crashed();
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+      { visibilityTimeoutSeconds: 0.3, pollIntervalMs: 10 },
+    );
     await received;
     const stopping = hung.stop();
     expect(await first.depth('q')).toEqual({ visible: 0, inFlight: 1 });
@@ -172,10 +203,14 @@ describe('local SQS queue', () => {
     // Act: a new instance on the same folder.
     const second = buildLocalQueue(home);
     const bodies: string[] = [];
-    const consumer = second.consume('q', async (e) => void bodies.push(...e.Records.map((r) => `${r.body}#${r.attributes.ApproximateReceiveCount}`)), {
-      visibilityTimeoutSeconds: 0.3,
-      pollIntervalMs: 20,
-    });
+    const consumer = second.consume(
+      'q',
+      async (e) => void bodies.push(...e.Records.map((r) => `${r.body}#${r.attributes.ApproximateReceiveCount}`)),
+      {
+        visibilityTimeoutSeconds: 0.3,
+        pollIntervalMs: 20,
+      },
+    );
     await until(() => bodies.length === 1);
     await consumer.stop();
     // The stuck handler finally returns: its receipt handle is stale, so nothing breaks.
@@ -189,8 +224,15 @@ describe('local SQS queue', () => {
 
   it('refuses what SQS refuses: oversized bodies and duplicate batch entry ids', async () => {
     const queue = buildLocalQueue(home);
-    await expect(queue.send('q', [{ id: 'a', body: 'x'.repeat(262_145) }])).rejects.toThrow(/262145 bytes; SQS allows 262144/);
-    await expect(queue.send('q', [{ id: 'a', body: '1' }, { id: 'a', body: '2' }])).rejects.toBeInstanceOf(QueueRequestError);
+    await expect(queue.send('q', [{ id: 'a', body: 'x'.repeat(262_145) }])).rejects.toThrow(
+      /262145 bytes; SQS allows 262144/,
+    );
+    await expect(
+      queue.send('q', [
+        { id: 'a', body: '1' },
+        { id: 'a', body: '2' },
+      ]),
+    ).rejects.toBeInstanceOf(QueueRequestError);
     expect(await queue.depth('q')).toEqual({ visible: 0, inFlight: 0 });
   });
 });

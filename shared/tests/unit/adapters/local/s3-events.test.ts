@@ -7,13 +7,19 @@ import { buildLocalObjectStore } from '../../../../src/adapters/local/object-sto
 import { encodeS3EventKey } from '../../../../src/adapters/local/s3-events';
 
 /** The documented example (S3 user guide, "Event message structure"). */
-const documented = JSON.parse(readFileSync(new URL('../../../events/s3/object-created.json', import.meta.url), 'utf8')) as S3Event;
+const documented = JSON.parse(
+  readFileSync(new URL('../../../events/s3/object-created.json', import.meta.url), 'utf8'),
+) as S3Event;
 
 /** The shape of a JSON value: object keys and value types, recursively. */
 function shape(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(shape);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, shape(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, shape(v)]),
+    );
   }
   return typeof value;
 }
@@ -48,7 +54,11 @@ describe('S3 ObjectCreated notifications', () => {
     expect(record.eventName).toBe('ObjectCreated:Put');
     expect(record.awsRegion).toBe('us-west-2');
     expect(record.s3.s3SchemaVersion).toBe('1.0');
-    expect(record.s3.bucket).toEqual({ name: 'drop-bucket', ownerIdentity: { principalId: expect.any(String) }, arn: 'arn:aws:s3:::drop-bucket' });
+    expect(record.s3.bucket).toEqual({
+      name: 'drop-bucket',
+      ownerIdentity: { principalId: expect.any(String) },
+      arn: 'arn:aws:s3:::drop-bucket',
+    });
     expect(record.s3.object.key).toBe('vitals/My+Export+%281%29.csv');
     expect(decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '))).toBe('vitals/My Export (1).csv');
     expect(record.s3.object.size).toBe(8);
@@ -76,7 +86,9 @@ describe('S3 ObjectCreated notifications', () => {
   });
 
   it('encode keys as S3 does: spaces as +, = and unicode percent-encoded, / kept', () => {
-    expect(encodeS3EventKey('curated/vitals/site=SG/dt=2024-01-01/part-1.parquet')).toBe('curated/vitals/site%3DSG/dt%3D2024-01-01/part-1.parquet');
+    expect(encodeS3EventKey('curated/vitals/site=SG/dt=2024-01-01/part-1.parquet')).toBe(
+      'curated/vitals/site%3DSG/dt%3D2024-01-01/part-1.parquet',
+    );
     expect(encodeS3EventKey('a b+c.csv')).toBe('a+b%2Bc.csv');
     expect(encodeS3EventKey('Überweisung.xlsx')).toBe('%C3%9Cberweisung.xlsx');
   });

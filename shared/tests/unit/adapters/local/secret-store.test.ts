@@ -29,6 +29,8 @@ describe('the local secret store', () => {
     await secrets.put({ 'pharmacy/api-key': 'sk-1' });
     await chmod(secrets.path, 0o644);
     // Act / Assess
-    await expect(secrets.get('pharmacy/api-key')).rejects.toThrow('is readable by other users (mode 644); run chmod 600 on it');
+    await expect(secrets.get('pharmacy/api-key')).rejects.toThrow(
+      'is readable by other users (mode 644); run chmod 600 on it',
+    );
   });
 });
