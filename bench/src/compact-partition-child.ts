@@ -7,7 +7,7 @@
  */
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { getContract } from '@pulse-lake/shared/datasets/registry';
-import { compactPartition, retireCompactedInputs } from '@pulse-lake/shared/lake/compaction';
+import { compactPartition, retireCompactedInputs } from '@pulse-lake/shared/operations/compaction';
 import { peakRssMib } from './child';
 
 const [, , home, dataset, site, dt] = process.argv;

@@ -16,7 +16,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { rawKey } from '@pulse-lake/shared/lake/keys';
 import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
-import { planRawObject } from '@pulse-lake/shared/lake/plan-raw-object';
+import { planRawObject } from '@pulse-lake/shared/ingest/plan-raw-object';
 import { normalizeChunk } from '@pulse-lake/shared/normalize/normalize-chunk';
 import { parquetEngine } from '@pulse-lake/shared/formats/parquet';
 import type { Figures } from './child';

@@ -12,7 +12,7 @@ import { FHIR_RESOURCES, parseConnectorConfig } from '@pulse-lake/shared/connect
 import { isDue } from '@pulse-lake/shared/connectors/run-connector';
 import type { ConnectorState } from '@pulse-lake/shared/connectors/state';
 import { readConnectorState } from '@pulse-lake/shared/connectors/state';
-import { nextFireTime } from '@pulse-lake/shared/lake/schedule-expressions';
+import { nextFireTime } from '@pulse-lake/shared/schedules/schedule-expressions';
 import type { FakeSources } from '../demo/third-party';
 import { fhirResources, PHARMACY_DOSAGE_MAPPING, pharmacyRecords, startFakeSources } from '../demo/third-party';
 

@@ -10,7 +10,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';
-import { s3ObjectsFromEvent } from '@pulse-lake/shared/adapters/aws/lambda';
+import { s3ObjectsFromEvent } from '@pulse-lake/shared/edge/lambda';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
 import type { EventBus, LakeDeps, LakeEvent } from '@pulse-lake/shared/ports';
 import { lambdaContext } from './lambda-context';

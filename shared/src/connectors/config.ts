@@ -8,7 +8,7 @@
 import type { ColumnSpec, DatasetContract, Site } from '../datasets/contract';
 import { SITES } from '../datasets/contract';
 import { DATASETS, findContract } from '../datasets/registry';
-import { parseScheduleExpression } from '../lake/schedule-expressions';
+import { parseScheduleExpression } from '../schedules/schedule-expressions';
 
 /** Connector names appear in state keys, logs and raw metadata: lower-case words and dashes. */
 export const CONNECTOR_NAME = /^[a-z0-9][a-z0-9-]{1,62}$/;

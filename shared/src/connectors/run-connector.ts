@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { LakeDeps } from '../ports';
 import { SecretNotFoundError } from '../ports';
-import { canonicalJsonl, landRawJsonl } from '../lake/land-raw-jsonl';
-import { nextFireTime } from '../lake/schedule-expressions';
+import { canonicalJsonl, landRawJsonl } from '../ingest/land-raw-jsonl';
+import { nextFireTime } from '../schedules/schedule-expressions';
 import type { ConnectorConfig } from './config';
 import type { HttpDeps } from './http';
 import { ConnectorHttpError, ConnectorSession, RunStopError, systemHttp } from './http';

@@ -1,11 +1,11 @@
 /**
- * Scheduled: compaction of curated partitions (shared/src/lake/compaction.ts).
+ * Scheduled: compaction of curated partitions (shared/src/operations/compaction.ts).
  * Stops a minute before the Lambda's time runs out; what is left waits for the next run.
  */
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import type { LakeCompaction } from '@pulse-lake/shared/lake/compaction';
-import { compactLake, compactionOptionsFromEnv } from '@pulse-lake/shared/lake/compaction';
+import type { LakeCompaction } from '@pulse-lake/shared/operations/compaction';
+import { compactLake, compactionOptionsFromEnv } from '@pulse-lake/shared/operations/compaction';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 /** Time kept back for the merge in progress when the deadline comes. */

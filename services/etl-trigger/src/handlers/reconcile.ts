@@ -1,13 +1,13 @@
 /**
- * Scheduled: the reconciliation sweep over the raw zone (shared/src/lake/reconcile.ts).
+ * Scheduled: the reconciliation sweep over the raw zone (shared/src/operations/reconcile.ts).
  * Logs what it planned, what looks stuck and which complete files it announced again
  * (their partitions were missing from the catalog); a failure throws, and the next run sweeps again.
  */
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { planOptionsFromEnv } from '@pulse-lake/shared/lake/plan-raw-object';
-import type { ReconcileOutcome } from '@pulse-lake/shared/lake/reconcile';
-import { reconcileRawObjects } from '@pulse-lake/shared/lake/reconcile';
+import { planOptionsFromEnv } from '@pulse-lake/shared/ingest/plan-raw-object';
+import type { ReconcileOutcome } from '@pulse-lake/shared/operations/reconcile';
+import { reconcileRawObjects } from '@pulse-lake/shared/operations/reconcile';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 /** Builds the handler over `deps`; `log` gets one JSON line per sweep (keys are content hashes, no identifiers). */

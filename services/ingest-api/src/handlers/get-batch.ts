@@ -1,9 +1,9 @@
 /** GET /v1/ingest/batches/{id}: what became of the caller's pushed batch: rows written, rows rejected and why, or why it was refused. */
-import { jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
-import { noteAudit } from '@pulse-lake/shared/api/audit';
-import { signedApi } from '@pulse-lake/shared/api/signed-api';
+import { jsonResponse } from '@pulse-lake/shared/edge/lambda';
+import { noteAudit } from '@pulse-lake/shared/edge/audit';
+import { signedApi } from '@pulse-lake/shared/edge/signed-api';
 import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
-import { batchOutcome } from '@pulse-lake/shared/lake/api-batches';
+import { batchOutcome } from '@pulse-lake/shared/ingest/api-batches';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 export function createHandler(deps: LakeDeps) {

@@ -5,12 +5,12 @@
  * /v1/ingest/batches/{id} tells what became of it. An Idempotency-Key makes a
  * retried push land once.
  */
-import { HttpError, jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
-import { noteAudit } from '@pulse-lake/shared/api/audit';
-import { signedApi } from '@pulse-lake/shared/api/signed-api';
+import { HttpError, jsonResponse } from '@pulse-lake/shared/edge/lambda';
+import { noteAudit } from '@pulse-lake/shared/edge/audit';
+import { signedApi } from '@pulse-lake/shared/edge/signed-api';
 import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
-import { checkIdempotencyKey, claimIdempotencyKey, recordPushedBatch } from '@pulse-lake/shared/lake/api-batches';
-import { knownDataset, landPreparedBatch, prepareApiBatch } from '@pulse-lake/shared/lake/land-api-batch';
+import { checkIdempotencyKey, claimIdempotencyKey, recordPushedBatch } from '@pulse-lake/shared/ingest/api-batches';
+import { knownDataset, landPreparedBatch, prepareApiBatch } from '@pulse-lake/shared/ingest/land-api-batch';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 function header(headers: Record<string, string | undefined> | null, name: string): string | undefined {

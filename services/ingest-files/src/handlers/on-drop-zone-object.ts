@@ -4,8 +4,8 @@
  */
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
-import { s3ObjectsFromEvent } from '@pulse-lake/shared/adapters/aws/lambda';
-import { landDroppedObject } from '@pulse-lake/shared/lake/land-dropped-object';
+import { s3ObjectsFromEvent } from '@pulse-lake/shared/edge/lambda';
+import { landDroppedObject } from '@pulse-lake/shared/ingest/land-dropped-object';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 type Landing = Awaited<ReturnType<typeof landDroppedObject>>;

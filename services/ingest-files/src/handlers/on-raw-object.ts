@@ -4,10 +4,10 @@
  */
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
-import { s3ObjectsFromEvent } from '@pulse-lake/shared/adapters/aws/lambda';
+import { s3ObjectsFromEvent } from '@pulse-lake/shared/edge/lambda';
 import { isLakeRecordKey } from '@pulse-lake/shared/lake/keys';
-import type { PlanOptions } from '@pulse-lake/shared/lake/plan-raw-object';
-import { planOptionsFromEnv, planRawObject } from '@pulse-lake/shared/lake/plan-raw-object';
+import type { PlanOptions } from '@pulse-lake/shared/ingest/plan-raw-object';
+import { planOptionsFromEnv, planRawObject } from '@pulse-lake/shared/ingest/plan-raw-object';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 type Plan = Awaited<ReturnType<typeof planRawObject>>;

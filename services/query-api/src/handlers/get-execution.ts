@@ -1,10 +1,10 @@
 /** GET /v1/executions/{id}: where the partner's execution stands, its timings and the bytes scanned. */
-import { jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
+import { jsonResponse } from '@pulse-lake/shared/edge/lambda';
 import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
-import { noteAudit } from '@pulse-lake/shared/api/audit';
+import { noteAudit } from '@pulse-lake/shared/edge/audit';
 import { executionStatus, findExecution } from '@pulse-lake/shared/query/executions';
-import { signedApi } from '@pulse-lake/shared/api/signed-api';
+import { signedApi } from '@pulse-lake/shared/edge/signed-api';
 
 export function createHandler(deps: LakeDeps) {
   return signedApi(deps).handler(async (event, context) => {

@@ -3,14 +3,14 @@
  * (`?pageSize=&pageToken=`), or the whole of it as a file (`?format=csv|xlsx`):
  * on AWS a presigned URL to it, locally the file itself.
  */
-import { HttpError, jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
+import { HttpError, jsonResponse } from '@pulse-lake/shared/edge/lambda';
 import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
-import { noteAudit } from '@pulse-lake/shared/api/audit';
+import { noteAudit } from '@pulse-lake/shared/edge/audit';
 import { deliverDownload } from '@pulse-lake/shared/query/downloads';
 import type { ExecutionOptions } from '@pulse-lake/shared/query/executions';
 import { executionOptionsFromEnv, findExecution, resultsPage } from '@pulse-lake/shared/query/executions';
-import { signedApi } from '@pulse-lake/shared/api/signed-api';
+import { signedApi } from '@pulse-lake/shared/edge/signed-api';
 
 export function createHandler(deps: LakeDeps, options: ExecutionOptions = executionOptionsFromEnv(process.env)) {
   return signedApi(deps).handler(async (event, context) => {

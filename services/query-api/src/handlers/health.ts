@@ -1,7 +1,7 @@
 /** GET /health: the one unsigned route, for load balancers and uptime checks. Says nothing about the lake. */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { httpErrorResponses, jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
+import { httpErrorResponses, jsonResponse } from '@pulse-lake/shared/edge/lambda';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 export function createHandler(_deps: LakeDeps) {

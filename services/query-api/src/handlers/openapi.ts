@@ -1,8 +1,8 @@
 /** GET /v1/openapi.json: the OpenAPI 3.1 description of this API, built from the named query basket. */
-import { jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
+import { jsonResponse } from '@pulse-lake/shared/edge/lambda';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 import { queryApiDocument } from '@pulse-lake/shared/query/openapi';
-import { signedApi } from '@pulse-lake/shared/api/signed-api';
+import { signedApi } from '@pulse-lake/shared/edge/signed-api';
 
 export function createHandler(deps: LakeDeps) {
   const document = queryApiDocument(undefined, deps.region);

@@ -2,13 +2,13 @@
  * POST /v1/queries/{name}/executions {"parameters": {...}}: starts the named
  * query for the calling partner and answers 202 with the execution id to poll.
  */
-import { jsonResponse } from '@pulse-lake/shared/adapters/aws/lambda';
+import { jsonResponse } from '@pulse-lake/shared/edge/lambda';
 import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
-import { noteAudit } from '@pulse-lake/shared/api/audit';
+import { noteAudit } from '@pulse-lake/shared/edge/audit';
 import type { ExecutionOptions } from '@pulse-lake/shared/query/executions';
 import { executionOptionsFromEnv, parseExecutionRequest, startExecution } from '@pulse-lake/shared/query/executions';
-import { signedApi } from '@pulse-lake/shared/api/signed-api';
+import { signedApi } from '@pulse-lake/shared/edge/signed-api';
 
 export function createHandler(deps: LakeDeps, options: ExecutionOptions = executionOptionsFromEnv(process.env)) {
   return signedApi(deps).handler(async (event, context) => {

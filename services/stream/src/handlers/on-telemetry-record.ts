@@ -5,7 +5,7 @@
  */
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { landStreamBatch } from '@pulse-lake/shared/lake/land-stream-batch';
+import { landStreamBatch } from '@pulse-lake/shared/ingest/land-stream-batch';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 /** Builds the handler over `deps`. */

@@ -1,13 +1,13 @@
 /**
  * EventBridge schedules on timers in this process, firing "Scheduled Event"
- * events at targets (expressions are read by lake/schedule-expressions.ts).
+ * events at targets (expressions are read by schedules/schedule-expressions.ts).
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { nextFireTime, parseScheduleExpression } from '../../lake/schedule-expressions';
+import { nextFireTime, parseScheduleExpression } from '../../schedules/schedule-expressions';
 import { createPendingWork, reportToStderr } from './pending-work';
 
-export { nextFireTime, parseScheduleExpression, ScheduleExpressionError } from '../../lake/schedule-expressions';
+export { nextFireTime, parseScheduleExpression, ScheduleExpressionError } from '../../schedules/schedule-expressions';
 
 export interface ScheduleOptions {
   /** Constant input instead of the Scheduled Event (serverless.yml `schedule.input`). */

@@ -9,7 +9,7 @@ import { readFileManifest } from '../../../src/lake/manifest';
 import type { NormalizeChunkMessage, PartitionsWrittenDetail } from '../../../src/lake/messages';
 import { PARTITIONS_WRITTEN } from '../../../src/lake/messages';
 import { registerPartitions } from '../../../src/catalog/register-partitions';
-import { reconcileRawObjects } from '../../../src/lake/reconcile';
+import { reconcileRawObjects } from '../../../src/operations/reconcile';
 import { normalizeChunk } from '../../../src/normalize/normalize-chunk';
 
 const CSV =

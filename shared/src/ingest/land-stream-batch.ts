@@ -15,9 +15,9 @@
  */
 import type { DynamoDBRecord } from 'aws-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { streamDeletesKey } from './keys';
+import { streamDeletesKey } from '../lake/keys';
 import { canonicalJsonl, landRawJsonl } from './land-raw-jsonl';
-import { TELEMETRY_TYPE, telemetryDataset } from './telemetry-items';
+import { TELEMETRY_TYPE, telemetryDataset } from '../lake/telemetry-items';
 import type { LakeDeps } from '../ports';
 
 /** Items whose `type` names no contract land here, so the planner quarantines them and nothing is lost. */

@@ -12,10 +12,10 @@ import { RequestError } from '../api/request-error';
 import type { LakeDeps } from '../ports';
 import { PreconditionFailedError } from '../ports';
 import type { ApiBatchLanded, PreparedApiBatch } from './land-api-batch';
-import { LAKE_STATE_PREFIX, quarantineReasonKey } from './keys';
-import { readFileManifest } from './manifest';
-import { readJsonIfPresent, readObjectText } from './objects';
-import type { QuarantineReason } from './quarantine';
+import { LAKE_STATE_PREFIX, quarantineReasonKey } from '../lake/keys';
+import { readFileManifest } from '../lake/manifest';
+import { readJsonIfPresent, readObjectText } from '../lake/objects';
+import type { QuarantineReason } from '../lake/quarantine';
 
 /** Printable ASCII, as HTTP header values are, and not absurdly long. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

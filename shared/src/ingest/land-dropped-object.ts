@@ -12,10 +12,10 @@ import { SourceFormatError } from '../formats/records';
 import { readXlsx } from '../formats/xlsx';
 import type { LakeDeps, ObjectInfo } from '../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../ports';
-import { extensionOf, rawKey } from './keys';
-import { recordDuplicateDrop } from './manifest';
-import type { SourceFormat } from './messages';
-import { quarantineObject, sha256OfObject } from './quarantine';
+import { extensionOf, rawKey } from '../lake/keys';
+import { recordDuplicateDrop } from '../lake/manifest';
+import type { SourceFormat } from '../lake/messages';
+import { quarantineObject, sha256OfObject } from '../lake/quarantine';
 
 /** The drop as one dataset's raw object: landed now, or its content was already there (duplicate). */
 export interface Landing {

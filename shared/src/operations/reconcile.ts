@@ -13,11 +13,11 @@ import { registeredPartitions } from '../catalog/table-definition';
 import type { DatasetContract } from '../datasets/contract';
 import { findContract } from '../datasets/registry';
 import type { LakeDeps } from '../ports';
-import { partitionsWrittenEvent } from './messages';
-import { parseRawKey } from './keys';
-import { readFileManifest } from './manifest';
-import type { PlanOptions } from './plan-raw-object';
-import { planRawObject } from './plan-raw-object';
+import { partitionsWrittenEvent } from '../lake/messages';
+import { parseRawKey } from '../lake/keys';
+import { readFileManifest } from '../lake/manifest';
+import type { PlanOptions } from '../ingest/plan-raw-object';
+import { planRawObject } from '../ingest/plan-raw-object';
 
 export interface ReconcileOutcome {
   /** Raw objects looked at. */

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import type { LakeDeps } from '../ports';
 import { PreconditionFailedError } from '../ports';
-import type { RawSource } from './keys';
-import { rawKey } from './keys';
+import type { RawSource } from '../lake/keys';
+import { rawKey } from '../lake/keys';
 import { RAW_METADATA } from './land-dropped-object';
 
 /** One JSON line per record, in order: the same records always make the same bytes and hash. */

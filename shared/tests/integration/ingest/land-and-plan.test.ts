@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type { LocalLake } from '../../../src/adapters/local/index';
 import { buildLocalLake } from '../../../src/adapters/local/index';
 import { isLakeRecordKey, rawKey } from '../../../src/lake/keys';
-import { landDroppedObject, type LandDroppedObjectResult } from '../../../src/lake/land-dropped-object';
+import { landDroppedObject, type LandDroppedObjectResult } from '../../../src/ingest/land-dropped-object';
 import { completeIfAllChunksDone, readFileManifest, writeChunkManifest } from '../../../src/lake/manifest';
 import type { NormalizeChunkMessage } from '../../../src/lake/messages';
-import { planRawObject, RawObjectLayoutError } from '../../../src/lake/plan-raw-object';
+import { planRawObject, RawObjectLayoutError } from '../../../src/ingest/plan-raw-object';
 
 const VITALS_CSV = [
   'patient_id,device_serial,recorded_at,site,heart_rate_bpm,spo2_pct',

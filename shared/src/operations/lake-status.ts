@@ -7,8 +7,8 @@
 import { registeredPartitions } from '../catalog/table-definition';
 import { DATASETS } from '../datasets/registry';
 import type { LakeDeps } from '../ports';
-import { fileManifestKey, UNKNOWN_DATASET } from './keys';
-import { readFileManifest } from './manifest';
+import { fileManifestKey, UNKNOWN_DATASET } from '../lake/keys';
+import { readFileManifest } from '../lake/manifest';
 
 export interface DatasetStatus {
   dataset: string;

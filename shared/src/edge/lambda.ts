@@ -4,7 +4,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult, S3Event } from 'aws-lambda';
-import { RequestError } from '../../api/request-error';
+import { RequestError } from '../api/request-error';
 
 /**
  * The objects an S3 notification names. S3 URL-encodes keys in events, with

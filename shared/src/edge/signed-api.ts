@@ -5,7 +5,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { httpErrorResponses } from '../adapters/aws/lambda';
+import { httpErrorResponses } from './lambda';
 import { signedRequests, type PartnerContext } from '../auth/signed-requests';
 import type { LakeDeps } from '../ports';
 import { auditRequests } from './audit';

@@ -29,8 +29,8 @@ import type { LakeDeps } from '../ports';
 import { NoSuchKeyError } from '../ports';
 import { registeredPartitions } from '../catalog/table-definition';
 import { DATASETS } from '../datasets/registry';
-import { compactedPartKey, compactionRecordPrefix, partitionPrefix } from './keys';
-import { readJsonIfPresent } from './objects';
+import { compactedPartKey, compactionRecordPrefix, partitionPrefix } from '../lake/keys';
+import { readJsonIfPresent } from '../lake/objects';
 
 export const DEFAULT_TARGET_BYTES = 128 * 1024 * 1024;
 /** Fewer small files than this are not worth a merge. */

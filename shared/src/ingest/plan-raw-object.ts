@@ -13,10 +13,10 @@ import type { SourceDialect } from '../formats/records';
 import { EmptySourceError, SourceFormatError } from '../formats/records';
 import type { LakeDeps, ObjectStore } from '../ports';
 import { NoSuchKeyError } from '../ports';
-import { extensionOf, parseRawKey } from './keys';
+import { extensionOf, parseRawKey } from '../lake/keys';
 import { originalDropOf, RAW_METADATA } from './land-dropped-object';
-import { readFileManifest, writePlannedManifest } from './manifest';
-import type { NormalizeChunkMessage, SourceFormat } from './messages';
+import { readFileManifest, writePlannedManifest } from '../lake/manifest';
+import type { NormalizeChunkMessage, SourceFormat } from '../lake/messages';
 
 /** 64 MiB: about 900,000 vitals rows, well inside one normalizer's time and memory. */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
