@@ -21,7 +21,7 @@ import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStr
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { toAttributeValues } from '../aws/dynamodb-json';
 import {
   errorCode,
   readJsonIfExists,
@@ -305,7 +305,7 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
         if (change.kind === 'delete' && !existed) continue;
         const eventName = change.kind === 'delete' ? 'REMOVE' : existed ? 'MODIFY' : 'INSERT';
         seen.set(hash, change.kind === 'put');
-        const keys = marshall(change.key) as Record<string, AttributeValue>;
+        const keys = toAttributeValues(change.key);
         const record: DynamoDBRecord = {
           eventID: randomBytes(16).toString('hex'),
           eventName,
@@ -577,7 +577,7 @@ export function buildLocalStreamTables(home: string, options: LocalStreamTablesO
         (item): Change => ({
           kind: 'put',
           key: keyOf(item, keySchema, table),
-          image: marshall(item, { removeUndefinedValues: true }) as Record<string, AttributeValue>,
+          image: toAttributeValues(item),
         }),
       );
       return { written: await write(table, changes) };
