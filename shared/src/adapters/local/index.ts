@@ -45,6 +45,7 @@ export type { LocalKeyStore } from './key-store';
 export type { LocalPartnerRegistry } from './partner-registry';
 export type { LocalObjectStore, ObjectCreatedListener } from './object-store';
 export type { LocalQueryEngine } from './query-engine';
+export type { ObjectCreatedEventName } from './s3-events';
 export type { ConsumeOptions, ListedMessage, LocalQueue, QueueConsumer, QueueDepth, SqsBatchHandler } from './queue';
 export type { LocalScheduler, ScheduleOptions } from './scheduler';
 export type { LocalSecretStore } from './secret-store';
