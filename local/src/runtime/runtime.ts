@@ -16,6 +16,8 @@ import type { HttpGateway, HttpRoute } from './http-gateway';
 import { startHttpGateway } from './http-gateway';
 import type { FunctionWorkerPool } from './function-workers';
 import { startFunctionWorkers } from './function-workers';
+import type { RunningEventSource } from './event-sources/event-source';
+import { startSqsEventSource } from './event-sources/sqs-event-source';
 import { lambdaContext } from './lambda-context';
 import { registerRun } from './runs';
 import type { EventSource, FunctionWiring, LakeWiring } from './service-files';
@@ -156,6 +158,7 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
   const unsubscribes: (() => void)[] = [];
   const httpRoutes: HttpRoute[] = [];
   const pools: FunctionWorkerPool[] = [];
+  const mappings: RunningEventSource[] = [];
 
   for (const fn of wiring.functions) {
     const id = `${fn.service}.${fn.name}`;
@@ -229,8 +232,19 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
           if (pool !== undefined) pools.push(pool);
           // Messages a dead run held would otherwise wait out their visibility timeout.
           if (run.deadRuns > 0 && run.liveRuns === 0) recovered += await lake.queue.releaseInFlight(source.queueName);
-          // lake.close() stops every consumer it started.
-          lake.queue.consume(
+          lake.queue.setAttributes(source.queueName, {
+            visibilityTimeoutSeconds: source.visibilityTimeoutSeconds ?? 30,
+            ...(source.redrive
+              ? {
+                  redrivePolicy: {
+                    maxReceiveCount: source.redrive.maxReceiveCount,
+                    deadLetterQueue: source.redrive.deadLetterQueue,
+                  },
+                }
+              : {}),
+          });
+          const mapping = startSqsEventSource(
+            lake.queue,
             source.queueName,
             async (event) => {
               const result = pool !== undefined ? await pool.invoke(event) : await invoke(event);
@@ -240,13 +254,12 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
             {
               batchSize: source.batchSize,
               concurrency: pool !== undefined ? workers : (options.concurrency ?? 2),
-              visibilityTimeoutSeconds: source.visibilityTimeoutSeconds ?? 30,
               ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
-              ...(source.redrive
-                ? { maxReceiveCount: source.redrive.maxReceiveCount, deadLetterQueue: source.redrive.deadLetterQueue }
-                : {}),
+              onError: (error) => onError(`sqs ${source.queueName}`, error),
             },
           );
+          mappings.push(mapping);
+          unsubscribes.push(lake.track(mapping));
           served.push(
             `${id} <- sqs ${source.queueName} (batch ${source.batchSize}${source.redrive ? `, DLQ ${source.redrive.deadLetterQueue} after ${source.redrive.maxReceiveCount} receives` : ''}${pool !== undefined ? `, ${workers} worker process${workers === 1 ? '' : 'es'}` : ''})`,
           );
@@ -357,6 +370,7 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
       stopped = true;
       for (const unsubscribe of unsubscribes) unsubscribe();
       await http?.close();
+      await Promise.all(mappings.map((mapping) => mapping.stop()));
       // Consumers stop first (no new batches), then the workers finish theirs.
       await lake.close();
       await Promise.all(pools.map((pool) => pool.stop()));
