@@ -17,6 +17,8 @@ import { startHttpGateway } from './http-gateway';
 import type { FunctionWorkerPool } from './function-workers';
 import { startFunctionWorkers } from './function-workers';
 import type { RunningEventSource } from './event-sources/event-source';
+import type { RunningStreamEventSource } from './event-sources/dynamodb-stream-event-source';
+import { startDynamoDbStreamEventSource } from './event-sources/dynamodb-stream-event-source';
 import { startSqsEventSource } from './event-sources/sqs-event-source';
 import { lambdaContext } from './lambda-context';
 import { registerRun } from './runs';
@@ -85,6 +87,8 @@ export interface RunningLake {
   recovered: number;
   /** Resolves when no S3 notification, queue message, bus delivery or schedule firing is left. */
   drain(options?: { timeoutMs?: number }): Promise<void>;
+  /** Stream records of `table` that this run's mappings have not finished yet. */
+  streamBacklog(table: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -159,6 +163,7 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
   const httpRoutes: HttpRoute[] = [];
   const pools: FunctionWorkerPool[] = [];
   const mappings: RunningEventSource[] = [];
+  const streams = new Map<string, RunningStreamEventSource[]>();
 
   for (const fn of wiring.functions) {
     const id = `${fn.service}.${fn.name}`;
@@ -315,7 +320,8 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
           // Starting the lake creates the table, as a deploy does, so `lake telemetry put` can write before any reading exists.
           await lake.tables.define({ name: source.table, keySchema: source.keySchema });
           const onFailureQueue = source.onFailureQueue;
-          const consumer = lake.tables.consume(
+          const mapping = startDynamoDbStreamEventSource(
+            lake.tables,
             source.table,
             async (event) => (await invoke(event)) as DynamoDBBatchResponse | undefined,
             {
@@ -325,6 +331,8 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
               maximumRetryAttempts: source.maximumRetryAttempts,
               reportBatchItemFailures: source.reportBatchItemFailures,
               functionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.functionName}`,
+              now: () => lake.clock.now(),
+              onError,
               ...(onFailureQueue !== undefined
                 ? {
                     onFailure: (record) =>
@@ -335,7 +343,9 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
                 : {}),
             },
           );
-          unsubscribes.push(() => void consumer.stop());
+          streams.set(source.table, [...(streams.get(source.table) ?? []), mapping]);
+          mappings.push(mapping);
+          unsubscribes.push(lake.track(mapping));
           served.push(
             `${id} <- dynamodb stream ${source.table} (batch ${source.batchSize}, window ${options.streamBatchWindowSeconds ?? source.batchWindowSeconds}s${source.bisectBatchOnFunctionError ? ', bisect' : ''}${onFailureQueue !== undefined ? `, on failure -> ${onFailureQueue} after ${source.maximumRetryAttempts} retries` : ''})`,
           );
@@ -365,6 +375,10 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
     ...(http ? { http } : {}),
     recovered,
     drain: (drainOptions) => lake.idle(drainOptions),
+    async streamBacklog(table) {
+      const backlogs = await Promise.all((streams.get(table) ?? []).map((mapping) => mapping.backlog()));
+      return backlogs.reduce((a, b) => a + b, 0);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -51,21 +51,17 @@ export type { LocalScheduler, ScheduleOptions } from './scheduler';
 export type { LocalSecretStore } from './secret-store';
 export { buildLocalQueue } from './queue';
 export { nextFireTime } from './scheduler';
-export type {
-  KeySchema,
-  LocalStreamTables,
-  PlainItem,
-  StreamFailureRecord,
-  StreamMappingOptions,
-  TableDefinition,
-} from './stream-table';
+export type { ShardLease } from './stream-shard-lease';
+export type { ShardLog, StreamRecord } from './stream-shard-log';
+export { sequenceOf } from './stream-shard-log';
+export type { KeySchema, LocalStreamTables, PlainItem, StreamShard, TableDefinition } from './stream-table';
 
 export interface LocalLakeOptions {
   stage?: string;
   region?: string;
   account?: string;
   clock?: Clock;
-  /** Where background failures (listeners, consumers, rules, schedules) go; default one line on stderr each. */
+  /** Where background failures (listeners, rules, schedules) go; default one line on stderr each. */
   onError?: (component: string, error: unknown) => void;
 }
 
@@ -98,7 +94,7 @@ export interface LocalLake extends LakeDeps {
    * a queue an event source polls holding a message). For one-shot CLI runs and tests.
    */
   idle(options?: { timeoutMs?: number }): Promise<void>;
-  /** Stops watchers, consumers and schedules, then waits for running work. */
+  /** Stops watchers and schedules, then waits for running work (the runtime stops its event sources first). */
   close(): Promise<void>;
 }
 
@@ -142,18 +138,13 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
   const engine = buildLocalQueryEngine({ home, store, catalog, names, now });
   const keys = buildLocalKeyStore(home);
   const partners = buildLocalPartnerRegistry(home);
-  const tables = buildLocalStreamTables(home, {
-    region,
-    account,
-    now,
-    onError: (component, error) => report(component)(error),
-  });
+  const tables = buildLocalStreamTables(home, { region, account, now });
   const connectorsDir = join(home, 'connectors');
   const watchers = new Set<FolderWatcher>();
   const activities = new Set<LakeActivity>();
 
   async function settleOnce(timeoutMs: number): Promise<void> {
-    await Promise.all([store.idle(), bus.idle(), scheduler.idle(), engine.idle(), tables.idle({ timeoutMs })]);
+    await Promise.all([store.idle(), bus.idle(), scheduler.idle(), engine.idle()]);
     for (const activity of activities) await activity.idle({ timeoutMs });
   }
 
@@ -194,7 +185,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
         await settleOnce(remaining);
         const activitiesBusy = await Promise.all([...activities].map((activity) => activity.busy()));
         const busy =
-          store.inFlight() + bus.inFlight() + scheduler.inFlight() + engine.inFlight() + tables.inFlight() > 0 ||
+          store.inFlight() + bus.inFlight() + scheduler.inFlight() + engine.inFlight() > 0 ||
           activitiesBusy.includes(true);
         // Two quiet passes in a row, a poll apart, so work started by the last handler is seen too.
         quietPasses = busy ? 0 : quietPasses + 1;
@@ -203,7 +194,6 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
     },
     async close() {
       await Promise.all([...watchers].map((w) => w.stop()));
-      await tables.close();
       await scheduler.stop();
       await Promise.all([store.idle(), bus.idle(), engine.idle()]);
       await engine.close();
