@@ -1,4 +1,6 @@
 /**
+ * (Over 300 lines: every operation renames the same message files, and their races read best side by side.)
+ *
  * SQS on folders: `$LAKE_HOME/queues/<name>/{visible,inflight}/`, one file per
  * message, named as queue-message-files.ts says. Whoever wins a rename owns the
  * message — across processes, and across a crash and restart. An in-flight
