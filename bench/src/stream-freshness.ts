@@ -74,7 +74,7 @@ export async function benchStreamFreshness(
 
     const backlog = async () => {
       const queue = await running.lake.queue.depth(running.lake.names.queues.normalize);
-      return (await running.lake.tables.backlog(table)) + queue.visible + queue.inFlight;
+      return (await running.streamBacklog(table)) + queue.visible + queue.inFlight;
     };
     let polling = true;
     const poller = (async () => {

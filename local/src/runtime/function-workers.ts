@@ -12,8 +12,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ObjectCreatedEventName } from '@pulse-lake/shared/adapters/local/s3-events';
-import type { LocalLake } from '@pulse-lake/shared/adapters/local/index';
+import type { LocalLake, ObjectCreatedEventName } from '@pulse-lake/shared/adapters/local/index';
 import type { ParentMessage, WorkerMessage, WorkerSettings } from './function-worker-protocol';
 
 const WORKER_MODULE = fileURLToPath(new URL('./function-worker.ts', import.meta.url));

@@ -1,34 +1,35 @@
 /**
  * The embedded lake: every service's handlers, composed with the local
  * stand-ins and fed by the event sources their serverless.yml declares
- * (S3 notifications, SQS consumers, EventBridge rules, schedules, HTTP routes).
- * Like serverless-offline, for every event source the lake uses.
+ * (S3 notifications, SQS consumers, EventBridge rules, schedules, HTTP routes,
+ * DynamoDB streams). Like serverless-offline, for every event source the lake
+ * uses. Each kind of source is wired by its own module in wiring/.
  */
-import type { Context, DynamoDBBatchResponse, S3Event, S3EventRecord, SQSBatchResponse } from 'aws-lambda';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DEFAULT_REGION } from '@pulse-lake/shared/lake/names';
-import type { LakeDeps } from '@pulse-lake/shared/ports';
-import type { EventPattern, LocalLake } from '@pulse-lake/shared/adapters/local/index';
+import { fileURLToPath } from 'node:url';
+import type { LocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { buildLocalLake } from '@pulse-lake/shared/adapters/local/index';
-import type { HttpGateway, HttpRoute } from './http-gateway';
+import { DEFAULT_REGION } from '@pulse-lake/shared/lake/names';
+import type { HttpGateway } from './http-gateway';
 import { startHttpGateway } from './http-gateway';
-import type { FunctionWorkerPool } from './function-workers';
-import { startFunctionWorkers } from './function-workers';
 import { lambdaContext } from './lambda-context';
+import type { LambdaHandler } from './load-handler';
+import { loadHandler } from './load-handler';
 import { registerRun } from './runs';
-import type { EventSource, FunctionWiring, LakeWiring } from './service-files';
+import type { EventSource, LakeWiring } from './service-files';
 import { readLakeWiring } from './service-files';
+import type { LoadedFunction, WiredParts, WiringContext } from './wiring/index';
+import { wireSource } from './wiring/index';
+
+export type { LambdaHandler } from './load-handler';
+export { HandlerModuleError } from './load-handler';
 
 /** The repository root (holding `services/`), from this file's place in local/src/runtime/. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const ASYNC_INVOKE_ATTEMPTS = 3;
 const ASYNC_RETRY_DELAY_MS = 200;
-
-/** A Lambda handler as the services export it from `createHandler(deps)`. */
-export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 export interface StartLakeOptions {
   home: string;
@@ -83,49 +84,9 @@ export interface RunningLake {
   recovered: number;
   /** Resolves when no S3 notification, queue message, bus delivery or schedule firing is left. */
   drain(options?: { timeoutMs?: number }): Promise<void>;
+  /** Stream records of `table` that this run's mappings have not finished yet. */
+  streamBacklog(table: string): Promise<number>;
   stop(): Promise<void>;
-}
-
-/** A handler module exists but does not export `createHandler(deps)`. */
-export class HandlerModuleError extends Error {
-  override name = 'HandlerModuleError';
-  constructor(file: string, message: string, options?: { cause?: unknown }) {
-    super(`${file}: ${message}`, options);
-  }
-}
-
-async function loadHandler(fn: FunctionWiring, deps: LakeDeps): Promise<LambdaHandler> {
-  let module: { createHandler?: unknown };
-  try {
-    module = (await import(pathToFileURL(fn.handlerFile).href)) as { createHandler?: unknown };
-  } catch (error) {
-    const why = error instanceof Error ? `: ${error.message.split('\n')[0] ?? ''}` : '';
-    throw new HandlerModuleError(fn.handlerFile, `cannot be loaded for ${fn.service}.${fn.name}${why}`, {
-      cause: error,
-    });
-  }
-  if (typeof module.createHandler !== 'function')
-    throw new HandlerModuleError(fn.handlerFile, 'does not export createHandler(deps)');
-  const handler: unknown = (module.createHandler as (deps: LakeDeps) => unknown)(deps);
-  if (typeof handler !== 'function')
-    throw new HandlerModuleError(fn.handlerFile, 'createHandler(deps) did not return a handler function');
-  return handler as LambdaHandler;
-}
-
-function decodeS3Key(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, ' '));
-}
-
-/** S3 notification filters: event name (with `*`), key prefix and suffix. */
-function s3Matches(source: Extract<EventSource, { kind: 's3' }>, record: S3EventRecord): boolean {
-  const wanted = source.event.replace(/^s3:/, '');
-  const eventOk = wanted.endsWith('*') ? record.eventName.startsWith(wanted.slice(0, -1)) : record.eventName === wanted;
-  const key = decodeS3Key(record.s3.object.key);
-  return (
-    eventOk &&
-    (source.prefix === undefined || key.startsWith(source.prefix)) &&
-    (source.suffix === undefined || key.endsWith(source.suffix))
-  );
 }
 
 /**
@@ -149,13 +110,36 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
     });
   const lake = buildLocalLake(home, { stage, region, account: accountId, onError });
   const run = registerRun(home);
-  let recovered = 0;
   const wiring = readLakeWiring({ root: options.root ?? REPO_ROOT, stage, region, accountId });
   const served: string[] = [];
   const unserved: UnservedSource[] = [];
-  const unsubscribes: (() => void)[] = [];
-  const httpRoutes: HttpRoute[] = [];
-  const pools: FunctionWorkerPool[] = [];
+  const parts: WiredParts = {
+    unsubscribes: [],
+    mappings: [],
+    streams: new Map(),
+    httpRoutes: [],
+    pools: [],
+    recovered: 0,
+  };
+  const context: WiringContext = {
+    lake,
+    run,
+    onError,
+    parts,
+    settings: {
+      home,
+      stage,
+      region,
+      accountId,
+      workers: options.workers ?? 0,
+      concurrency: options.concurrency ?? 2,
+      serveHttp: options.httpPort !== undefined,
+      ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
+      ...(options.streamBatchWindowSeconds !== undefined
+        ? { streamBatchWindowSeconds: options.streamBatchWindowSeconds }
+        : {}),
+    },
+  };
 
   for (const fn of wiring.functions) {
     const id = `${fn.service}.${fn.name}`;
@@ -179,162 +163,32 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
           accountId,
         }),
       );
-
-    // S3 and EventBridge invoke Lambda asynchronously: a failure is retried twice before it is given up.
-    const invokeAsync = async (event: unknown) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await invoke(event);
-        } catch (error) {
-          if (attempt >= ASYNC_INVOKE_ATTEMPTS) throw error;
-          await new Promise((wake) => setTimeout(wake, ASYNC_RETRY_DELAY_MS * attempt));
+    const loaded: LoadedFunction = {
+      id,
+      wiring: fn,
+      invoke,
+      // S3 invokes Lambda asynchronously: a failure is retried twice before it is given up.
+      async invokeAsync(event) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await invoke(event);
+          } catch (error) {
+            if (attempt >= ASYNC_INVOKE_ATTEMPTS) throw error;
+            await new Promise((wake) => setTimeout(wake, ASYNC_RETRY_DELAY_MS * attempt));
+          }
         }
-      }
+      },
     };
-
     for (const source of fn.events) {
-      switch (source.kind) {
-        case 's3': {
-          unsubscribes.push(
-            lake.store.onObjectCreated(source.bucket, async (record) => {
-              if (!s3Matches(source, record)) return;
-              const event: S3Event = { Records: [record] };
-              await invokeAsync(event);
-            }),
-          );
-          served.push(
-            `${id} <- s3 ${source.bucket}${source.prefix ? `/${source.prefix}` : ''}${source.suffix ? ` *${source.suffix}` : ''}`,
-          );
-          break;
-        }
-        case 'sqs': {
-          const workers = options.workers ?? 0;
-          const pool =
-            workers > 0
-              ? startFunctionWorkers(
-                  lake,
-                  {
-                    home,
-                    stage,
-                    region,
-                    accountId,
-                    functionName: fn.functionName,
-                    handlerFile: fn.handlerFile,
-                    timeoutSeconds: fn.timeoutSeconds,
-                    memorySize: fn.memorySize,
-                  },
-                  workers,
-                )
-              : undefined;
-          if (pool !== undefined) pools.push(pool);
-          // Messages a dead run held would otherwise wait out their visibility timeout.
-          if (run.deadRuns > 0 && run.liveRuns === 0) recovered += await lake.queue.releaseInFlight(source.queueName);
-          // lake.close() stops every consumer it started.
-          lake.queue.consume(
-            source.queueName,
-            async (event) => {
-              const result = pool !== undefined ? await pool.invoke(event) : await invoke(event);
-              // Without ReportBatchItemFailures, Lambda ignores the response: a batch that did not throw succeeded whole.
-              return source.reportBatchItemFailures ? (result as SQSBatchResponse | undefined) : undefined;
-            },
-            {
-              batchSize: source.batchSize,
-              concurrency: pool !== undefined ? workers : (options.concurrency ?? 2),
-              visibilityTimeoutSeconds: source.visibilityTimeoutSeconds ?? 30,
-              ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
-              ...(source.redrive
-                ? { maxReceiveCount: source.redrive.maxReceiveCount, deadLetterQueue: source.redrive.deadLetterQueue }
-                : {}),
-            },
-          );
-          served.push(
-            `${id} <- sqs ${source.queueName} (batch ${source.batchSize}${source.redrive ? `, DLQ ${source.redrive.deadLetterQueue} after ${source.redrive.maxReceiveCount} receives` : ''}${pool !== undefined ? `, ${workers} worker process${workers === 1 ? '' : 'es'}` : ''})`,
-          );
-          break;
-        }
-        case 'eventBridge': {
-          unsubscribes.push(
-            lake.bus.addRule({
-              name: source.ruleName,
-              pattern: source.pattern as EventPattern,
-              target: async (event) => void (await invoke(event)),
-            }),
-          );
-          served.push(`${id} <- eventbridge ${JSON.stringify(source.pattern)}`);
-          break;
-        }
-        case 'schedule': {
-          if (!source.enabled) {
-            unserved.push({
-              function: id,
-              kind: 'schedule',
-              reason: `schedule ${source.expression} is disabled in serverless.yml`,
-            });
-            break;
-          }
-          unsubscribes.push(
-            lake.scheduler.schedule(
-              source.ruleName,
-              source.expression,
-              async (event) => void (await invoke(event)),
-              source.input !== undefined ? { input: source.input } : {},
-            ),
-          );
-          served.push(`${id} <- schedule ${source.expression}`);
-          break;
-        }
-        case 'http': {
-          if (options.httpPort === undefined) {
-            unserved.push({
-              function: id,
-              kind: 'http',
-              reason: `${source.method} ${source.path}: no HTTP server in one-shot runs (lake up serves it)`,
-            });
-            break;
-          }
-          httpRoutes.push({ source, functionName: fn.functionName, invoke: (event) => invoke(event) });
-          served.push(
-            `${id} <- http ${source.method} ${source.path}${source.iamAuthorized === true ? ' (aws_iam not enforced locally; bound to 127.0.0.1)' : ''}`,
-          );
-          break;
-        }
-        case 'stream': {
-          // Starting the lake creates the table, as a deploy does, so `lake telemetry put` can write before any reading exists.
-          await lake.tables.define({ name: source.table, keySchema: source.keySchema });
-          const onFailureQueue = source.onFailureQueue;
-          const consumer = lake.tables.consume(
-            source.table,
-            async (event) => (await invoke(event)) as DynamoDBBatchResponse | undefined,
-            {
-              batchSize: source.batchSize,
-              batchWindowSeconds: options.streamBatchWindowSeconds ?? source.batchWindowSeconds,
-              bisectBatchOnFunctionError: source.bisectBatchOnFunctionError,
-              maximumRetryAttempts: source.maximumRetryAttempts,
-              reportBatchItemFailures: source.reportBatchItemFailures,
-              functionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.functionName}`,
-              ...(onFailureQueue !== undefined
-                ? {
-                    onFailure: (record) =>
-                      lake.queue.send(onFailureQueue, [
-                        { id: record.requestContext.requestId, body: JSON.stringify(record) },
-                      ]),
-                  }
-                : {}),
-            },
-          );
-          unsubscribes.push(() => void consumer.stop());
-          served.push(
-            `${id} <- dynamodb stream ${source.table} (batch ${source.batchSize}, window ${options.streamBatchWindowSeconds ?? source.batchWindowSeconds}s${source.bisectBatchOnFunctionError ? ', bisect' : ''}${onFailureQueue !== undefined ? `, on failure -> ${onFailureQueue} after ${source.maximumRetryAttempts} retries` : ''})`,
-          );
-          break;
-        }
-      }
+      const wired = await wireSource(context, loaded, source);
+      if ('served' in wired) served.push(wired.served);
+      else unserved.push({ function: id, kind: source.kind, reason: wired.unserved });
     }
   }
 
   let http: HttpGateway | undefined;
-  if (options.httpPort !== undefined && httpRoutes.length > 0) {
-    http = await startHttpGateway(httpRoutes, {
+  if (options.httpPort !== undefined && parts.httpRoutes.length > 0) {
+    http = await startHttpGateway(parts.httpRoutes, {
       port: options.httpPort,
       stage,
       accountId,
@@ -350,16 +204,21 @@ export async function startLake(options: StartLakeOptions): Promise<RunningLake>
     served,
     unserved,
     ...(http ? { http } : {}),
-    recovered,
+    recovered: parts.recovered,
     drain: (drainOptions) => lake.idle(drainOptions),
+    async streamBacklog(table) {
+      const backlogs = await Promise.all((parts.streams.get(table) ?? []).map((mapping) => mapping.backlog()));
+      return backlogs.reduce((a, b) => a + b, 0);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
-      for (const unsubscribe of unsubscribes) unsubscribe();
+      for (const unsubscribe of parts.unsubscribes) unsubscribe();
       await http?.close();
-      // Consumers stop first (no new batches), then the workers finish theirs.
+      // Mappings stop first (no new batches), then the lake, then the workers finish theirs.
+      await Promise.all(parts.mappings.map((mapping) => mapping.stop()));
       await lake.close();
-      await Promise.all(pools.map((pool) => pool.stop()));
+      await Promise.all(parts.pools.map((pool) => pool.stop()));
       run.release();
     },
   };

@@ -1,7 +1,7 @@
 /**
  * The embedded lake: every port on its local stand-in under one LAKE_HOME,
  * plus the controls the local runtime needs to wire events (S3 notifications,
- * queue consumers, bus rules, schedules) and to wait for quiet.
+ * bus rules, schedules) and to wait for quiet.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,25 +45,23 @@ export type { LocalKeyStore } from './key-store';
 export type { LocalPartnerRegistry } from './partner-registry';
 export type { LocalObjectStore, ObjectCreatedListener } from './object-store';
 export type { LocalQueryEngine } from './query-engine';
-export type { ConsumeOptions, ListedMessage, LocalQueue, QueueConsumer, QueueDepth, SqsBatchHandler } from './queue';
+export type { ObjectCreatedEventName } from './s3-events';
+export type { ListedMessage, LocalQueue, QueueAttributes, QueueDepth, ReceivedMessage } from './queue';
 export type { LocalScheduler, ScheduleOptions } from './scheduler';
 export type { LocalSecretStore } from './secret-store';
+export { buildLocalQueue } from './queue';
 export { nextFireTime } from './scheduler';
-export type {
-  KeySchema,
-  LocalStreamTables,
-  PlainItem,
-  StreamFailureRecord,
-  StreamMappingOptions,
-  TableDefinition,
-} from './stream-table';
+export type { ShardLease } from './stream-shard-lease';
+export type { ShardLog, StreamRecord } from './stream-shard-log';
+export { sequenceOf } from './stream-shard-log';
+export type { KeySchema, LocalStreamTables, PlainItem, StreamShard, TableDefinition } from './stream-table';
 
 export interface LocalLakeOptions {
   stage?: string;
   region?: string;
   account?: string;
   clock?: Clock;
-  /** Where background failures (listeners, consumers, rules, schedules) go; default one line on stderr each. */
+  /** Where background failures (listeners, rules, schedules) go; default one line on stderr each. */
   onError?: (component: string, error: unknown) => void;
 }
 
@@ -88,14 +86,24 @@ export interface LocalLake extends LakeDeps {
   tables: LocalStreamTables;
   /** Starts announcing files dropped by hand into `bucket`'s folder; stopped by close(). */
   watchBucket(bucket: string, options?: FolderWatcherOptions): FolderWatcher;
+  /** Makes idle() wait for `activity` too (the runtime's event source mappings); the returned function undoes it. */
+  track(activity: LakeActivity): () => void;
   /**
    * Resolves when nothing is left to do: no S3 notification, bus delivery,
-   * scheduled firing or query running, and no message visible or in flight
-   * in any queue a consumer was started on. For one-shot CLI runs and tests.
+   * scheduled firing or query running, and no tracked activity busy (such as
+   * a queue an event source polls holding a message). For one-shot CLI runs and tests.
    */
   idle(options?: { timeoutMs?: number }): Promise<void>;
-  /** Stops watchers, consumers and schedules, then waits for running work. */
+  /** Stops watchers and schedules, then waits for running work (the runtime stops its event sources first). */
   close(): Promise<void>;
+}
+
+/** Work outside the stand-ins that idle() waits for: an event source mapping of the local runtime. */
+export interface LakeActivity {
+  /** Resolves when the activity has nothing left to do; throws when `timeoutMs` runs out first. */
+  idle(options: { timeoutMs: number }): Promise<void>;
+  /** Whether it has work right now. */
+  busy(): Promise<boolean>;
 }
 
 /** The embedded lake did not settle within the timeout. */
@@ -122,15 +130,7 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
   for (const bucket of Object.values(names.buckets)) mkdirSync(join(home, 's3', bucket), { recursive: true });
 
   const store = buildLocalObjectStore(home, { region, now, onListenerError: report('s3') });
-  const baseQueue = buildLocalQueue(home, { region, account, now });
-  const consumedQueues = new Set<string>();
-  const queue: LocalQueue = {
-    ...baseQueue,
-    consume(queueName, handler, consumeOptions = {}) {
-      consumedQueues.add(queueName);
-      return baseQueue.consume(queueName, handler, { onError: report(`sqs ${queueName}`), ...consumeOptions });
-    },
-  };
+  const queue = buildLocalQueue(home, { region, account, now });
   const bus = buildLocalEventBus({ region, account, now, onError: report('eventbridge') });
   const scheduler = buildLocalScheduler({ region, account, now, onError: report('scheduler') });
   const catalog = buildLocalCatalog(home, { now });
@@ -138,18 +138,14 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
   const engine = buildLocalQueryEngine({ home, store, catalog, names, now });
   const keys = buildLocalKeyStore(home);
   const partners = buildLocalPartnerRegistry(home);
-  const tables = buildLocalStreamTables(home, {
-    region,
-    account,
-    now,
-    onError: (component, error) => report(component)(error),
-  });
+  const tables = buildLocalStreamTables(home, { region, account, now });
   const connectorsDir = join(home, 'connectors');
   const watchers = new Set<FolderWatcher>();
+  const activities = new Set<LakeActivity>();
 
   async function settleOnce(timeoutMs: number): Promise<void> {
-    await Promise.all([store.idle(), bus.idle(), scheduler.idle(), engine.idle(), tables.idle({ timeoutMs })]);
-    for (const name of consumedQueues) await queue.idle(name, { timeoutMs });
+    await Promise.all([store.idle(), bus.idle(), scheduler.idle(), engine.idle()]);
+    for (const activity of activities) await activity.idle({ timeoutMs });
   }
 
   return {
@@ -175,6 +171,10 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
       watchers.add(watcher);
       return watcher;
     },
+    track(activity) {
+      activities.add(activity);
+      return () => activities.delete(activity);
+    },
     async idle(idleOptions = {}) {
       const deadline = Date.now() + (idleOptions.timeoutMs ?? 120_000);
       // Work begets work (a put notifies, a handler sends, a message publishes), so settle until a pass finds nothing.
@@ -183,10 +183,10 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
         if (remaining <= 0)
           throw new LakeIdleTimeoutError('the local lake still had work in flight when the idle timeout ran out');
         await settleOnce(remaining);
-        const depths = await Promise.all([...consumedQueues].map((name) => queue.depth(name)));
+        const activitiesBusy = await Promise.all([...activities].map((activity) => activity.busy()));
         const busy =
-          store.inFlight() + bus.inFlight() + scheduler.inFlight() + engine.inFlight() + tables.inFlight() > 0 ||
-          depths.some((d) => d.visible + d.inFlight > 0);
+          store.inFlight() + bus.inFlight() + scheduler.inFlight() + engine.inFlight() > 0 ||
+          activitiesBusy.includes(true);
         // Two quiet passes in a row, a poll apart, so work started by the last handler is seen too.
         quietPasses = busy ? 0 : quietPasses + 1;
         if (quietPasses < 2) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -194,8 +194,6 @@ export function buildLocalLake(home: string, options: LocalLakeOptions = {}): Lo
     },
     async close() {
       await Promise.all([...watchers].map((w) => w.stop()));
-      await tables.close();
-      await queue.close();
       await scheduler.stop();
       await Promise.all([store.idle(), bus.idle(), engine.idle()]);
       await engine.close();

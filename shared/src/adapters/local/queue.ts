@@ -1,49 +1,51 @@
 /**
+ * (Over 300 lines: every operation renames the same message files, and their races read best side by side.)
+ *
  * SQS on folders: `$LAKE_HOME/queues/<name>/{visible,inflight}/`, one file per
- * message. A message's mutable state lives in its file NAME, so every state
- * change is one atomic rename, and whoever wins the rename owns the message —
- * across processes, and across a crash and restart:
- *   visible/<sentMs>-<messageId>_<receiveCount>_<firstReceiveMs>.json
- *   inflight/<invisibleUntilMs>_<sentMs>-<messageId>_<receiveCount>_<firstReceiveMs>_<token>.json
- * The inflight name is the receipt handle; an expired one is renamed back to visible.
+ * message, named as queue-message-files.ts says. Whoever wins a rename owns the
+ * message — across processes, and across a crash and restart. An in-flight
+ * message whose visibility timeout ran out is renamed back to visible.
+ *
+ * This is SQS alone: sends, receives with the visibility timeout, deletes, and
+ * the redrive policy (maxReceiveCount -> DLQ). Lambda's polling, batching and
+ * partial batch failures live in the local runtime (local/src/runtime/event-sources/).
  */
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Queue, QueueMessage } from '../../ports';
 import { errorCode, renameInto, unlinkIfExists, writeTemp } from './files';
-import { reportToStderr } from './pending-work';
+import type { StoredMessage, VisibleName } from './queue-message-files';
+import {
+  inflightName,
+  pad13,
+  parseInflight,
+  parseVisible,
+  visibleName,
+  withInvisibleUntil,
+} from './queue-message-files';
 
-/** The handler a queue's event source mapping invokes: a Lambda SQS handler. */
-export type SqsBatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
-
-export interface ConsumeOptions {
-  /** Messages per invocation (Lambda `batchSize`, default 10). */
-  batchSize?: number;
-  /** Queue `VisibilityTimeout`: how long a received message stays hidden (seconds, fractions allowed; default 30). */
+/** A queue's attributes, as a deploy sets them (SetQueueAttributes). */
+export interface QueueAttributes {
+  /** `VisibilityTimeout`: how long a received message stays hidden (seconds, fractions allowed; default 30). */
   visibilityTimeoutSeconds?: number;
-  /**
-   * After a failed invocation, its failed messages become visible again after this
-   * many seconds instead of when their visibility timeout ends (what a handler calling
-   * ChangeMessageVisibility on failure gets). For one-shot runs that should not wait
-   * minutes on a transient failure; a slow success still has the whole timeout.
-   */
-  retryAfterSeconds?: number;
-  /** Redrive policy: after this many receives the next receive moves the message to `deadLetterQueue` instead. */
-  maxReceiveCount?: number;
-  deadLetterQueue?: string;
-  /** Batches run at once (Lambda's maximum concurrency, default 2). */
-  concurrency?: number;
-  /** How often an idle consumer looks for messages (default 100 ms). */
-  pollIntervalMs?: number;
-  /** Where handler failures are reported (default: one line on stderr). */
-  onError?: (error: unknown) => void;
+  /** `RedrivePolicy`: after `maxReceiveCount` receives, the next receive moves the message to `deadLetterQueue`. */
+  redrivePolicy?: { maxReceiveCount: number; deadLetterQueue: string };
 }
 
-export interface QueueConsumer {
-  /** Stops polling and waits for running batches to finish. */
-  stop(): Promise<void>;
+/** A message as ReceiveMessage returns it, with its system attributes. */
+export interface ReceivedMessage {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  md5OfBody: string;
+  attributes: {
+    ApproximateReceiveCount: string;
+    SentTimestamp: string;
+    SenderId: string;
+    ApproximateFirstReceiveTimestamp: string;
+    DeadLetterQueueSourceArn?: string;
+  };
 }
 
 export interface QueueDepth {
@@ -60,7 +62,20 @@ export interface ListedMessage {
 }
 
 export interface LocalQueue extends Queue {
-  consume(queueName: string, handler: SqsBatchHandler, options?: ConsumeOptions): QueueConsumer;
+  /** Sets `queueName`'s visibility timeout and redrive policy for receives from this instance. */
+  setAttributes(queueName: string, attributes: QueueAttributes): void;
+  /**
+   * ReceiveMessage: up to `maxMessages` visible messages, hidden for the visibility
+   * timeout. Expired in-flight messages become visible first; a message past its
+   * redrive policy's maxReceiveCount moves to the dead-letter queue instead.
+   */
+  receive(queueName: string, maxMessages: number): Promise<ReceivedMessage[]>;
+  /** DeleteMessage. A stale handle is ignored: someone else holds the message now and it will be delivered again. */
+  deleteMessage(queueName: string, receiptHandle: string): Promise<void>;
+  /** ChangeMessageVisibility that only ever shortens: the message is visible again at most `seconds` from now. */
+  shortenVisibility(queueName: string, receiptHandle: string, seconds: number): Promise<void>;
+  /** Calls `listener` whenever messages arrive in `queueName` from this instance (a send or a redrive). */
+  onMessages(queueName: string, listener: () => void): () => void;
   list(queueName: string): Promise<ListedMessage[]>;
   depth(queueName: string): Promise<QueueDepth>;
   /**
@@ -73,8 +88,6 @@ export interface LocalQueue extends Queue {
   /** Resolves when the queue holds no visible and no in-flight message. */
   idle(queueName: string, options?: { timeoutMs?: number; pollIntervalMs?: number }): Promise<void>;
   arn(queueName: string): string;
-  /** Stops every consumer started from this instance. */
-  close(): Promise<void>;
 }
 
 export interface LocalQueueOptions {
@@ -97,39 +110,6 @@ const MAX_BODY_BYTES = 262_144;
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const SENDER_ID = 'AIDAPULSELAKELOCAL';
 
-interface StoredMessage {
-  messageId: string;
-  body: string;
-  sentTimestamp: number;
-  deadLetterQueueSourceArn?: string;
-}
-
-interface VisibleName {
-  seq: string;
-  receiveCount: number;
-  firstReceive: number;
-}
-
-function visibleName(m: VisibleName): string {
-  return `${m.seq}_${m.receiveCount}_${m.firstReceive}.json`;
-}
-function parseVisible(name: string): VisibleName | undefined {
-  const match = /^(\d{13}-[0-9a-f-]+)_(\d+)_(\d+)\.json$/.exec(name);
-  if (match === null) return undefined;
-  return { seq: match[1] ?? '', receiveCount: Number(match[2]), firstReceive: Number(match[3]) };
-}
-function parseInflight(name: string): (VisibleName & { invisibleUntil: number }) | undefined {
-  const match = /^(\d{13})_(\d{13}-[0-9a-f-]+)_(\d+)_(\d+)_[0-9a-f]+\.json$/.exec(name);
-  if (match === null) return undefined;
-  return {
-    invisibleUntil: Number(match[1]),
-    seq: match[2] ?? '',
-    receiveCount: Number(match[3]),
-    firstReceive: Number(match[4]),
-  };
-}
-const pad13 = (ms: number) => String(Math.ceil(ms)).padStart(13, '0');
-
 /** Builds the folder-backed SQS stand-in rooted at `home` (LAKE_HOME). */
 export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): LocalQueue {
   const root = join(home, 'queues');
@@ -137,8 +117,8 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
   const region = options.region ?? 'us-east-1';
   const account = options.account ?? '000000000000';
   const now = options.now ?? (() => new Date());
-  const wakers = new Map<string, Set<() => void>>();
-  const consumers = new Set<QueueConsumer>();
+  const listeners = new Map<string, Set<() => void>>();
+  const attributes = new Map<string, QueueAttributes>();
 
   function dirs(queueName: string): { visible: string; inflight: string } {
     if (!QUEUE_NAME.test(queueName))
@@ -154,6 +134,9 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
     }
   }
   const arn = (queueName: string) => `arn:aws:sqs:${region}:${account}:${queueName}`;
+  const announce = (queueName: string) => {
+    for (const listener of listeners.get(queueName) ?? []) listener();
+  };
 
   async function enqueue(queueName: string, message: StoredMessage, state: Omit<VisibleName, 'seq'>): Promise<void> {
     const { visible } = dirs(queueName);
@@ -186,14 +169,11 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
     return moved;
   }
 
-  interface Received {
-    record: SQSRecord;
-  }
-
-  async function receive(queueName: string, max: number, opts: ConsumeOptions): Promise<Received[]> {
+  async function receive(queueName: string, max: number): Promise<ReceivedMessage[]> {
     const { visible, inflight } = dirs(queueName);
-    const received: Received[] = [];
-    const visibilityMs = (opts.visibilityTimeoutSeconds ?? 30) * 1000;
+    const { visibilityTimeoutSeconds = 30, redrivePolicy } = attributes.get(queueName) ?? {};
+    await reclaim(queueName);
+    const received: ReceivedMessage[] = [];
     await mkdir(inflight, { recursive: true });
     for (const name of await names(visible)) {
       if (received.length >= max) break;
@@ -202,7 +182,10 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
       const at = now().getTime();
       const receiveCount = parsed.receiveCount + 1;
       const firstReceive = parsed.firstReceive === 0 ? at : parsed.firstReceive;
-      const handle = `${pad13(at + visibilityMs)}_${parsed.seq}_${receiveCount}_${firstReceive}_${randomBytes(6).toString('hex')}.json`;
+      const handle = inflightName(
+        { seq: parsed.seq, receiveCount, firstReceive, invisibleUntil: at + visibilityTimeoutSeconds * 1000 },
+        randomBytes(6).toString('hex'),
+      );
       try {
         await rename(join(visible, name), join(inflight, handle));
       } catch (error) {
@@ -211,72 +194,32 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
         throw error;
       }
       const stored = JSON.parse(await readFile(join(inflight, handle), 'utf8')) as StoredMessage;
-      if (
-        opts.deadLetterQueue !== undefined &&
-        opts.maxReceiveCount !== undefined &&
-        parsed.receiveCount >= opts.maxReceiveCount
-      ) {
+      if (redrivePolicy !== undefined && parsed.receiveCount >= redrivePolicy.maxReceiveCount) {
         await enqueue(
-          opts.deadLetterQueue,
+          redrivePolicy.deadLetterQueue,
           { ...stored, deadLetterQueueSourceArn: arn(queueName) },
           { receiveCount: 0, firstReceive: 0 },
         );
         await rm(join(inflight, handle), { force: true });
         continue;
       }
-      const record: SQSRecord = {
+      received.push({
         messageId: stored.messageId,
         receiptHandle: handle,
         body: stored.body,
+        md5OfBody: createHash('md5').update(stored.body, 'utf8').digest('hex'),
         attributes: {
           ApproximateReceiveCount: String(receiveCount),
           SentTimestamp: String(stored.sentTimestamp),
           SenderId: SENDER_ID,
           ApproximateFirstReceiveTimestamp: String(firstReceive),
+          ...(stored.deadLetterQueueSourceArn !== undefined
+            ? { DeadLetterQueueSourceArn: stored.deadLetterQueueSourceArn }
+            : {}),
         },
-        messageAttributes: {},
-        md5OfBody: createHash('md5').update(stored.body, 'utf8').digest('hex'),
-        eventSource: 'aws:sqs',
-        eventSourceARN: arn(queueName),
-        awsRegion: region,
-      };
-      if (stored.deadLetterQueueSourceArn !== undefined)
-        record.attributes.DeadLetterQueueSourceArn = stored.deadLetterQueueSourceArn;
-      received.push({ record });
+      });
     }
     return received;
-  }
-
-  async function acknowledge(queueName: string, receiptHandle: string): Promise<void> {
-    // Gone: the visibility timeout ran out and someone else holds it now; it will be delivered again (at-least-once).
-    await unlinkIfExists(join(dirs(queueName).inflight, receiptHandle));
-  }
-
-  /** Shortens an in-flight message's invisibility to `seconds` from now (never lengthens it). */
-  async function retrySooner(queueName: string, receiptHandle: string, seconds: number): Promise<void> {
-    const { inflight } = dirs(queueName);
-    const parsed = parseInflight(receiptHandle);
-    const until = now().getTime() + seconds * 1000;
-    if (parsed === undefined || parsed.invisibleUntil <= until) return;
-    // The handle starts with its 13-digit invisible-until time.
-    await rename(join(inflight, receiptHandle), join(inflight, `${pad13(until)}${receiptHandle.slice(13)}`)).catch(
-      (error: unknown) => {
-        if (errorCode(error) !== 'ENOENT') throw error;
-      },
-    );
-  }
-
-  /** Which messages to delete after an invocation, following Lambda's ReportBatchItemFailures rules. */
-  function succeeded(batch: SQSRecord[], response: SQSBatchResponse | void): SQSRecord[] {
-    if (response === undefined || response === null || !Array.isArray(response.batchItemFailures)) return batch;
-    const failed = new Set<string>();
-    for (const failure of response.batchItemFailures) {
-      const id = failure?.itemIdentifier;
-      // An empty or unknown identifier makes Lambda treat the whole batch as failed.
-      if (typeof id !== 'string' || id === '' || !batch.some((r) => r.messageId === id)) return [];
-      failed.add(id);
-    }
-    return batch.filter((r) => !failed.has(r.messageId));
   }
 
   const queue: LocalQueue = {
@@ -300,85 +243,38 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
           { receiveCount: 0, firstReceive: 0 },
         );
       }
-      for (const wake of wakers.get(queueName) ?? []) wake();
+      announce(queueName);
     },
 
-    consume(queueName, handler, opts = {}) {
+    setAttributes(queueName, queueAttributes) {
       dirs(queueName);
-      const batchSize = Math.max(1, Math.min(opts.batchSize ?? 10, 10_000));
-      const concurrency = Math.max(1, opts.concurrency ?? 2);
-      const pollIntervalMs = opts.pollIntervalMs ?? 100;
-      const onError = opts.onError ?? reportToStderr(`sqs ${queueName}`);
-      const running = new Set<Promise<void>>();
-      let stopped = false;
-      let wake: () => void = () => undefined;
-      const queueWakers = wakers.get(queueName) ?? new Set<() => void>();
-      wakers.set(queueName, queueWakers);
-      const waker = () => wake();
-      queueWakers.add(waker);
+      attributes.set(queueName, queueAttributes);
+    },
 
-      async function invoke(batch: SQSRecord[]): Promise<void> {
-        let response: SQSBatchResponse | void;
-        try {
-          response = await handler({ Records: batch });
-        } catch (error) {
-          // A thrown handler fails the whole batch: every message reappears when its visibility timeout ends.
-          onError(error);
-          if (opts.retryAfterSeconds !== undefined)
-            for (const record of batch) await retrySooner(queueName, record.receiptHandle, opts.retryAfterSeconds);
-          return;
-        }
-        const done = succeeded(batch, response);
-        for (const record of done) await acknowledge(queueName, record.receiptHandle);
-        if (opts.retryAfterSeconds !== undefined) {
-          for (const record of batch)
-            if (!done.includes(record)) await retrySooner(queueName, record.receiptHandle, opts.retryAfterSeconds);
-        }
-      }
+    receive,
 
-      async function loop(): Promise<void> {
-        while (!stopped) {
-          try {
-            await reclaim(queueName);
-            while (!stopped && running.size < concurrency) {
-              const batch = await receive(queueName, batchSize, opts);
-              if (batch.length === 0) break;
-              const task: Promise<void> = invoke(batch.map((b) => b.record))
-                .catch(onError)
-                .finally(() => {
-                  running.delete(task);
-                  wake();
-                });
-              running.add(task);
-            }
-          } catch (error) {
-            onError(error);
-          }
-          if (stopped) break;
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, pollIntervalMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = () => undefined;
-        }
-      }
+    async deleteMessage(queueName, receiptHandle) {
+      // Gone: the visibility timeout ran out and someone else holds it now; it will be delivered again (at-least-once).
+      await unlinkIfExists(join(dirs(queueName).inflight, receiptHandle));
+    },
 
-      const looping = loop();
-      const consumer: QueueConsumer = {
-        async stop() {
-          stopped = true;
-          wake();
-          queueWakers.delete(waker);
-          await looping;
-          await Promise.allSettled([...running]);
-          consumers.delete(consumer);
+    async shortenVisibility(queueName, receiptHandle, seconds) {
+      const { inflight } = dirs(queueName);
+      const parsed = parseInflight(receiptHandle);
+      const until = now().getTime() + seconds * 1000;
+      if (parsed === undefined || parsed.invisibleUntil <= until) return;
+      await rename(join(inflight, receiptHandle), join(inflight, withInvisibleUntil(receiptHandle, until))).catch(
+        (error: unknown) => {
+          if (errorCode(error) !== 'ENOENT') throw error;
         },
-      };
-      consumers.add(consumer);
-      return consumer;
+      );
+    },
+
+    onMessages(queueName, listener) {
+      const queueListeners = listeners.get(queueName) ?? new Set<() => void>();
+      listeners.set(queueName, queueListeners);
+      queueListeners.add(listener);
+      return () => queueListeners.delete(listener);
     },
 
     releaseInFlight: (queueName) => reclaim(queueName, Number.POSITIVE_INFINITY),
@@ -434,7 +330,7 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
           if (errorCode(error) !== 'ENOENT') throw error;
         }
       }
-      for (const wake of wakers.get(target) ?? []) wake();
+      announce(target);
       return moved;
     },
 
@@ -453,10 +349,6 @@ export function buildLocalQueue(home: string, options: LocalQueueOptions = {}): 
     },
 
     arn,
-
-    async close() {
-      await Promise.all([...consumers].map((c) => c.stop()));
-    },
   };
   return queue;
 }

@@ -7,11 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { buildLocalLake, type LocalLake, type StreamFailureRecord } from '@pulse-lake/shared/adapters/local/index';
+import { buildLocalLake, type LocalLake } from '@pulse-lake/shared/adapters/local/index';
 import { vitals } from '@pulse-lake/shared/datasets/vitals';
 import { TELEMETRY_KEY, telemetryItem } from '@pulse-lake/shared/lake/telemetry-items';
 import type { ObjectStore } from '@pulse-lake/shared/ports';
-import { createHandler } from '../../src/handlers/on-telemetry-record';
+import { createHandler } from '@pulse-lake/stream/handlers/on-telemetry-record';
+import { startDynamoDbStreamEventSource } from '../../../src/runtime/event-sources/dynamodb-stream-event-source';
+import type { StreamFailureRecord } from '../../../src/runtime/event-sources/stream-failure-record';
 
 const context = {
   functionName: 'on-telemetry-record',
@@ -79,7 +81,7 @@ describe('the telemetry stream on the local table', () => {
 
   function consume(store: ObjectStore) {
     const handler = createHandler({ ...lake, store }, () => undefined);
-    return lake.tables.consume(TABLE, (event: DynamoDBStreamEvent) => handler(event, context), {
+    return startDynamoDbStreamEventSource(lake.tables, TABLE, (event: DynamoDBStreamEvent) => handler(event, context), {
       batchSize: 100,
       batchWindowSeconds: 0,
       bisectBatchOnFunctionError: true,
@@ -102,7 +104,7 @@ describe('the telemetry stream on the local table', () => {
 
     // Act
     const consumer = consume(storeRefusing('W-BAD'));
-    await lake.tables.idle({ timeoutMs: 30_000 });
+    await consumer.idle({ timeoutMs: 30_000 });
     await consumer.stop();
 
     // Assess: the poison record was retried (2 retries after its first attempt), then its batch info went to the destination.
@@ -149,8 +151,13 @@ describe('the telemetry stream on the local table', () => {
       { pk: 'device#W-A', sk: 'vitals#2026-11-27T09:00:00Z' },
     ]);
 
-    const consumer = lake.tables.consume(TABLE, async (event) => void events.push(...event.Records), { batchSize: 10 });
-    await lake.tables.idle({ timeoutMs: 10_000 });
+    const consumer = startDynamoDbStreamEventSource(
+      lake.tables,
+      TABLE,
+      async (event) => void events.push(...event.Records),
+      { batchSize: 10 },
+    );
+    await consumer.idle({ timeoutMs: 10_000 });
     await consumer.stop();
 
     expect(events.map((e) => [e.eventName, e.dynamodb?.Keys?.sk?.S])).toEqual([
@@ -177,8 +184,12 @@ describe('the telemetry stream on the local table', () => {
     ).rejects.toThrow(/missing the key pk/);
 
     const events: DynamoDBStreamEvent['Records'] = [];
-    const consumer = lake.tables.consume(TABLE, async (event) => void events.push(...event.Records));
-    await lake.tables.idle({ timeoutMs: 10_000 });
+    const consumer = startDynamoDbStreamEventSource(
+      lake.tables,
+      TABLE,
+      async (event) => void events.push(...event.Records),
+    );
+    await consumer.idle({ timeoutMs: 10_000 });
     await consumer.stop();
     expect(events).toEqual([]);
   });
