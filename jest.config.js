@@ -16,13 +16,14 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/**/tests/unit/**/*.test.ts'],
+      // Contract suites run against the AWS adapters over SDK mocks (fast) and the local ones on real files.
+      testMatch: ['<rootDir>/**/tests/unit/**/*.test.ts', '<rootDir>/**/tests/contract/**/*.aws.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
     },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/**/tests/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/**/tests/integration/**/*.test.ts', '<rootDir>/**/tests/contract/**/*.local.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
     },
   ],

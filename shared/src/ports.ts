@@ -33,7 +33,7 @@ export interface PutOptions {
   metadata?: Record<string, string>;
   /** Conditional write: fail with `PreconditionFailedError` when the key already exists. */
   ifNoneMatch?: '*';
-  /** Conditional write: fail with `PreconditionFailedError` unless the current ETag matches. */
+  /** Conditional write: fail with `PreconditionFailedError` unless the current ETag matches (`NoSuchKeyError` when no object is there). */
   ifMatch?: string;
 }
 

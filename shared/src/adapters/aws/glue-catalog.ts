@@ -75,9 +75,59 @@ function toTable(database: string, table: Table): CatalogTable {
   };
 }
 
+/** A listing of a database or table that is not there is empty, as getTable's answer for it is undefined. */
+async function emptyWhenNotFound<T>(list: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await list();
+  } catch (error) {
+    if (errorName(error) === 'EntityNotFoundException') return [];
+    throw error;
+  }
+}
+
 /** Builds the Glue Catalog. Every call backs off when Glue throttles. */
 export function buildGlueCatalog(client: GlueClient, retry: RetryOptions = DEFAULT_RETRY): Catalog {
   const call = <T>(fn: () => Promise<T>) => withThrottlingRetry(fn, retry);
+
+  async function listAllTables(database: string): Promise<CatalogTable[]> {
+    const tables: CatalogTable[] = [];
+    let token: string | undefined;
+    do {
+      const page = await call(() =>
+        client.send(
+          new GetTablesCommand({ DatabaseName: database, ...(token !== undefined ? { NextToken: token } : {}) }),
+        ),
+      );
+      for (const table of page.TableList ?? []) tables.push(toTable(database, table));
+      token = page.NextToken;
+    } while (token !== undefined && token !== '');
+    return tables;
+  }
+
+  async function listAllPartitions(database: string, table: string): Promise<PartitionInput[]> {
+    const partitions: PartitionInput[] = [];
+    let token: string | undefined;
+    do {
+      const page = await call(() =>
+        client.send(
+          new GetPartitionsCommand({
+            DatabaseName: database,
+            TableName: table,
+            ...(token !== undefined ? { NextToken: token } : {}),
+          }),
+        ),
+      );
+      for (const p of page.Partitions ?? []) {
+        partitions.push({
+          Values: p.Values ?? [],
+          StorageDescriptor: toStorage(p.StorageDescriptor),
+          ...(p.Parameters !== undefined ? { Parameters: p.Parameters } : {}),
+        });
+      }
+      token = page.NextToken;
+    } while (token !== undefined && token !== '');
+    return partitions;
+  }
 
   return {
     async ensureDatabase(name: string, description?: string) {
@@ -122,18 +172,7 @@ export function buildGlueCatalog(client: GlueClient, retry: RetryOptions = DEFAU
     },
 
     async listTables(database: string) {
-      const tables: CatalogTable[] = [];
-      let token: string | undefined;
-      do {
-        const page = await call(() =>
-          client.send(
-            new GetTablesCommand({ DatabaseName: database, ...(token !== undefined ? { NextToken: token } : {}) }),
-          ),
-        );
-        for (const table of page.TableList ?? []) tables.push(toTable(database, table));
-        token = page.NextToken;
-      } while (token !== undefined && token !== '');
-      return tables;
+      return emptyWhenNotFound(() => listAllTables(database));
     },
 
     async listDatabases() {
@@ -173,28 +212,7 @@ export function buildGlueCatalog(client: GlueClient, retry: RetryOptions = DEFAU
     },
 
     async listPartitions(database: string, table: string) {
-      const partitions: PartitionInput[] = [];
-      let token: string | undefined;
-      do {
-        const page = await call(() =>
-          client.send(
-            new GetPartitionsCommand({
-              DatabaseName: database,
-              TableName: table,
-              ...(token !== undefined ? { NextToken: token } : {}),
-            }),
-          ),
-        );
-        for (const p of page.Partitions ?? []) {
-          partitions.push({
-            Values: p.Values ?? [],
-            StorageDescriptor: toStorage(p.StorageDescriptor),
-            ...(p.Parameters !== undefined ? { Parameters: p.Parameters } : {}),
-          });
-        }
-        token = page.NextToken;
-      } while (token !== undefined && token !== '');
-      return partitions;
+      return emptyWhenNotFound(() => listAllPartitions(database, table));
     },
   };
 }

@@ -29,6 +29,16 @@ function isMissing(error: unknown): boolean {
   return name === 'NoSuchKey' || name === 'NotFound' || httpStatus(error) === 404;
 }
 
+/**
+ * A failed write as the port names it: a lost condition is PreconditionFailedError;
+ * an If-Match write to a key that is gone is answered 404 by S3, NoSuchKeyError (as locally).
+ */
+function conditionalWriteError(error: unknown, bucket: string, key: string, options: PutOptions): unknown {
+  if (isPreconditionFailure(error)) return new PreconditionFailedError(bucket, key, { cause: error });
+  if (options.ifMatch !== undefined && isMissing(error)) return new NoSuchKeyError(bucket, key, { cause: error });
+  return error;
+}
+
 function conditionalParams(options: PutOptions): { IfNoneMatch?: string; IfMatch?: string } {
   return {
     ...(options.ifNoneMatch !== undefined ? { IfNoneMatch: options.ifNoneMatch } : {}),
@@ -61,8 +71,7 @@ export function buildS3ObjectStore(client: S3Client): ObjectStore {
       }).done();
       return { etag: result.ETag ?? '' };
     } catch (error) {
-      if (isPreconditionFailure(error)) throw new PreconditionFailedError(bucket, key, { cause: error });
-      throw error;
+      throw conditionalWriteError(error, bucket, key, options);
     }
   }
 
@@ -81,8 +90,7 @@ export function buildS3ObjectStore(client: S3Client): ObjectStore {
         );
         return { etag: result.ETag ?? '' };
       } catch (error) {
-        if (isPreconditionFailure(error)) throw new PreconditionFailedError(bucket, key, { cause: error });
-        throw error;
+        throw conditionalWriteError(error, bucket, key, options);
       }
     },
 

@@ -13,6 +13,28 @@ import { DEFAULT_RETRY, backoffDelay, withThrottlingRetry, type RetryOptions } f
 /** SendMessageBatch takes at most 10 entries. */
 export const SQS_BATCH_LIMIT = 10;
 
+/** ...and at most 256 KiB of message bodies in all (BatchRequestTooLong otherwise). */
+export const SQS_BATCH_BYTES = 262_144;
+
+/** Splits messages into SendMessageBatch requests within both limits; an oversized message goes alone (SQS refuses it). */
+function sendBatches(messages: QueueMessage[]): QueueMessage[][] {
+  const batches: QueueMessage[][] = [];
+  let batch: QueueMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.body, 'utf8');
+    if (batch.length === SQS_BATCH_LIMIT || (batch.length > 0 && bytes + size > SQS_BATCH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(message);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
 /** Some messages could still not be sent after the retries; the ids say which. */
 export class QueueSendError extends Error {
   override name = 'QueueSendError';
@@ -32,8 +54,9 @@ export class QueueSendError extends Error {
 }
 
 /**
- * Builds the SQS Queue. Queue URLs are resolved by name once and cached; entries
- * SQS reports as Failed are retried with backoff, unless SQS says the sender is at fault.
+ * Builds the SQS Queue. Messages go in batches of at most 10 and 256 KiB. Queue URLs are
+ * resolved by name once and cached; entries SQS reports as Failed are retried with backoff,
+ * unless SQS says the sender is at fault.
  */
 export function buildSqsQueue(client: SQSClient, retry: RetryOptions = DEFAULT_RETRY): Queue {
   const urls = new Map<string, Promise<string>>();
@@ -79,9 +102,7 @@ export function buildSqsQueue(client: SQSClient, retry: RetryOptions = DEFAULT_R
     async send(queueName: string, messages: QueueMessage[]) {
       if (messages.length === 0) return;
       const url = await queueUrl(queueName);
-      for (let i = 0; i < messages.length; i += SQS_BATCH_LIMIT) {
-        await sendBatch(queueName, url, messages.slice(i, i + SQS_BATCH_LIMIT));
-      }
+      for (const batch of sendBatches(messages)) await sendBatch(queueName, url, batch);
     },
   };
 }

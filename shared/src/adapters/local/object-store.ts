@@ -4,32 +4,31 @@
  * content type and user metadata live in a sidecar under
  * `$LAKE_HOME/s3-meta/<bucket>/<key>.json`. Writes go to a temp file under
  * `$LAKE_HOME/tmp/` and are renamed (or linked, for `ifNoneMatch`) into place.
+ * Key rules are in object-keys.ts, the file work (spool, walk, prune) in object-files.ts.
  */
-import type { Dirent } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { S3EventRecord } from 'aws-lambda';
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { ByteRange, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from '../../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../../ports';
 import {
   errorCode,
   linkInto,
-  openNewFile,
   readJsonIfExists,
   renameInto,
-  TEMP_PREFIX,
-  tempPath,
   unlinkIfExists,
   withFileLock,
   writeFileAtomic,
 } from './files';
+import { md5OfFile, pruneEmptyFolders, spool, walkFiles } from './object-files';
+import { checkBucket, checkKey } from './object-keys';
 import { createPendingWork, reportToStderr } from './pending-work';
 import type { ObjectCreatedEventName, S3EventSettings } from './s3-events';
 import { objectCreatedRecord } from './s3-events';
+
+export { InvalidObjectKeyError } from './object-keys';
 
 /** Receives S3 ObjectCreated records; may be async (its failures go to `onListenerError`). */
 export type ObjectCreatedListener = (record: S3EventRecord) => void | Promise<void>;
@@ -75,14 +74,6 @@ export class InvalidRangeError extends Error {
   }
 }
 
-/** A bucket or key that S3 would accept but a folder cannot hold safely (e.g. `..` segments). */
-export class InvalidObjectKeyError extends Error {
-  override name = 'InvalidObjectKeyError';
-  constructor(bucket: string, key: string, why: string) {
-    super(`s3://${bucket}/${key} cannot be stored locally: ${why}`);
-  }
-}
-
 interface Sidecar {
   etag: string;
   size: number;
@@ -90,8 +81,6 @@ interface Sidecar {
   contentType?: string;
   metadata: Record<string, string>;
 }
-
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /**
  * Builds the folder-backed ObjectStore rooted at `home` (LAKE_HOME).
@@ -111,35 +100,8 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
   const listeners = new Set<{ bucket: string | undefined; listener: ObjectCreatedListener }>();
   const pending = createPendingWork(options.onListenerError ?? reportToStderr('s3'));
 
-  function checkBucket(bucket: string): void {
-    if (!BUCKET_NAME.test(bucket))
-      throw new InvalidObjectKeyError(bucket, '', 'bucket names are 3-63 characters of a-z, 0-9, . and -');
-  }
-  function checkKey(bucket: string, key: string): void {
-    checkBucket(bucket);
-    if (key.length === 0 || key.length > 1024)
-      throw new InvalidObjectKeyError(bucket, key, 'keys are 1-1024 characters');
-    const segments = key.split('/');
-    if (segments.some((s) => s === '' || s === '.' || s === '..')) {
-      throw new InvalidObjectKeyError(
-        bucket,
-        key,
-        'empty, "." or ".." path segments (and leading or trailing "/") are not supported',
-      );
-    }
-    if (segments.some((s) => s.startsWith(TEMP_PREFIX)))
-      throw new InvalidObjectKeyError(bucket, key, `segments starting with ${TEMP_PREFIX} are reserved`);
-    if (key.includes('\0') || (sep !== '/' && key.includes(sep)))
-      throw new InvalidObjectKeyError(bucket, key, 'the key holds a character the file system reserves');
-  }
   const objectPath = (bucket: string, key: string) => join(s3Root, bucket, ...key.split('/'));
   const sidecarPath = (bucket: string, key: string) => `${join(metaRoot, bucket, ...key.split('/'))}.json`;
-
-  async function md5OfFile(path: string, start?: number): Promise<string> {
-    const hash = createHash('md5');
-    await pipeline(createReadStream(path, start === undefined ? {} : { start }), hash);
-    return hash.digest('hex');
-  }
 
   /** Info for a key, trusting the sidecar only while it describes the file as it is now. */
   async function info(bucket: string, key: string): Promise<ObjectInfo | undefined> {
@@ -164,38 +126,6 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     return result;
   }
 
-  /**
-   * Writes the body into a fsynced temp file, hashing on the way, on one handle
-   * (write, fsync, stat): a body held in memory (every pushed batch, manifest and
-   * message) is one write; a stream is written chunk by chunk.
-   */
-  async function spool(body: ObjectBody): Promise<{ path: string; etag: string; size: number; mtimeMs: number }> {
-    const path = tempPath(tmpDir);
-    const hash = createHash('md5');
-    let size = 0;
-    const handle = await openNewFile(path);
-    try {
-      // Not a write stream: one on the handle would hold the handle open until the stream closes.
-      const chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string> =
-        typeof body === 'string' || body instanceof Uint8Array ? [body] : body;
-      for await (const chunk of chunks) {
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-        hash.update(bytes);
-        size += bytes.byteLength;
-        await handle.writeFile(bytes);
-      }
-      await handle.sync();
-      // rename/link keep the mtime, so the sidecar can name the exact file version it describes.
-      const stats = await handle.stat();
-      await handle.close();
-      return { path, etag: `"${hash.digest('hex')}"`, size, mtimeMs: stats.mtimeMs };
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await rm(path, { force: true });
-      throw error;
-    }
-  }
-
   function notify(bucket: string, key: string, size: number, etag: string, eventName: ObjectCreatedEventName): void {
     const targets = [...listeners].filter((l) => l.bucket === undefined || l.bucket === bucket);
     if (targets.length === 0) return;
@@ -215,7 +145,7 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     eventName: ObjectCreatedEventName,
   ): Promise<{ etag: string }> {
     checkKey(bucket, key);
-    const spooled = await spool(body);
+    const spooled = await spool(tmpDir, body);
     const target = objectPath(bucket, key);
     const sidecar: Sidecar = {
       etag: spooled.etag,
@@ -253,33 +183,6 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     }
     notify(bucket, key, spooled.size, spooled.etag, eventName);
     return { etag: spooled.etag };
-  }
-
-  async function* walk(dir: string): AsyncGenerator<string> {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return;
-      throw error;
-    }
-    for (const entry of entries) {
-      if (entry.name.startsWith(TEMP_PREFIX)) continue;
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) yield* walk(path);
-      else if (entry.isFile()) yield path;
-    }
-  }
-
-  /** Removes now-empty folders up to the bucket folder; S3 has no folders, so an empty one is noise. */
-  async function prune(root: string, from: string): Promise<void> {
-    for (let dir = from; dir.startsWith(root + sep); dir = dirname(dir)) {
-      try {
-        await rmdir(dir);
-      } catch {
-        return;
-      }
-    }
   }
 
   const store: LocalObjectStore = {
@@ -327,7 +230,7 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
       const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
       const start = folder === '' ? bucketRoot : join(bucketRoot, ...folder.split('/'));
       const keys: string[] = [];
-      for await (const path of walk(start)) {
+      for await (const path of walkFiles(start)) {
         const key = relative(bucketRoot, path).split(sep).join('/');
         if (key.startsWith(prefix)) keys.push(key);
       }
@@ -353,8 +256,8 @@ export function buildLocalObjectStore(home: string, options: LocalObjectStoreOpt
     async delete(bucket, key) {
       checkKey(bucket, key);
       for (const path of [objectPath(bucket, key), sidecarPath(bucket, key)]) await unlinkIfExists(path);
-      await prune(join(s3Root, bucket), dirname(objectPath(bucket, key)));
-      await prune(join(metaRoot, bucket), dirname(sidecarPath(bucket, key)));
+      await pruneEmptyFolders(join(s3Root, bucket), dirname(objectPath(bucket, key)));
+      await pruneEmptyFolders(join(metaRoot, bucket), dirname(sidecarPath(bucket, key)));
     },
     onObjectCreated(bucket, listener) {
       const entry = { bucket, listener };
