@@ -46,8 +46,9 @@ function parseArgs(argv) {
 
 function packageService(name, stage) {
   const cwd = join(root, 'services', name);
-  const bin = join(root, 'node_modules', 'serverless', 'bin', 'serverless.js');
-  if (!existsSync(bin)) throw new Error(`serverless is not installed at ${bin}; run npm ci first`);
+  const bin = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
+  if (!existsSync(bin))
+    throw new Error(`osls (the Serverless Framework v3 line) is not installed at ${bin}; run npm ci first`);
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
     const output = [];

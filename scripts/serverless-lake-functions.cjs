@@ -30,7 +30,7 @@ const ALARMED_METRICS = [
   { metric: 'Throttles', suffix: 'throttles', description: 'invocations were throttled (concurrency limit reached)' },
 ];
 
-/** Lambda's nodejs20.x runs on Amazon Linux 2023 (glibc 2.34); npm's `cpu` name of each Lambda architecture. */
+/** Lambda's nodejs24.x runs on Amazon Linux 2023 (glibc 2.34); npm's `cpu` name of each Lambda architecture. */
 const LAMBDA_OS = 'linux';
 const LAMBDA_LIBC = 'glibc';
 const NPM_CPU = { x86_64: 'x64', arm64: 'arm64' };

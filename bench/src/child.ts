@@ -15,7 +15,7 @@ import { build } from 'esbuild';
 const BUNDLES = fileURLToPath(new URL('../scratch/bundles/', import.meta.url));
 const bundled = new Map<string, Promise<string>>();
 
-/** The module bundled like a Lambda (ESM, node20, the native DuckDB left out), once per harness run. */
+/** The module bundled like a Lambda (ESM, node24, the native DuckDB left out), once per harness run. */
 function bundle(moduleUrl: string): Promise<string> {
   let done = bundled.get(moduleUrl);
   if (done === undefined) {
@@ -27,7 +27,7 @@ function bundle(moduleUrl: string): Promise<string> {
       outfile,
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      target: 'node24',
       format: 'esm',
       mainFields: ['module', 'main'],
       external: ['@duckdb/node-api'],

@@ -612,6 +612,13 @@ describe('Lambda settings', () => {
     },
   );
 
+  it.each(SERVICES)('runs every function of %s on nodejs24.x, a runtime AWS supports until 2028', (service) => {
+    const functions = resourcesOfType(template(service), 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const [id, fn] of functions)
+      expect({ id, runtime: fn.Properties?.['Runtime'] }).toEqual({ id, runtime: 'nodejs24.x' });
+  });
+
   it.each(SERVICES)('sets its own timeout and memory size on every function of %s', (service) => {
     const config = readServiceFile(join(root, 'services', service, 'serverless.yml'), {
       stage: STAGE,
@@ -633,7 +640,7 @@ describe('Lambda settings', () => {
     try {
       const run = spawnSync(
         process.execPath,
-        [join(root, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'package', '--package', packageDir],
+        [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--package', packageDir],
         {
           cwd: join(root, 'tests', 'integration', 'fixtures', name),
           encoding: 'utf8',

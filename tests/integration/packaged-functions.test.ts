@@ -4,7 +4,7 @@
  * `node` in a child process that has only the environment the template gives the function (plus what
  * Lambda itself sets). Loading composes AWS SDK clients but must not call AWS. A function that ships
  * DuckDB must open it from its own artifact and write Parquet; a function on arm64 ships no native code,
- * and native code is built for its function's architecture and for the libraries of Lambda's nodejs20.x.
+ * and native code is built for its function's architecture and for the libraries of Lambda's nodejs24.x.
  */
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -30,7 +30,7 @@ const run = promisify(execFile);
 
 /** Lambda's limit on a function's code, unzipped (the zip itself goes through S3, so only this one applies). */
 const UNZIPPED_LIMIT = 250 * 1024 * 1024;
-/** nodejs20.x runs on Amazon Linux 2023: glibc 2.34, and GCC 11's libstdc++ (symbol versions up to GLIBCXX_3.4.29). */
+/** nodejs24.x runs on Amazon Linux 2023: glibc 2.34, and GCC 11's libstdc++ (symbol versions up to GLIBCXX_3.4.29). */
 const LAMBDA_GLIBC = [2, 34];
 const LAMBDA_GLIBCXX = [3, 4, 29];
 /** ELF e_machine of each Lambda architecture. */
@@ -261,7 +261,7 @@ describe('packaged functions', () => {
   );
 
   it.each(SERVICES)(
-    "ships native code in %s only to x86_64 functions, built for x86-64 and for the glibc and libstdc++ of Lambda's nodejs20.x",
+    "ships native code in %s only to x86_64 functions, built for x86-64 and for the glibc and libstdc++ of Lambda's nodejs24.x",
     (service) => {
       for (const { fn, dir } of functionsOf(service)) {
         const native = filesUnder(dir).filter(isNative);
