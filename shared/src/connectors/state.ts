@@ -15,7 +15,9 @@ export type PagePosition =
   | { kind: 'cursor'; cursor: string }
   | { kind: 'offset'; offset: number }
   | { kind: 'page'; page: number }
-  | { kind: 'url'; url: string };
+  | { kind: 'url'; url: string }
+  /** A database pull's last row read: its cursor value and key columns, as text. */
+  | { kind: 'keyset'; cursor: string; key: string[] };
 
 export interface StreamState {
   /** The latest change datetime read in a completed walk: the next walk asks for changes since it, less the lookback. */
