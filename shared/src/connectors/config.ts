@@ -421,7 +421,7 @@ export function parseConnectorConfig(raw: unknown, source: string, expectedName?
       c.fail(`site must be one of ${SITES.join(', ')}`);
     return complete({ ...common, kind: 'fhir', resources, site, incremental } as FhirConnectorConfig);
   }
-  c.fail('kind must be rest, fhir or postgres');
+  c.fail('kind must be rest, fhir, postgres or postgres-cdc');
   throw new ConnectorConfigError(source, c.problems);
 }
 

@@ -1,6 +1,7 @@
 /**
  * Database connector files: a `postgres` pull (a table or a query read by a
- * cursor column with keyset paging). Checked at load like the REST connectors:
+ * cursor column with keyset paging) and a `postgres-cdc` follower (logical
+ * replication from a publication). Checked at load like the REST connectors:
  * every problem is named before a connection is opened, and credentials are
  * only ever named (a secret), never written in the file.
  */
@@ -8,7 +9,7 @@ import type { DatasetContract } from '../datasets/contract';
 import { DATASETS, findContract } from '../datasets/registry';
 import { parseScheduleExpression } from '../schedules/schedule-expressions';
 
-export const DATABASE_CONNECTOR_KINDS = ['postgres'] as const;
+export const DATABASE_CONNECTOR_KINDS = ['postgres', 'postgres-cdc'] as const;
 export type DatabaseConnectorKind = (typeof DATABASE_CONNECTOR_KINDS)[number];
 
 const CONNECTOR_NAME = /^[a-z0-9][a-z0-9-]{1,62}$/;
@@ -30,7 +31,7 @@ export interface DatabaseConnection {
   host: string;
   port: number;
   database: string;
-  /** A role granted SELECT only; the session is read-only whatever the role may do. */
+  /** A role granted SELECT only (and REPLICATION for CDC); the session is read-only whatever the role may do. */
   user: string;
   /** The name of the secret holding the password. */
   passwordSecret: string;
@@ -80,7 +81,19 @@ export interface PostgresPullConfig extends DatabaseCommon {
   key: string[];
 }
 
-export type DatabaseConnectorConfig = PostgresPullConfig;
+export interface PostgresCdcConfig extends DatabaseCommon {
+  kind: 'postgres-cdc';
+  /** The publication whose tables are followed (CREATE PUBLICATION ... FOR TABLE ...). */
+  publication: string;
+  /** The logical replication slot the connector owns; created with pgoutput on its first run. */
+  slot: string;
+  /** The source's key columns, recorded with each tombstone (from the old row: REPLICA IDENTITY). */
+  key: string[];
+  /** A slot holding back more WAL than this is reported in the run's reason. */
+  maxLagBytes: number;
+}
+
+export type DatabaseConnectorConfig = PostgresPullConfig | PostgresCdcConfig;
 
 export function isDatabaseConnectorKind(kind: unknown): kind is DatabaseConnectorKind {
   return (DATABASE_CONNECTOR_KINDS as readonly unknown[]).includes(kind);
@@ -225,7 +238,7 @@ function checkCursor(p: Problems, raw: unknown): PostgresPullConfig['cursor'] | 
 }
 
 /**
- * Checks one database connector file's parsed JSON (`kind` postgres). Throws an Error subclass listing every problem, built by
+ * Checks one database connector file's parsed JSON (`kind` postgres or postgres-cdc). Throws an Error subclass listing every problem, built by
  * `fail` so it is the same error type as the other connector files'.
  */
 export function parseDatabaseConnectorConfig(
@@ -258,10 +271,18 @@ export function parseDatabaseConnectorConfig(
     pageSize: p.int(raw, 'pageSize', 'pageSize', 1, 100_000, 1000),
     mapping: checkMapping(p, raw.mapping, contract),
   };
-  const source = checkPullSource(p, raw);
-  const cursor = checkCursor(p, raw.cursor);
   const key = p.identifiers(raw, 'key', 'key');
-  const config = { ...common, kind: 'postgres', source, cursor, key } as PostgresPullConfig;
+  let config: DatabaseConnectorConfig;
+  if (raw.kind === 'postgres') {
+    const source = checkPullSource(p, raw);
+    const cursor = checkCursor(p, raw.cursor);
+    config = { ...common, kind: 'postgres', source, cursor, key } as PostgresPullConfig;
+  } else {
+    const publication = p.string(raw, 'publication', 'publication', IDENTIFIER);
+    const slot = p.string(raw, 'slot', 'slot', /^[a-z0-9_]{1,63}$/);
+    const maxLagBytes = p.int(raw, 'maxLagBytes', 'maxLagBytes', 1, Number.MAX_SAFE_INTEGER, 1024 ** 3);
+    config = { ...common, kind: 'postgres-cdc', publication, slot, key, maxLagBytes } as PostgresCdcConfig;
+  }
   if (p.list.length > 0) throw fail(p.list);
   return config;
 }

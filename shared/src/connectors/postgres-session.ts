@@ -103,13 +103,12 @@ export interface PostgresSession {
 }
 
 /**
- * Opens the connector's read-only session. `replication` opens a logical
- * replication connection (CDC) instead of a plain one.
+ * Opens the connector's read-only session (CDC reads its slot through the
+ * replication functions, which a read-only session of a REPLICATION role may call).
  */
 export async function openPostgresSession(
   config: DatabaseConnectorConfig,
   secrets: SecretStore,
-  options: { replication?: boolean } = {},
 ): Promise<PostgresSession> {
   const { host, port, database, user, passwordSecret } = config.connection;
   const settings = [
@@ -129,7 +128,6 @@ export async function openPostgresSession(
     connectionTimeoutMillis: config.limits.connectTimeoutSeconds * 1000,
     options: settings.map((s) => `-c ${s}`).join(' '),
     types: TEXT_TYPES,
-    ...(options.replication === true ? { replication: 'database' } : {}),
   });
   let lost: unknown;
   // A connection dropped between statements is reported by the next statement, not as an unhandled event.

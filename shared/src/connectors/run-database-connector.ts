@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { SecretNotFoundError } from '../ports';
 import type { DatabaseConnectorConfig } from './database-config';
 import { RunStopError } from './http';
+import { followPostgresChanges } from './postgres-cdc';
 import { pullPostgres } from './postgres-pull';
 import { DatabaseConnectorError, openPostgresSession } from './postgres-session';
 import type { DatabaseConnectorDeps, DatabaseRunResult, DatabaseWalk } from './database-walk';
@@ -29,7 +30,7 @@ function describe(error: unknown): string {
   return `unexpected ${error instanceof Error ? error.name : 'non-error'}; the run stopped and the next one resumes from the last checkpoint`;
 }
 
-/** Runs a `postgres` connector once now; the source's failures are its recorded outcome. */
+/** Runs a `postgres` or `postgres-cdc` connector once now; the source's failures are its recorded outcome. */
 export async function runDatabaseConnector(
   deps: DatabaseConnectorDeps,
   config: DatabaseConnectorConfig,
@@ -79,10 +80,11 @@ export async function runDatabaseConnector(
   };
 
   try {
-    const session = await openPostgresSession(config, deps.secrets, { replication: false });
+    const session = await openPostgresSession(config, deps.secrets);
     try {
       const walk: DatabaseWalk = { deps, state, result, deadline, commit };
-      await pullPostgres(walk, config, session);
+      if (config.kind === 'postgres') await pullPostgres(walk, config, session);
+      else await followPostgresChanges(walk, config, session);
     } finally {
       await session.close();
     }
