@@ -41,7 +41,7 @@ export async function listConnectors(
     listed.push({
       connector: config.name,
       kind: config.kind,
-      datasets: config.kind === 'rest' ? [config.dataset] : config.resources.map((r) => FHIR_RESOURCES[r]),
+      datasets: config.kind === 'fhir' ? config.resources.map((r) => FHIR_RESOURCES[r]) : [config.dataset],
       schedule: config.schedule,
       streams: Object.entries(state.streams).map(([stream, s]) => ({
         stream,

@@ -9,6 +9,8 @@ import type { ColumnSpec, DatasetContract, Site } from '../datasets/contract';
 import { SITES } from '../datasets/contract';
 import { DATASETS, findContract } from '../datasets/registry';
 import { parseScheduleExpression } from '../schedules/schedule-expressions';
+import type { DatabaseConnectorConfig } from './database-config';
+import { isDatabaseConnectorKind, parseDatabaseConnectorConfig } from './database-config';
 
 /** Connector names appear in state keys, logs and raw metadata: lower-case words and dashes. */
 export const CONNECTOR_NAME = /^[a-z0-9][a-z0-9-]{1,62}$/;
@@ -113,7 +115,10 @@ export interface FhirConnectorConfig extends CommonConfig {
   incremental: IncrementalSync;
 }
 
-export type ConnectorConfig = RestConnectorConfig | FhirConnectorConfig;
+/** Connectors that talk HTTP to their source. */
+export type HttpConnectorConfig = RestConnectorConfig | FhirConnectorConfig;
+
+export type ConnectorConfig = HttpConnectorConfig | DatabaseConnectorConfig;
 
 /** A connector file that cannot be used; lists every problem found, never a secret's value (configs hold none). */
 export class ConnectorConfigError extends Error {
@@ -342,6 +347,8 @@ function checkMapping(
  */
 export function parseConnectorConfig(raw: unknown, source: string, expectedName?: string): ConnectorConfig {
   if (!isObject(raw)) throw new ConnectorConfigError(source, ['the file must hold a JSON object']);
+  if (isDatabaseConnectorKind(raw.kind))
+    return parseDatabaseConnectorConfig(raw, expectedName, (problems) => new ConnectorConfigError(source, problems));
   const c = new Checker(raw);
   const name = c.string('name', CONNECTOR_NAME);
   if (name !== undefined && expectedName !== undefined && name !== expectedName)
@@ -414,12 +421,16 @@ export function parseConnectorConfig(raw: unknown, source: string, expectedName?
       c.fail(`site must be one of ${SITES.join(', ')}`);
     return complete({ ...common, kind: 'fhir', resources, site, incremental } as FhirConnectorConfig);
   }
-  c.fail('kind must be rest or fhir');
+  c.fail('kind must be rest, fhir, postgres or postgres-cdc');
   throw new ConnectorConfigError(source, c.problems);
 }
 
 /** The secret names a connector reads. */
 export function secretNames(config: ConnectorConfig): string[] {
+  if ('connection' in config) {
+    const { passwordSecret, tls } = config.connection;
+    return [passwordSecret, ...(tls.mode === 'verify-full' && tls.caSecret !== undefined ? [tls.caSecret] : [])];
+  }
   switch (config.auth.type) {
     case 'api_key':
       return [config.auth.secret];

@@ -6,7 +6,7 @@
  * endpoint), and no error says more than the status and which page it was.
  */
 import type { SecretStore } from '../ports';
-import type { ConnectorConfig } from './config';
+import type { HttpConnectorConfig } from './config';
 
 export interface HttpDeps {
   fetch: typeof fetch;
@@ -78,7 +78,7 @@ export class ConnectorSession {
   private token?: { value: string; expiresAt: number };
 
   constructor(
-    private readonly config: ConnectorConfig,
+    private readonly config: HttpConnectorConfig,
     private readonly secrets: SecretStore,
     private readonly http: HttpDeps,
     /** Epoch ms by which the run must have stopped. */
@@ -138,7 +138,7 @@ export class ConnectorSession {
   }
 
   private async fetchToken(
-    auth: Extract<ConnectorConfig['auth'], { type: 'oauth2_client_credentials' }>,
+    auth: Extract<HttpConnectorConfig['auth'], { type: 'oauth2_client_credentials' }>,
   ): Promise<{ value: string; expiresAt: number }> {
     const secret = await this.secrets.get(auth.clientSecret);
     // RFC 6749 section 2.3.1: the client authenticates with HTTP Basic, id and secret form-encoded.

@@ -10,13 +10,14 @@ import type { LakeDeps } from '../ports';
 import { SecretNotFoundError } from '../ports';
 import { canonicalJsonl, landRawJsonl } from '../ingest/land-raw-jsonl';
 import { nextFireTime } from '../schedules/schedule-expressions';
-import type { ConnectorConfig } from './config';
+import type { ConnectorConfig, HttpConnectorConfig } from './config';
 import type { HttpDeps } from './http';
 import { ConnectorHttpError, ConnectorSession, RunStopError, systemHttp } from './http';
 import type { ConnectorState, RunOutcome, RunRecord, StreamState } from './state';
 import { commitConnectorState, ConnectorSupersededError, readConnectorState } from './state';
 import type { Stream } from './streams';
 import { streamsOf } from './streams';
+import { runDatabaseConnector } from './run-database-connector';
 
 export type ConnectorDeps = Pick<LakeDeps, 'store' | 'names' | 'clock' | 'secrets'> & {
   /** The HTTP client, sleep and time the run uses (tests pass recording ones). */
@@ -58,7 +59,7 @@ function describe(error: unknown): string {
   return `unexpected ${error instanceof Error ? error.name : 'non-error'}; the run stopped and the next one resumes from the last checkpoint`;
 }
 
-function sinceOf(config: ConnectorConfig, stream: StreamState): string {
+function sinceOf(config: HttpConnectorConfig, stream: StreamState): string {
   if (stream.resume !== undefined) return stream.resume.since;
   if (stream.cursor === undefined) return config.incremental.start;
   return new Date(Date.parse(stream.cursor) - config.incremental.lookbackMinutes * 60_000).toISOString();
@@ -73,6 +74,7 @@ export async function runConnector(
   config: ConnectorConfig,
   options: RunOptions = {},
 ): Promise<ConnectorRunResult> {
+  if ('connection' in config) return runDatabaseConnector(deps, config, options);
   const http = deps.http ?? systemHttp;
   const deadline = Math.min(options.deadline ?? Infinity, http.now() + config.limits.runTimeoutSeconds * 1000);
   const runId = randomUUID();
@@ -147,7 +149,7 @@ export async function runConnector(
 /** Reads one stream from its checkpoint to its last page, committing after every landed page. */
 async function walk(
   deps: ConnectorDeps,
-  config: ConnectorConfig,
+  config: HttpConnectorConfig,
   stream: Stream,
   session: ConnectorSession,
   state: ConnectorState,

@@ -15,13 +15,19 @@ export type PagePosition =
   | { kind: 'cursor'; cursor: string }
   | { kind: 'offset'; offset: number }
   | { kind: 'page'; page: number }
-  | { kind: 'url'; url: string };
+  | { kind: 'url'; url: string }
+  /** A database pull's last row read: its cursor value and key columns, as text. */
+  | { kind: 'keyset'; cursor: string; key: string[] }
+  /** A CDC batch read up to this LSN and being landed: a restart re-reads exactly it. */
+  | { kind: 'lsn'; upto: string };
 
 export interface StreamState {
   /** The latest change datetime read in a completed walk: the next walk asks for changes since it, less the lookback. */
   cursor?: string;
   /** A walk that stopped part-way (timeout, request budget, failure): the next run continues it. */
   resume?: { since: string; position: PagePosition; highWater?: string };
+  /** CDC: bytes of WAL the replication slot holds back on the source, at the end of the last run. */
+  lagBytes?: number;
 }
 
 export type RunOutcome = 'running' | 'complete' | 'partial' | 'failed' | 'superseded';

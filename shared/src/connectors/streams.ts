@@ -4,7 +4,7 @@
  * response into rows for the contracts, the page's latest change datetime and
  * the next position: cursor, offset, page number, Link header or Bundle link.
  */
-import type { ConnectorConfig, FhirConnectorConfig, FhirResource, RestConnectorConfig } from './config';
+import type { FhirConnectorConfig, HttpConnectorConfig, FhirResource, RestConnectorConfig } from './config';
 import { FHIR_RESOURCES } from './config';
 import {
   administrationsToDosage,
@@ -198,6 +198,6 @@ export function fhirStream(config: FhirConnectorConfig, resource: FhirResource):
 }
 
 /** The streams a connector reads, in order. */
-export function streamsOf(config: ConnectorConfig): Stream[] {
+export function streamsOf(config: HttpConnectorConfig): Stream[] {
   return config.kind === 'rest' ? [restStream(config)] : config.resources.map((r) => fhirStream(config, r));
 }

@@ -10,6 +10,7 @@
  * - rejects:    `rejects/<dataset>/<hash16>-<chunk4>.jsonl`
  * - crawlers:   `_state/crawlers/<crawler>.json` (curated bucket): when a Glue crawler was last kicked
  * - deletions:  `_stream_deletes/<dataset | _unknown>/<contentHash>.jsonl` (raw bucket): telemetry items removed from the table
+ *               `_connector_deletes/<dataset>/<contentHash>.jsonl` (raw bucket): rows a CDC connector saw deleted
  * - quarantine: the copy `_quarantine/<dataset | _unknown>/<contentHash>/<file name>` (raw bucket) and
  *               `quarantine/<dataset | _unknown>/<contentHash>/reason.json` (rejects bucket)
  */
@@ -26,16 +27,25 @@ import type { LakeNames } from './names';
 export const LAKE_STATE_PREFIX = '_state/';
 export const QUARANTINE_PREFIX = '_quarantine/';
 export const STREAM_DELETES_PREFIX = '_stream_deletes/';
+export const CONNECTOR_DELETES_PREFIX = '_connector_deletes/';
 
 export function isLakeRecordKey(key: string): boolean {
   return (
-    key.startsWith(LAKE_STATE_PREFIX) || key.startsWith(QUARANTINE_PREFIX) || key.startsWith(STREAM_DELETES_PREFIX)
+    key.startsWith(LAKE_STATE_PREFIX) ||
+    key.startsWith(QUARANTINE_PREFIX) ||
+    key.startsWith(STREAM_DELETES_PREFIX) ||
+    key.startsWith(CONNECTOR_DELETES_PREFIX)
   );
 }
 
 /** `_stream_deletes/<dataset | _unknown>/<contentHash>.jsonl`: one stream batch's deletions of one dataset. */
 export function streamDeletesKey(dataset: string, contentHash: string): string {
   return `${STREAM_DELETES_PREFIX}${dataset}/${contentHash}.jsonl`;
+}
+
+/** `_connector_deletes/<dataset>/<contentHash>.jsonl`: one CDC batch's deletions of one dataset (tombstones). */
+export function connectorDeletesKey(dataset: string, contentHash: string): string {
+  return `${CONNECTOR_DELETES_PREFIX}${dataset}/${contentHash}.jsonl`;
 }
 
 /** How an object reached the raw zone. */
