@@ -33,7 +33,9 @@ module.exports = {
       comment: 'Middlewares and event parsing reach storage only through use cases and ports.',
       severity: 'error',
       from: { path: '^shared/src/edge/' },
-      to: { path: '^shared/src/adapters/' },
+      // The one exception: DynamoDB's AttributeValue codec, a pure function over stream records that touches no
+      // storage; it sits in adapters/aws because it is AWS's own code (@aws-sdk/util-dynamodb).
+      to: { path: '^shared/src/adapters/', pathNot: '^shared/src/adapters/aws/dynamodb-json\\.ts$' },
     },
     {
       name: 'ports-are-types-only',

@@ -15,7 +15,7 @@
  */
 import type { DatasetStage, Site } from '../datasets/contract';
 import { SITES } from '../datasets/contract';
-import type { LakeNames } from './names';
+import type { LakeNames } from '../ports';
 
 /**
  * The raw bucket also keeps the lake's own records: small state (who pushed

@@ -13,10 +13,9 @@ import { createHash } from 'node:crypto';
 import type { SourceDialect } from '../formats/records';
 import type { SheetReport } from '../formats/xlsx';
 import type { HeaderMapping } from '../normalize/row-normalizer';
-import type { ObjectStore } from '../ports';
+import type { LakeNames, ObjectStore } from '../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../ports';
 import type { SourceFormat, WrittenPartition } from './messages';
-import type { LakeNames } from './names';
 import {
   chunkManifestKey,
   chunkManifestPrefix,

@@ -5,9 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock, LakeDeps } from '../../ports';
+import type { Clock, LakeDeps, LakeNames } from '../../ports';
 import { systemClock } from '../../ports';
-import type { LakeNames } from '../../lake/names';
 import { DEFAULT_REGION, lakeNames } from '../../lake/names';
 import { describeError } from './files';
 import type { LocalCatalog } from './catalog';

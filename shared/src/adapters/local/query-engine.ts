@@ -27,7 +27,7 @@ import type {
   QueryStatus,
   StartQueryOptions,
 } from '../../ports';
-import type { LakeNames } from '../../lake/names';
+import type { LakeNames } from '../../ports';
 import { parseS3Uri } from '../../lake/keys';
 import { readObjectText } from '../../lake/objects';
 import { sqlIdentifier as ident, sqlString as literal } from '../../formats/parquet';
