@@ -1,3 +1,4 @@
+// One piece on purpose: the manifest records and the conditional-write protocol that keeps them whole change together.
 /**
  * Manifests: what each raw object produced. They live in the curated bucket
  * under `_manifests/` (see keys.ts).
