@@ -79,6 +79,13 @@ module.exports = {
       to: { path: '^(local/src/(cli|demo)|bench)/' },
     },
     {
+      name: 'imports-resolve',
+      comment: 'Every import resolves: an adapter internal hidden by shared/package.json exports is an error, not a gap.',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
       name: 'no-file-cycles',
       severity: 'error',
       from: {},
