@@ -1,4 +1,4 @@
-// The layers of Pulse Lake, checked on every `npm test` (docs/architecture.md says them in words).
+// The layers of Pulse Lake, checked by `npm run check:boundaries` (docs/architecture.md says them in words).
 //
 //   services/*/src/functions   composition: real clients + env, once per container
 //   services/*/src/handlers    the Lambda edge of one function: parse, call one use case, map the result
@@ -33,7 +33,9 @@ module.exports = {
       comment: 'Middlewares and event parsing reach storage only through use cases and ports.',
       severity: 'error',
       from: { path: '^shared/src/edge/' },
-      to: { path: '^shared/src/adapters/' },
+      // The one exception: DynamoDB's AttributeValue codec, a pure function over stream records that touches no
+      // storage; it sits in adapters/aws because it is AWS's own code (@aws-sdk/util-dynamodb).
+      to: { path: '^shared/src/adapters/', pathNot: '^shared/src/adapters/aws/dynamodb-json\\.ts$' },
     },
     {
       name: 'ports-are-types-only',
@@ -75,6 +77,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^local/src/runtime/' },
       to: { path: '^(local/src/(cli|demo)|bench)/' },
+    },
+    {
+      name: 'imports-resolve',
+      comment: 'Every import resolves: an adapter internal hidden by shared/package.json exports is an error, not a gap.',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
     },
     {
       name: 'no-file-cycles',

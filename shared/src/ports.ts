@@ -4,9 +4,6 @@
  * the embedded stand-ins. Nothing else in shared/ knows which one it runs on.
  */
 import type { Readable } from 'node:stream';
-import type { PartnerKey } from './auth/partners';
-import type { ConnectorSource } from './connectors/connector-files';
-import type { LakeNames } from './lake/names';
 
 /** A byte range, both ends inclusive, as in an HTTP/S3 `Range: bytes=start-end`. */
 export interface ByteRange {
@@ -190,6 +187,17 @@ export interface KeyStore {
   pseudonymizationKey(): Promise<Buffer>;
 }
 
+/** What the platform knows about a partner's key once its signature checks out (auth/partners.ts makes them). */
+export interface PartnerKey {
+  accessKeyId: string;
+  /** The partner (or gateway) the key belongs to: the scope of every query it runs. */
+  partnerId: string;
+  secretAccessKey: string;
+  /** Datasets the key may push to (ingest API); undefined: none. */
+  datasets?: readonly string[];
+  createdAt: string;
+}
+
 /** The keys partners and gateways sign requests with (see auth/partners.ts). */
 export interface PartnerRegistry {
   /** The key with this access key id, or undefined when there is none. */
@@ -239,7 +247,28 @@ export class PreconditionFailedError extends Error {
   }
 }
 
-/** Everything a handler may need, composed once per function (AWS) or once per process (local). */
+export type Zone = 'dropzone' | 'raw' | 'curated' | 'rejects' | 'query-results';
+
+/** Every AWS resource name the lake uses, derived from the stage alone (lake/names.ts derives them). */
+export interface LakeNames {
+  stage: string;
+  buckets: Record<Zone, string>;
+  /** telemetryStreamDlq: the telemetry stream's on-failure destination (stream batches given up on). */
+  queues: { normalize: string; normalizeDlq: string; telemetryStreamDlq: string };
+  databases: { curated: string; staging: string };
+  /** Glue crawlers: `staging` discovers sources without a contract under the curated bucket's `staging/` prefix. */
+  crawlers: { staging: string };
+  /** DynamoDB tables: devices write their readings to `telemetry`, whose stream feeds the lake. */
+  tables: { telemetry: string };
+  /** EventBridge `source` of the lake's own events. */
+  eventSource: string;
+}
+
+/**
+ * Everything a handler may need, composed once per function (AWS) or once per process (local).
+ * The connector files are not here: the functions that run connectors take a `ConnectorSource`
+ * (connectors/connector-files.ts) beside these, since their shape belongs to the connectors.
+ */
 export interface LakeDeps {
   store: ObjectStore;
   queue: Queue;
@@ -251,8 +280,6 @@ export interface LakeDeps {
   partners: PartnerRegistry;
   /** Credentials of the third-party sources the connectors pull from. */
   secrets: SecretStore;
-  /** The connector configurations (one file per source). */
-  connectors: ConnectorSource;
   clock: Clock;
   names: LakeNames;
   /** The region the lake runs in: requests to its APIs are signed for it. */

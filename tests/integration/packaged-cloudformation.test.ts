@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { readServiceFile } from '../../local/src/runtime/service-files';
 import { DATASETS } from '../../shared/src/datasets/registry';
-import { lakeNames, type Zone } from '../../shared/src/lake/names';
+import { lakeNames } from '../../shared/src/lake/names';
+import type { Zone } from '../../shared/src/ports';
 import { ensurePackaged, root, SERVICES, STAGE, templatePath } from './packaged-services';
 
 const names = lakeNames(STAGE);

@@ -29,7 +29,7 @@ import { putTelemetryItems, readTelemetryItems } from './telemetry';
 import { TELEMETRY_KEY } from '@pulse-lake/shared/lake/telemetry-items';
 import { datasetFreshness } from '@pulse-lake/shared/operations/freshness';
 import { compactLake } from '@pulse-lake/shared/operations/compaction';
-import { buildLocalPartnerRegistry } from '@pulse-lake/shared/adapters/local/partner-registry';
+import { buildLocalPartnerRegistry } from '@pulse-lake/shared/adapters/local/index';
 import { PARTNER_ID } from '@pulse-lake/shared/auth/partners';
 import { SIGNING_SERVICE } from '@pulse-lake/shared/auth/signed-requests';
 import type { RunningLake } from '../runtime/runtime';

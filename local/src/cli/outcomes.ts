@@ -6,8 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { ObjectStore } from '@pulse-lake/shared/ports';
-import type { LakeNames } from '@pulse-lake/shared/lake/names';
+import type { LakeNames, ObjectStore } from '@pulse-lake/shared/ports';
 import { readJsonIfPresent } from '@pulse-lake/shared/lake/objects';
 
 export interface FileTotals {

@@ -6,7 +6,8 @@
 import { readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalPartnerRegistry } from '@pulse-lake/shared/adapters/local/index';
-import { newPartnerKey, type PartnerKey } from '@pulse-lake/shared/auth/partners';
+import { newPartnerKey } from '@pulse-lake/shared/auth/partners';
+import type { PartnerKey } from '@pulse-lake/shared/ports';
 import { SIGNING_SERVICE } from '@pulse-lake/shared/auth/signed-requests';
 
 /** The partners `lake up --demo` serves: the fleet's patients belong to them. */

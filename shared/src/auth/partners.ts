@@ -5,17 +5,7 @@
  * may do; a new key's secret is shown once, to the operator who made it.
  */
 import { randomBytes } from 'node:crypto';
-
-/** What the platform knows about a key once its signature checks out. */
-export interface PartnerKey {
-  accessKeyId: string;
-  /** The partner (or gateway) the key belongs to: the scope of every query it runs. */
-  partnerId: string;
-  secretAccessKey: string;
-  /** Datasets the key may push to (ingest API); undefined: none. */
-  datasets?: readonly string[];
-  createdAt: string;
-}
+import type { PartnerKey } from '../ports';
 
 /** Partner ids are lower-case words and dashes (`clinic-sg`): they appear in keys, logs and parameter names. */
 export const PARTNER_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;

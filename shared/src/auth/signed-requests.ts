@@ -1,15 +1,11 @@
 /**
- * The middy middleware that admits only requests signed with a registered
- * partner key (SigV4, service `execute-api`), the same in Lambda and in the
- * local gateway. The verified partner rides on the Lambda context; handlers
- * read it with `partnerOf`. A refused request answers 403 with the check that
- * failed, and the handler never runs.
+ * Admitting a signed request: the access key it names is looked up in the
+ * partner registry and its SigV4 signature (service `execute-api`) verified
+ * (sigv4.ts). The same check in Lambda and in the local gateway; the
+ * middleware that runs it before every handler is edge/signed-requests.ts.
  */
-import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { LakeDeps } from '../ports';
-import type { PartnerKey } from './partners';
-import { verifySignature, type SignedRequest } from './sigv4';
+import type { LakeDeps, PartnerKey } from '../ports';
+import { type SignedRequest, verifySignature } from './sigv4';
 
 export const SIGNING_SERVICE = 'execute-api';
 
@@ -21,55 +17,24 @@ export interface Partner {
   datasets: readonly string[];
 }
 
-export type PartnerContext = Context & { partner?: Partner };
-
-/** The request as the client signed it, from an API Gateway REST (payload v1) event. */
-export function signedRequestOf(event: APIGatewayProxyEvent): SignedRequest {
-  const headers: Record<string, string | readonly string[]> = { ...(event.headers as Record<string, string>) };
-  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {}))
-    if (values !== undefined) headers[name] = values;
-  const query: Record<string, readonly string[]> = {};
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
-    if (value !== undefined) query[name] = [value];
-  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {}))
-    if (values !== undefined) query[name] = values;
-  const body =
-    event.body === null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  // requestContext.path is the path the client called, stage included (`/dev/v1/queries`); `path` is the resource's.
-  return { method: event.httpMethod, path: event.requestContext.path || event.path, query, headers, body };
-}
-
-/** Verifies every request before the handler (see the module comment). */
-export function signedRequests(
+/**
+ * The partner who signed `request` with a registered key. Throws
+ * SignatureError naming the check that failed.
+ */
+export async function verifySignedRequest(
   deps: Pick<LakeDeps, 'partners' | 'clock' | 'region'>,
-): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, PartnerContext> {
-  return {
-    name: 'signedRequests',
-    before: async (request) => {
-      let key: PartnerKey | undefined;
-      await verifySignature(signedRequestOf(request.event), {
-        region: deps.region,
-        service: SIGNING_SERVICE,
-        now: deps.clock.now(),
-        secretOf: async (accessKeyId) => {
-          key = await deps.partners.find(accessKeyId);
-          return key?.secretAccessKey;
-        },
-      });
-      if (key === undefined) throw new Error('signature verified without a key');
-      request.context.partner = {
-        partnerId: key.partnerId,
-        accessKeyId: key.accessKeyId,
-        datasets: key.datasets ?? [],
-      };
+  request: SignedRequest,
+): Promise<Partner> {
+  let key: PartnerKey | undefined;
+  await verifySignature(request, {
+    region: deps.region,
+    service: SIGNING_SERVICE,
+    now: deps.clock.now(),
+    secretOf: async (accessKeyId) => {
+      key = await deps.partners.find(accessKeyId);
+      return key?.secretAccessKey;
     },
-  };
-}
-
-/** The partner `signedRequests` verified for this invocation. */
-export function partnerOf(context: Context): Partner {
-  const partner = (context as PartnerContext).partner;
-  if (partner === undefined)
-    throw new Error('no verified partner on the context: the handler must use the signedRequests middleware');
-  return partner;
+  });
+  if (key === undefined) throw new Error('signature verified without a key');
+  return { partnerId: key.partnerId, accessKeyId: key.accessKeyId, datasets: key.datasets ?? [] };
 }

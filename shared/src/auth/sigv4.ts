@@ -10,7 +10,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { RequestError } from '../api/request-error';
+import { RefusalError } from '../refusal';
 import { NodeSha256 } from './node-sha256';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -29,7 +29,7 @@ export interface SignedRequest {
   body: Buffer;
 }
 
-/** Which check refused the request: the words a 403 gives, never a secret or an expected signature. */
+/** Which check refused the request: the code the caller gets, never a secret or an expected signature. */
 export type SignatureCheck =
   | 'missing_authorization'
   | 'malformed_authorization'
@@ -42,14 +42,16 @@ export type SignatureCheck =
   | 'payload_hash'
   | 'signature_mismatch';
 
-export class SignatureError extends RequestError {
+/** The request's signature does not hold: the caller is not identified. */
+export class SignatureError extends RefusalError {
   override name = 'SignatureError';
   constructor(
     /** The check that failed. */
     override readonly code: SignatureCheck,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(403, code, message);
+    super('unauthenticated', code, message, undefined, options);
   }
 }
 

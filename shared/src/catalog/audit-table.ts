@@ -6,8 +6,7 @@
  * no named query can read it (it is not a dataset contract).
  */
 import { s3Uri } from '../lake/keys';
-import type { LakeNames } from '../lake/names';
-import type { CatalogColumn, TableInput } from '../ports';
+import type { CatalogColumn, LakeNames, TableInput } from '../ports';
 
 export const AUDIT_TABLE = 'api_requests';
 export const AUDIT_PREFIX = `_audit/${AUDIT_TABLE}/`;

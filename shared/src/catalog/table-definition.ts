@@ -7,8 +7,7 @@
 import type { ColumnType, DatasetContract } from '../datasets/contract';
 import { curatedColumns, curatedDedupeKey } from '../datasets/contract';
 import { datasetLocation, partitionLocation } from '../lake/keys';
-import type { LakeNames } from '../lake/names';
-import type { Catalog, CatalogColumn, PartitionInput, TableInput } from '../ports';
+import type { Catalog, CatalogColumn, LakeNames, PartitionInput, TableInput } from '../ports';
 import { CONTRACT_VERSION_PARAMETER } from './schema-evolution';
 
 /** The Hive type Glue and Athena use for each contract type. */

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LakeDeps } from '../ports';
+import type { ConnectorSource } from './connector-files';
 import { SecretNotFoundError } from '../ports';
 import { canonicalJsonl, landRawJsonl } from '../ingest/land-raw-jsonl';
 import { nextFireTime } from '../schedules/schedule-expressions';
@@ -211,7 +212,7 @@ export interface DispatchResult {
  * is due, each until `deadline` at the latest.
  */
 export async function runDueConnectors(
-  deps: ConnectorDeps & Pick<LakeDeps, 'connectors'>,
+  deps: ConnectorDeps & { connectors: ConnectorSource },
   options: RunOptions = {},
 ): Promise<DispatchResult> {
   const { connectors, problems } = await deps.connectors.load();

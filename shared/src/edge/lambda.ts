@@ -4,7 +4,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult, S3Event } from 'aws-lambda';
-import { RequestError } from '../api/request-error';
+import { RefusalError, type RefusalKind } from '../refusal';
 
 /**
  * The objects an S3 notification names. S3 URL-encodes keys in events, with
@@ -28,9 +28,45 @@ export interface ExposedError {
   details?: unknown;
 }
 
-/** An error meant to reach the caller with `statusCode` (4xx), its code and its message. */
-export class HttpError extends RequestError implements ExposedError {
+/** An error of the edge itself (a path or query string it cannot use), meant to reach the caller with `statusCode` (4xx). */
+export class HttpError extends Error implements ExposedError {
   override name = 'HttpError';
+  readonly expose = true as const;
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The status each kind of refusal answers with. 403, not 401, for a signature:
+ * API Gateway's IAM authorizer answers so, and clients expect it. 422 for a
+ * conflicting retry, as the IETF Idempotency-Key draft answers.
+ */
+const STATUS_OF_REFUSAL: Record<RefusalKind, number> = {
+  invalid: 400,
+  unauthenticated: 403,
+  not_found: 404,
+  not_ready: 409,
+  too_large: 413,
+  unsupported_format: 415,
+  conflict: 422,
+};
+
+/** A refusal of the core as the edge exposes it. */
+function exposedRefusal(refusal: RefusalError): ExposedError {
+  return {
+    statusCode: STATUS_OF_REFUSAL[refusal.kind],
+    expose: true,
+    message: refusal.message,
+    code: refusal.code,
+    ...(refusal.details !== undefined ? { details: refusal.details } : {}),
+  };
 }
 
 function isExposed(error: unknown): error is Error & ExposedError {
@@ -49,8 +85,9 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
 }
 
 /**
- * Maps errors to API Gateway responses: exposed 4xx errors with their message
- * (and details), anything else a plain 500 whose body says nothing of the internals.
+ * Maps errors to API Gateway responses: the core's refusals with the status of
+ * their kind, exposed 4xx errors (HttpError, middy's) with theirs, each with its
+ * message (and details); anything else a plain 500 whose body says nothing of the internals.
  * Logs the error's name and message only (domain messages carry no identifiers), never the event.
  */
 export function httpErrorResponses(
@@ -60,11 +97,12 @@ export function httpErrorResponses(
     name: 'httpErrorResponses',
     onError: (request) => {
       const error = request.error;
-      if (isExposed(error)) {
-        request.response = json(error.statusCode, {
-          ...(error.code !== undefined ? { code: error.code } : {}),
-          message: error.message,
-          ...(error.details !== undefined ? { details: error.details } : {}),
+      const exposed = error instanceof RefusalError ? exposedRefusal(error) : isExposed(error) ? error : undefined;
+      if (exposed !== undefined) {
+        request.response = json(exposed.statusCode, {
+          ...(exposed.code !== undefined ? { code: exposed.code } : {}),
+          message: exposed.message,
+          ...(exposed.details !== undefined ? { details: exposed.details } : {}),
         });
         return;
       }

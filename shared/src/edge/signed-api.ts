@@ -6,7 +6,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { httpErrorResponses } from './lambda';
-import { signedRequests, type PartnerContext } from '../auth/signed-requests';
+import { signedRequests, type PartnerContext } from './signed-requests';
 import type { LakeDeps } from '../ports';
 import { auditRequests } from './audit';
 

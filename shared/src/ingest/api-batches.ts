@@ -8,7 +8,7 @@
  * wrote: its file manifest, quarantine reason and reject lines.
  */
 import { createHash } from 'node:crypto';
-import { RequestError } from '../api/request-error';
+import { RefusalError } from '../refusal';
 import type { LakeDeps } from '../ports';
 import { PreconditionFailedError } from '../ports';
 import type { ApiBatchLanded, PreparedApiBatch } from './land-api-batch';
@@ -31,7 +31,7 @@ interface PushedBatch {
 }
 
 /** A push the caller can fix. */
-export class ApiBatchRequestError extends RequestError {
+export class ApiBatchRequestError extends RefusalError {
   override name = 'ApiBatchRequestError';
 }
 
@@ -49,7 +49,7 @@ const idempotencyKeyOf = (partnerId: string, key: string) =>
 export function checkIdempotencyKey(key: string | undefined): void {
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
     throw new ApiBatchRequestError(
-      400,
+      'invalid',
       'invalid_idempotency_key',
       'Idempotency-Key must be 1 to 255 printable ASCII characters (a UUID is a good one)',
     );
@@ -81,7 +81,7 @@ export async function claimIdempotencyKey(
   const earlier = await readJsonIfPresent<PushedBatch>(deps.store, bucket, key);
   if (earlier?.batchId !== batch.batchId) {
     throw new ApiBatchRequestError(
-      422,
+      'conflict',
       'idempotency_key_reused',
       'this Idempotency-Key was already used for a different batch; use a new key for new data',
     );
@@ -128,7 +128,7 @@ export async function batchOutcome(
     ? await readJsonIfPresent<PushedBatch>(deps.store, deps.names.buckets.raw, batchKey(partnerId, batchId))
     : undefined;
   if (pushed === undefined)
-    throw new ApiBatchRequestError(404, 'unknown_batch', 'there is no batch with this id for your key');
+    throw new ApiBatchRequestError('not_found', 'unknown_batch', 'there is no batch with this id for your key');
   const base = { batchId, dataset: pushed.dataset, records: pushed.records, receivedAt: pushed.receivedAt };
   const quarantine = await readJsonIfPresent<QuarantineReason>(
     deps.store,

@@ -3,7 +3,7 @@
  * immutable raw JSONL object named by its SHA-256, `<dataset>/api/<sha256>.jsonl`.
  * The raw bucket's ObjectCreated event then plans it like any landed file.
  */
-import { RequestError } from '../api/request-error';
+import { RefusalError, type RefusalKind } from '../refusal';
 import { gunzipSync } from 'node:zlib';
 import type { DatasetContract } from '../datasets/contract';
 import { findContract } from '../datasets/registry';
@@ -51,19 +51,21 @@ export interface ApiBatchLanded {
  * The batch was refused; the message is written for the API caller and never
  * echoes the body's values (they may be patient data).
  */
-export class ApiBatchRejectedError extends RequestError {
+export class ApiBatchRejectedError extends RefusalError {
   override name = 'ApiBatchRejectedError';
-  constructor(statusCode: 400 | 404 | 413 | 415, message: string, details?: { problems: string[] }) {
-    super(
-      statusCode,
-      { 400: 'malformed_batch', 404: 'unknown_dataset', 413: 'batch_too_large', 415: 'unsupported_media_type' }[
-        statusCode
-      ],
-      message,
-      details,
-    );
+  constructor(kind: ApiBatchRefusal, message: string, details?: { problems: string[] }, options?: { cause?: unknown }) {
+    super(kind, API_BATCH_REFUSAL_CODES[kind], message, details, options);
   }
 }
+
+/** The ways a push is refused, each with its stable code. */
+const API_BATCH_REFUSAL_CODES = {
+  invalid: 'malformed_batch',
+  not_found: 'unknown_dataset',
+  too_large: 'batch_too_large',
+  unsupported_format: 'unsupported_media_type',
+} as const satisfies Partial<Record<RefusalKind, string>>;
+type ApiBatchRefusal = keyof typeof API_BATCH_REFUSAL_CODES;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -89,12 +91,12 @@ function parseRecords(text: string, format: 'json' | 'ndjson'): Record<string, u
     } catch {
       // JSON.parse's message quotes the input; the body may hold patient data, so it is not repeated.
       throw new ApiBatchRejectedError(
-        400,
+        'invalid',
         'the body is not valid JSON; send a JSON array of objects, or NDJSON with Content-Type application/x-ndjson',
       );
     }
     if (!Array.isArray(parsed))
-      throw new ApiBatchRejectedError(400, `the body is ${kindOf(parsed)}; expected a JSON array of objects`);
+      throw new ApiBatchRejectedError('invalid', `the body is ${kindOf(parsed)}; expected a JSON array of objects`);
     parsed.forEach((value, i) => {
       take(value, `record ${i + 1}`);
     });
@@ -110,8 +112,8 @@ function parseRecords(text: string, format: 'json' | 'ndjson'): Record<string, u
     });
   }
   if (problems.length > 0)
-    throw new ApiBatchRejectedError(400, `the batch has malformed records: ${problems.join('; ')}`, { problems });
-  if (records.length === 0) throw new ApiBatchRejectedError(400, 'the batch holds no records');
+    throw new ApiBatchRejectedError('invalid', `the batch has malformed records: ${problems.join('; ')}`, { problems });
+  if (records.length === 0) throw new ApiBatchRejectedError('invalid', 'the batch holds no records');
   return records;
 }
 
@@ -121,7 +123,7 @@ function unpack(body: Buffer, contentEncoding: string | undefined): Buffer {
   if (encoding === '' || encoding === 'identity') return body;
   if (encoding !== 'gzip')
     throw new ApiBatchRejectedError(
-      415,
+      'unsupported_format',
       `Content-Encoding ${encoding.slice(0, 32)} is not accepted; send the body as is, or gzip`,
     );
   try {
@@ -129,19 +131,19 @@ function unpack(body: Buffer, contentEncoding: string | undefined): Buffer {
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
       throw new ApiBatchRejectedError(
-        413,
+        'too_large',
         `the batch unpacks to more than ${MAX_UNPACKED_BATCH_BYTES / 2 ** 20} MiB; split it`,
       );
-    throw new ApiBatchRejectedError(400, 'the body is not valid gzip although Content-Encoding says gzip');
+    throw new ApiBatchRejectedError('invalid', 'the body is not valid gzip although Content-Encoding says gzip');
   }
 }
 
-/** The contract of a dataset named in a push; 404 when there is none. */
+/** The contract of a dataset named in a push; refused as not found when there is none. */
 export function knownDataset(name: string): DatasetContract {
   const contract = findContract(name);
   if (contract === undefined)
     throw new ApiBatchRejectedError(
-      404,
+      'not_found',
       `unknown dataset ${JSON.stringify(name.slice(0, 64))}; see the dataset contracts for the names accepted`,
     );
   return contract;
@@ -157,9 +159,9 @@ export interface PreparedApiBatch {
 
 /**
  * Validates a pushed batch and names it by the SHA-256 of its canonical JSONL.
- * Throws ApiBatchRejectedError: 404 unknown dataset, 415 unsupported content type
- * or encoding, 413 body over 10 MB (or unpacking past its bound), 400 malformed
- * body (with the first problems).
+ * Throws ApiBatchRejectedError: unknown dataset (not found), unsupported content
+ * type or encoding, body over 10 MB or unpacking past its bound (too large),
+ * malformed body (invalid, with the first problems).
  */
 export function prepareApiBatch(request: ApiBatchRequest): PreparedApiBatch {
   const contract = knownDataset(request.dataset);
@@ -167,14 +169,14 @@ export function prepareApiBatch(request: ApiBatchRequest): PreparedApiBatch {
   const format = JSON_TYPES.has(mediaType) ? 'json' : NDJSON_TYPES.has(mediaType) ? 'ndjson' : undefined;
   if (format === undefined) {
     throw new ApiBatchRejectedError(
-      415,
+      'unsupported_format',
       `Content-Type ${mediaType === '' ? '(none)' : mediaType} is not accepted; send application/json (an array of objects) or application/x-ndjson`,
     );
   }
   const sent = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : Buffer.from(request.body);
   if (sent.length > MAX_API_BATCH_BYTES) {
     throw new ApiBatchRejectedError(
-      413,
+      'too_large',
       `the batch is ${sent.length} bytes; the limit is ${MAX_API_BATCH_BYTES} bytes (10 MB): split it`,
     );
   }

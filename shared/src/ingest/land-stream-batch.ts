@@ -13,8 +13,6 @@
  *   The lake keeps the reading: the table is the devices' hot store, the lake
  *   their history.
  */
-import type { DynamoDBRecord } from 'aws-lambda';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { streamDeletesKey } from '../lake/keys';
 import { canonicalJsonl, landRawJsonl } from './land-raw-jsonl';
 import { TELEMETRY_TYPE, telemetryDataset } from '../lake/telemetry-items';
@@ -23,8 +21,21 @@ import type { LakeDeps } from '../ports';
 /** Items whose `type` names no contract land here, so the planner quarantines them and nothing is lost. */
 export const UNKNOWN_STREAM_DATASET = '_unknown';
 
-/** The part of a DynamoDB stream record this needs (the Lambda event's `Records[]` entries fit it). */
-export type StreamRecordInput = Pick<DynamoDBRecord, 'eventName' | 'dynamodb' | 'userIdentity'>;
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * One change of the telemetry table, as the edge decoded it from the stream
+ * record (edge/dynamodb-stream.ts): plain JSON, no wire format.
+ */
+export type TelemetryChange =
+  /** INSERT or MODIFY: the item as it now is, and the names of the table's key attributes. */
+  | { kind: 'written'; sequenceNumber?: string; item: Record<string, Json>; keyNames: readonly string[] }
+  /** REMOVE: the removed item's keys, when (epoch seconds, if known), and whether TTL removed it. */
+  | { kind: 'removed'; sequenceNumber?: string; keys: Record<string, Json>; removedAtSeconds?: number; byTtl: boolean }
+  /** A record with neither a new image nor keys: nothing to land. */
+  | { kind: 'empty' }
+  /** A record whose image could not be decoded: landing stops at it. */
+  | { kind: 'undecodable'; sequenceNumber?: string };
 
 export interface StreamBatchOutcome {
   landed: { dataset: string; kind: 'readings' | 'deletes'; key: string; records: number; duplicate: boolean }[];
@@ -39,32 +50,6 @@ export interface StreamBatchOutcome {
   failureReason?: string;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** Unmarshalled values to JSON: sets become arrays, binary becomes base64. */
-function toJson(value: unknown): Json {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (value instanceof Set) return [...value].map(toJson);
-  if (Array.isArray(value)) return value.map(toJson);
-  if (typeof value === 'object') {
-    const out: { [key: string]: Json } = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = toJson(v);
-    return out;
-  }
-  return null;
-}
-
-const fromAttributeValues = (image: unknown): Record<string, Json> =>
-  toJson(unmarshall(image as Parameters<typeof unmarshall>[0])) as Record<string, Json>;
-
-/** TTL deletions come from the DynamoDB service principal, as AWS documents. */
-const isTtlDeletion = (record: StreamRecordInput): boolean =>
-  record.userIdentity?.type === 'Service' && record.userIdentity.principalId === 'dynamodb.amazonaws.com';
-
 interface Group {
   dataset: string;
   kind: 'readings' | 'deletes';
@@ -74,65 +59,59 @@ interface Group {
   firstIndex: number;
 }
 
-/** The reading a record carries: its new image without the table's key attributes and the routing `type`. */
-function readingOf(record: StreamRecordInput, image: Record<string, Json>): Record<string, Json> {
-  const envelope = new Set([...Object.keys(record.dynamodb?.Keys ?? {}), TELEMETRY_TYPE]);
-  return Object.fromEntries(Object.entries(image).filter(([name]) => !envelope.has(name)));
+/** The reading a written item carries: the item without the table's key attributes and the routing `type`. */
+function readingOf(keyNames: readonly string[], item: Record<string, Json>): Record<string, Json> {
+  const envelope = new Set([...keyNames, TELEMETRY_TYPE]);
+  return Object.fromEntries(Object.entries(item).filter(([name]) => !envelope.has(name)));
 }
 
 /**
- * Unmarshalls the batch and lands one raw JSONL object per dataset, and one
- * deletion record per dataset. Groups are written in the order of their first
- * record; on the first write that fails it stops and reports that group's first
- * sequence number, as AWS documents for stream batch item failures (Lambda retries
- * from there; records landed twice dedupe downstream on the dataset's key).
- * A record that cannot be unmarshalled is reported the same way, so it reaches
- * the stream's on-failure destination after the retries instead of being
- * dropped, and the device's later readings wait behind it.
+ * Lands one raw JSONL object per dataset, and one deletion record per dataset.
+ * Groups are written in the order of their first change; on the first write
+ * that fails it stops and reports that group's first sequence number, as AWS
+ * documents for stream batch item failures (Lambda retries from there; records
+ * landed twice dedupe downstream on the dataset's key). A change that could not
+ * be decoded is reported the same way, so it reaches the stream's on-failure
+ * destination after the retries instead of being dropped, and the device's
+ * later readings wait behind it.
  */
 export async function landStreamBatch(
   deps: Pick<LakeDeps, 'store' | 'clock' | 'names'>,
-  records: readonly StreamRecordInput[],
+  changes: readonly TelemetryChange[],
 ): Promise<StreamBatchOutcome> {
   const groups = new Map<string, Group>();
   let skipped = 0;
   let poison: { index: number; sequence: string | undefined } | undefined;
-  for (const [index, record] of records.entries()) {
-    const change = record.dynamodb;
-    const image = change?.NewImage;
-    const removed = record.eventName === 'REMOVE';
-    if ((removed ? change?.Keys : image) === undefined) {
+  for (const [index, change] of changes.entries()) {
+    if (change.kind === 'empty') {
       skipped += 1;
       continue;
     }
-    let line: Record<string, Json>;
-    let dataset: string;
-    try {
-      if (removed) {
-        const keys = fromAttributeValues(change?.Keys);
-        dataset = telemetryDataset(keys)?.name ?? UNKNOWN_STREAM_DATASET;
-        const at = change?.ApproximateCreationDateTime;
-        line = {
-          keys,
-          removed_at: at === undefined ? null : new Date(at * 1000).toISOString(),
-          cause: isTtlDeletion(record) ? 'ttl' : 'delete',
-          sequence_number: change?.SequenceNumber ?? null,
-        };
-      } else {
-        const item = fromAttributeValues(image);
-        dataset = telemetryDataset(item)?.name ?? UNKNOWN_STREAM_DATASET;
-        // An unknown type keeps the whole item, so whoever reads the quarantine sees what came.
-        line = dataset === UNKNOWN_STREAM_DATASET ? item : readingOf(record, item);
-      }
-    } catch {
-      // Landing stops at this record: everything before it is still landed below.
-      poison = { index, sequence: change?.SequenceNumber };
+    if (change.kind === 'undecodable') {
+      // Landing stops at this change: everything before it is still landed below.
+      poison = { index, sequence: change.sequenceNumber };
       break;
     }
-    const kind = removed ? 'deletes' : 'readings';
+    let line: Record<string, Json>;
+    let dataset: string;
+    if (change.kind === 'removed') {
+      dataset = telemetryDataset(change.keys)?.name ?? UNKNOWN_STREAM_DATASET;
+      line = {
+        keys: change.keys,
+        removed_at:
+          change.removedAtSeconds === undefined ? null : new Date(change.removedAtSeconds * 1000).toISOString(),
+        cause: change.byTtl ? 'ttl' : 'delete',
+        sequence_number: change.sequenceNumber ?? null,
+      };
+    } else {
+      dataset = telemetryDataset(change.item)?.name ?? UNKNOWN_STREAM_DATASET;
+      // An unknown type keeps the whole item, so whoever reads the quarantine sees what came.
+      line = dataset === UNKNOWN_STREAM_DATASET ? change.item : readingOf(change.keyNames, change.item);
+    }
+    const kind = change.kind === 'removed' ? 'deletes' : 'readings';
     let group = groups.get(`${kind}/${dataset}`);
     if (group === undefined) {
-      group = { dataset, kind, rows: [], firstSequence: change?.SequenceNumber, firstIndex: index };
+      group = { dataset, kind, rows: [], firstSequence: change.sequenceNumber, firstIndex: index };
       groups.set(`${kind}/${dataset}`, group);
     }
     group.rows.push(line);

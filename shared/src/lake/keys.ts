@@ -1,3 +1,4 @@
+// One piece on purpose: every object key of the lake in one file, so the whole layout is read and changed in one place.
 /**
  * Every object key of the lake, built in one place so that landing, planning,
  * normalizing, the catalog and the query views agree on the layout:
@@ -16,7 +17,7 @@
  */
 import type { DatasetStage, Site } from '../datasets/contract';
 import { SITES } from '../datasets/contract';
-import type { LakeNames } from './names';
+import type { LakeNames } from '../ports';
 
 /**
  * The raw bucket also keeps the lake's own records: small state (who pushed

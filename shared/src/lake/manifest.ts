@@ -1,3 +1,4 @@
+// One piece on purpose: the manifest records and the conditional-write protocol that keeps them whole change together.
 /**
  * Manifests: what each raw object produced. They live in the curated bucket
  * under `_manifests/` (see keys.ts).
@@ -13,10 +14,9 @@ import { createHash } from 'node:crypto';
 import type { SourceDialect } from '../formats/records';
 import type { SheetReport } from '../formats/xlsx';
 import type { HeaderMapping } from '../normalize/row-normalizer';
-import type { ObjectStore } from '../ports';
+import type { LakeNames, ObjectStore } from '../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../ports';
 import type { SourceFormat, WrittenPartition } from './messages';
-import type { LakeNames } from './names';
 import {
   chunkManifestKey,
   chunkManifestPrefix,

@@ -3,9 +3,8 @@
  * contract between services; change them only compatibly.
  */
 import type { DatasetContract, DatasetStage, Site } from '../datasets/contract';
-import type { LakeEvent } from '../ports';
+import type { LakeEvent, LakeNames } from '../ports';
 import { fileManifestKey } from './keys';
-import type { LakeNames } from './names';
 
 export type SourceFormat = 'csv' | 'xlsx' | 'jsonl';
 

@@ -6,9 +6,8 @@
  * raw data. The source is never deleted: a failure must not lose raw data.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../ports';
+import type { LakeNames, ObjectStore } from '../ports';
 import { quarantineCopyKey, quarantineReasonKey } from './keys';
-import type { LakeNames } from './names';
 
 /** The reason.json of a quarantined file. No source key: a file name may name a patient. */
 export interface QuarantineReason {

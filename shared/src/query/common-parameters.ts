@@ -1,5 +1,5 @@
 /** Parameters several named queries take, spelled once. */
-import type { ParameterSpec } from './named-query';
+import type { ParameterSpec } from './parameters';
 
 export const FROM_DATE: ParameterSpec = {
   name: 'from',

@@ -38,8 +38,9 @@ const CONTENT_TYPES: Record<DownloadFormat, string> = {
 };
 
 function tooLarge(maxBytes: number): never {
+  // 'invalid', not 'too_large': the request is fine, the form it asks for does not suit this result.
   throw new ExecutionRequestError(
-    400,
+    'invalid',
     'result_too_large',
     `the result is larger than ${maxBytes / 2 ** 20} MiB as a file; read it in JSON pages (GET /v1/executions/{id}/results?pageSize=1000) or narrow the query`,
   );

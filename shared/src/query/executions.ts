@@ -10,7 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { LakeDeps, QueryParameter, QueryResultPage } from '../ports';
-import { RequestError } from '../api/request-error';
+import { RefusalError } from '../refusal';
 import { readJsonIfPresent } from '../lake/objects';
 import type { NamedQuery, ResultColumn } from './named-query';
 import { getNamedQuery } from './named-queries';
@@ -84,7 +84,7 @@ export interface ResultsPage {
 }
 
 /** A request about executions a partner can fix. */
-export class ExecutionRequestError extends RequestError {
+export class ExecutionRequestError extends RefusalError {
   override name = 'ExecutionRequestError';
 }
 
@@ -97,13 +97,13 @@ const reuseKey = (fingerprint: string) => `executions/by-request/${fingerprint}.
 function parameterTexts(raw: unknown): Record<string, string> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw))
-    throw new ExecutionRequestError(400, 'invalid_body', 'parameters must be an object of name: value');
+    throw new ExecutionRequestError('invalid', 'invalid_body', 'parameters must be an object of name: value');
   const texts: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (value === null || value === undefined) continue;
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw new ExecutionRequestError(
-        400,
+        'invalid',
         'invalid_body',
         `parameter values must be strings, numbers or booleans${/^[a-z][a-z0-9_]{0,40}$/.test(name) ? ` (${name} is not)` : ''}`,
       );
@@ -120,24 +120,28 @@ export function parseExecutionRequest(body: string | null): { parameters: Record
   try {
     parsed = JSON.parse(body);
   } catch {
-    throw new ExecutionRequestError(400, 'invalid_body', 'the body must be JSON: {"parameters": {"name": "value"}}');
+    throw new ExecutionRequestError(
+      'invalid',
+      'invalid_body',
+      'the body must be JSON: {"parameters": {"name": "value"}}',
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new ExecutionRequestError(
-      400,
+      'invalid',
       'invalid_body',
       'the body must be a JSON object: {"parameters": {"name": "value"}}',
     );
   const { parameters, version } = parsed as { parameters?: unknown; version?: unknown };
   if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
-    throw new ExecutionRequestError(400, 'invalid_body', 'version must be a positive whole number');
+    throw new ExecutionRequestError('invalid', 'invalid_body', 'version must be a positive whole number');
   }
   return { parameters: parameterTexts(parameters), ...(typeof version === 'number' ? { version } : {}) };
 }
 
 /**
  * Starts (or reuses) an execution of named query `name` for `partnerId`.
- * Throws UnknownQueryError (404) or ParameterError (400) for the partner to fix.
+ * Throws UnknownQueryError (not found) or ParameterError (invalid) for the partner to fix.
  */
 export async function startExecution(
   deps: Pick<LakeDeps, 'store' | 'engine' | 'names' | 'clock'>,
@@ -204,7 +208,11 @@ export async function findExecution(
     ? await readJsonIfPresent<ExecutionRecord>(deps.store, deps.names.buckets['query-results'], recordKey(executionId))
     : undefined;
   if (record === undefined || record.partnerId !== partnerId)
-    throw new ExecutionRequestError(404, 'unknown_execution', 'there is no execution with this id for your key');
+    throw new ExecutionRequestError(
+      'not_found',
+      'unknown_execution',
+      'there is no execution with this id for your key',
+    );
   return record;
 }
 
@@ -277,7 +285,7 @@ function decodeToken(executionId: string, token: string): PageToken {
     // Falls through to the error below.
   }
   throw new ExecutionRequestError(
-    400,
+    'invalid',
     'invalid_page_token',
     'pageToken is not one this execution gave out; start from the first page',
   );
@@ -309,7 +317,7 @@ function suppress(
 }
 
 /**
- * One page of a SUCCEEDED execution's result (409 while it runs). The engine's
+ * One page of a SUCCEEDED execution's result (refused as not ready while it runs). The engine's
  * header row (Athena repeats the column names first) never reaches the partner.
  */
 export async function resultsPage(
@@ -321,14 +329,14 @@ export async function resultsPage(
   const pageSize = request.pageSize ?? MAX_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE)
     throw new ExecutionRequestError(
-      400,
+      'invalid',
       'invalid_page_size',
       `pageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
     );
   const status = await deps.engine.status(record.engineQueryId);
   if (status.state !== 'SUCCEEDED') {
     throw new ExecutionRequestError(
-      409,
+      'not_ready',
       'not_ready',
       `the execution is ${status.state}; results can be read once it has SUCCEEDED (GET /v1/executions/${record.executionId})`,
     );

@@ -4,14 +4,15 @@
  */
 import { abnormalHeartRateEpisodes } from './abnormal-heart-rate-episodes';
 import { cohortSummary } from './cohort-summary';
-import { RequestError } from '../api/request-error';
+import { RefusalError } from '../refusal';
 import { dailyVitals } from './daily-vitals';
 import { dosageAdherence } from './dosage-adherence';
 import { gaitFallRisk } from './gait-fall-risk';
 import { qtcProlongation } from './qtc-prolongation';
 import type { NamedQuery } from './named-query';
 
-export type { NamedQuery, ParameterSpec, ResultColumn } from './named-query';
+export type { NamedQuery, ResultColumn } from './named-query';
+export type { ParameterSpec } from './parameters';
 
 /** Every named query, every version still served. */
 export const NAMED_QUERIES: readonly Readonly<NamedQuery>[] = [
@@ -24,11 +25,11 @@ export const NAMED_QUERIES: readonly Readonly<NamedQuery>[] = [
 ];
 
 /** No named query by that name (and version). */
-export class UnknownQueryError extends RequestError {
+export class UnknownQueryError extends RefusalError {
   override name = 'UnknownQueryError';
   /** Safe to show: it names only the basket's queries. */
   constructor(message: string, options?: { cause?: unknown }) {
-    super(404, 'unknown_query', message, undefined, options);
+    super('not_found', 'unknown_query', message, undefined, options);
   }
 }
 

@@ -4,7 +4,8 @@
  * from its definition). Served at GET /v1/openapi.json; a test holds it to the
  * routes the service declares and to the responses the handlers give.
  */
-import type { NamedQuery, ParameterSpec, ResultColumn } from './named-query';
+import type { NamedQuery, ResultColumn } from './named-query';
+import type { ParameterSpec } from './parameters';
 import { NAMED_QUERIES } from './named-queries';
 import { MAX_PAGE_SIZE } from './executions';
 

@@ -4,12 +4,11 @@
  * listed in words a partner can act on, without echoing the value (a partner
  * might paste a raw patient identifier where a token belongs).
  */
-import { RequestError } from '../api/request-error';
 import type { QueryParameter } from '../ports';
-import type { DateSpanRule, NamedQuery, ParameterSpec } from './named-query';
+import { RefusalError } from '../refusal';
 
 /** Parameters that do not fit the named query; `problems` lists each one. */
-export class ParameterError extends RequestError {
+export class ParameterError extends RefusalError {
   override name = 'ParameterError';
   /** Safe to show to the partner who sent the request. */
   constructor(
@@ -18,13 +17,50 @@ export class ParameterError extends RequestError {
     options?: { cause?: unknown },
   ) {
     super(
-      400,
+      'invalid',
       'invalid_parameters',
       `parameters for ${query} are not valid: ${problems.join('; ')}`,
       { problems },
       options,
     );
   }
+}
+
+interface ParameterBase {
+  name: string;
+  description: string;
+  required?: boolean;
+  /** The value, as text, used when the caller gives none (checked like a caller's value when the query is defined). */
+  default?: string;
+}
+
+export type ParameterSpec =
+  | (ParameterBase & { type: 'date' })
+  | (ParameterBase & { type: 'integer' | 'number'; min?: number; max?: number })
+  | (ParameterBase & {
+      type: 'string';
+      /** Regular expression source the whole value must match (anchored by the validator). */
+      pattern?: string;
+      /** The pattern in words, for error messages ("64 lowercase hex characters"). */
+      patternHint?: string;
+      /** Allowed values (matched case-insensitively, bound as written here). */
+      allowed?: readonly string[];
+      maxLength?: number;
+    });
+
+/** A rule over two date parameters: `to` not before `from`, and at most `maxDays` apart. */
+export interface DateSpanRule {
+  kind: 'date_span';
+  from: string;
+  to: string;
+  maxDays: number;
+}
+
+/** What validation needs of a named query: its name, its parameters and their rules. */
+export interface ParameterizedQuery {
+  name: string;
+  parameters: readonly ParameterSpec[];
+  rules?: readonly DateSpanRule[];
 }
 
 /** Longest value accepted for any parameter before it is even looked at. */
@@ -116,7 +152,7 @@ function checkSpan(rule: DateSpanRule, values: Record<string, QueryParameter>): 
  * required ones, wrong types, out-of-bounds values, broken date spans.
  */
 export function validateParameters(
-  query: NamedQuery,
+  query: ParameterizedQuery,
   params: Readonly<Record<string, string>>,
 ): Record<string, QueryParameter> {
   const problems: string[] = [];

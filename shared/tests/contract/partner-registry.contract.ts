@@ -3,7 +3,7 @@
  * keys file under a temp LAKE_HOME) and partner-registry.aws.test.ts (one SSM
  * SecureString per key, over fakes/ssm.ts).
  */
-import type { PartnerKey } from '../../src/auth/partners';
+import type { PartnerKey } from '../../src/ports';
 import type { PartnerRegistry } from '../../src/ports';
 
 export interface PartnerRegistrySubject {

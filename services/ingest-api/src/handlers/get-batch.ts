@@ -2,7 +2,7 @@
 import { jsonResponse } from '@pulse-lake/shared/edge/lambda';
 import { noteAudit } from '@pulse-lake/shared/edge/audit';
 import { signedApi } from '@pulse-lake/shared/edge/signed-api';
-import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
+import { partnerOf } from '@pulse-lake/shared/edge/signed-requests';
 import { batchOutcome } from '@pulse-lake/shared/ingest/api-batches';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 

@@ -8,7 +8,7 @@
 import { HttpError, jsonResponse } from '@pulse-lake/shared/edge/lambda';
 import { noteAudit } from '@pulse-lake/shared/edge/audit';
 import { signedApi } from '@pulse-lake/shared/edge/signed-api';
-import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
+import { partnerOf } from '@pulse-lake/shared/edge/signed-requests';
 import { checkIdempotencyKey, claimIdempotencyKey, recordPushedBatch } from '@pulse-lake/shared/ingest/api-batches';
 import { knownDataset, landPreparedBatch, prepareApiBatch } from '@pulse-lake/shared/ingest/land-api-batch';
 import type { LakeDeps } from '@pulse-lake/shared/ports';

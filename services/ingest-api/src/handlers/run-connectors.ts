@@ -8,13 +8,17 @@ import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { DispatchResult } from '@pulse-lake/shared/connectors/run-connector';
 import { runDueConnectors } from '@pulse-lake/shared/connectors/run-connector';
+import type { ConnectorSource } from '@pulse-lake/shared/connectors/connector-files';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 /** Left of the invocation for the runs' last checkpoints after their deadline. */
 const CHECKPOINT_MARGIN_MS = 20_000;
 
 /** Builds the handler over `deps`; `log` gets one JSON line per connector run and per unusable connector file. */
-export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.log(line)) {
+export function createHandler(
+  deps: LakeDeps & { connectors: ConnectorSource },
+  log: (line: string) => void = (line) => console.log(line),
+) {
   return middy<ScheduledEvent, DispatchResult>().handler(async (_event, context) => {
     const result = await runDueConnectors(deps, {
       deadline: Date.now() + Math.max(1000, context.getRemainingTimeInMillis() - CHECKPOINT_MARGIN_MS),

@@ -6,7 +6,8 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { buildLocalLake, type LocalLake } from '@pulse-lake/shared/adapters/local/index';
-import { newPartnerKey, type PartnerKey } from '@pulse-lake/shared/auth/partners';
+import { newPartnerKey } from '@pulse-lake/shared/auth/partners';
+import type { PartnerKey } from '@pulse-lake/shared/ports';
 import { createHandler } from '../../src/handlers/push-batch';
 
 const fixture = (name: string): APIGatewayProxyEvent =>

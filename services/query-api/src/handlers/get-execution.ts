@@ -1,6 +1,6 @@
 /** GET /v1/executions/{id}: where the partner's execution stands, its timings and the bytes scanned. */
 import { jsonResponse } from '@pulse-lake/shared/edge/lambda';
-import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
+import { partnerOf } from '@pulse-lake/shared/edge/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 import { noteAudit } from '@pulse-lake/shared/edge/audit';
 import { executionStatus, findExecution } from '@pulse-lake/shared/query/executions';

@@ -4,7 +4,7 @@
  * on AWS a presigned URL to it, locally the file itself.
  */
 import { HttpError, jsonResponse } from '@pulse-lake/shared/edge/lambda';
-import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
+import { partnerOf } from '@pulse-lake/shared/edge/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 import { noteAudit } from '@pulse-lake/shared/edge/audit';
 import { deliverDownload } from '@pulse-lake/shared/query/downloads';

@@ -3,7 +3,7 @@
  * query for the calling partner and answers 202 with the execution id to poll.
  */
 import { jsonResponse } from '@pulse-lake/shared/edge/lambda';
-import { partnerOf } from '@pulse-lake/shared/auth/signed-requests';
+import { partnerOf } from '@pulse-lake/shared/edge/signed-requests';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 import { noteAudit } from '@pulse-lake/shared/edge/audit';
 import type { ExecutionOptions } from '@pulse-lake/shared/query/executions';

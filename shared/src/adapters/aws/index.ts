@@ -21,7 +21,7 @@ import { buildSqsQueue } from './sqs-queue';
 import { buildSsmKeyStore } from './ssm-key-store';
 import { buildSsmPartnerRegistry, partnerKeysPrefix } from './ssm-partner-registry';
 import { buildSsmSecretStore, connectorSecretsPrefix } from './ssm-secret-store';
-import { connectorFolder } from '../../connectors/connector-files';
+import { type ConnectorSource, connectorFolder } from '../../connectors/connector-files';
 
 export { readLakeEnv, MissingEnvironmentError, type LakeEnv } from './env';
 export { buildS3ObjectStore } from './s3-object-store';
@@ -37,8 +37,9 @@ export { buildSsmSecretStore, connectorSecretsPrefix } from './ssm-secret-store'
 /**
  * Composes LakeDeps on AWS for `env`. Call it at module scope of a Lambda entry
  * (`src/functions/*.ts`) so clients and caches live as long as the container.
+ * The connector files packaged with the function come beside the ports.
  */
-export function awsLakeDeps(env: LakeEnv): LakeDeps {
+export function awsLakeDeps(env: LakeEnv): LakeDeps & { connectors: ConnectorSource } {
   const names = lakeNames(env.stage);
   const region = env.region;
   const ssm = new SSMClient({ region });

@@ -6,8 +6,7 @@
  * within that time, and a flood of unknown keys does not throttle SSM.
  */
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { PartnerKey } from '../../auth/partners';
-import type { PartnerRegistry } from '../../ports';
+import type { PartnerKey, PartnerRegistry } from '../../ports';
 
 const FOUND_TTL_MS = 5 * 60_000;
 const MISSING_TTL_MS = 60_000;

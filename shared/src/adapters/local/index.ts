@@ -5,9 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock, LakeDeps } from '../../ports';
+import type { Clock, LakeDeps, LakeNames } from '../../ports';
 import { systemClock } from '../../ports';
-import type { LakeNames } from '../../lake/names';
 import { DEFAULT_REGION, lakeNames } from '../../lake/names';
 import { describeError } from './files';
 import type { LocalCatalog } from './catalog';
@@ -43,6 +42,7 @@ export type { BusEvent, BusRule, EventPattern, LocalEventBus } from './event-bus
 export type { FolderWatcher, FolderWatcherOptions } from './folder-watcher';
 export type { LocalKeyStore } from './key-store';
 export type { LocalPartnerRegistry } from './partner-registry';
+export { buildLocalPartnerRegistry } from './partner-registry';
 export type { LocalObjectStore, ObjectCreatedListener } from './object-store';
 export type { LocalQueryEngine } from './query-engine';
 export type { ObjectCreatedEventName } from './s3-events';

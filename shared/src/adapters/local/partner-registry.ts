@@ -5,8 +5,7 @@
  */
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PartnerKey } from '../../auth/partners';
-import type { PartnerRegistry } from '../../ports';
+import type { PartnerKey, PartnerRegistry } from '../../ports';
 import { readJsonIfExists, withFileLock, writeFileAtomic } from './files';
 import { privateFileStats } from './key-store';
 

@@ -18,7 +18,7 @@ import type {
   QueryStatus,
   StartQueryOptions,
 } from '../../ports';
-import type { LakeNames } from '../../lake/names';
+import type { LakeNames } from '../../ports';
 import { describeError, errorMessage, readJsonIfExists, writeFileAtomic } from './files';
 import type { LocalObjectStore } from './object-store';
 import { createQueryResultFiles, QueryResultsUnavailableError } from './query-results';

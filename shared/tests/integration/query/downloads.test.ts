@@ -83,7 +83,7 @@ describe('result downloads', () => {
       '12',
     ]);
     const failure = deliverDownload({ ...lake, engine: finishedEngine(rows) }, record, 'csv', options);
-    await expect(failure).rejects.toMatchObject({ statusCode: 400, code: 'result_too_large' });
+    await expect(failure).rejects.toMatchObject({ kind: 'invalid', code: 'result_too_large' });
     await expect(failure).rejects.toThrow(`larger than ${MAX_INLINE_DOWNLOAD_BYTES / 2 ** 20} MiB`);
   });
 

@@ -7,7 +7,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { signedRequestOf } from '../../../src/auth/signed-requests';
+import { signedRequestOf } from '../../../src/edge/signed-requests';
 import { type SignatureCheck, SignatureError, verifySignature } from '../../../src/auth/sigv4';
 
 const KEY = { accessKeyId: 'PLKABCDEFGHIJKLMNOPQ', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };

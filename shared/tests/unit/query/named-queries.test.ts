@@ -1,12 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { NAMED_QUERIES, UnknownQueryError, getNamedQuery } from '../../../src/query/named-queries';
-import {
-  NamedQueryDefinitionError,
-  checkQueryText,
-  defineNamedQuery,
-  logicalTables,
-  type NamedQuery,
-} from '../../../src/query/named-query';
+import { NamedQueryDefinitionError, defineNamedQuery, type NamedQuery } from '../../../src/query/named-query';
+import { checkQueryText, logicalTables } from '../../../src/query/query-text';
 import { findContract } from '../../../src/datasets/registry';
 
 const base: NamedQuery = {
