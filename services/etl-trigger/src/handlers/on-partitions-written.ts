@@ -11,6 +11,7 @@ import type { DatasetContract } from '@pulse-lake/shared/datasets/contract';
 import { getContract } from '@pulse-lake/shared/datasets/registry';
 import type { PartitionsWrittenDetail } from '@pulse-lake/shared/lake/messages';
 import { PARTITIONS_WRITTEN } from '@pulse-lake/shared/lake/messages';
+import { functionLogger, type Logger, logsWithLambdaContext } from '@pulse-lake/shared/edge/logger';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 /** The event is not a Partitions Written event with partitions; the rule should never route one here. */
@@ -21,39 +22,37 @@ export class UnexpectedEventError extends Error {
 export interface HandlerOptions {
   /** Contract lookup (default: the registry). */
   contractOf?: (dataset: string) => DatasetContract;
-  /** One JSON line per crawler kick decision (dataset names and counts only). */
-  log?: (line: string) => void;
+  /** Gets one line per crawler kick decision (dataset names and counts only); default: the function's logger. */
+  logger?: Logger;
 }
 
 /** Builds the handler over `deps`. */
 export function createHandler(deps: LakeDeps, options: HandlerOptions = {}) {
   const contractOf = options.contractOf ?? getContract;
-  const log = options.log ?? ((line: string) => console.log(line));
-  return middy<EventBridgeEvent<string, PartitionsWrittenDetail>, CatalogedPartitions>().handler(async (event) => {
-    const detail = event.detail;
-    if (
-      event['detail-type'] !== PARTITIONS_WRITTEN ||
-      detail === undefined ||
-      !Array.isArray(detail.partitions) ||
-      typeof detail.dataset !== 'string'
-    ) {
-      throw new UnexpectedEventError(
-        `expected a ${PARTITIONS_WRITTEN} event with dataset and partitions, got detail-type ${event['detail-type']}`,
-      );
-    }
-    const cataloged = await catalogPartitionsWritten(deps, detail, contractOf);
-    if (cataloged.crawler !== 'none') {
-      log(
-        JSON.stringify({
-          level: 'INFO',
-          message: 'staging crawler',
+  const logger = options.logger ?? functionLogger();
+  return middy<EventBridgeEvent<string, PartitionsWrittenDetail>, CatalogedPartitions>()
+    .use(logsWithLambdaContext(logger))
+    .handler(async (event) => {
+      const detail = event.detail;
+      if (
+        event['detail-type'] !== PARTITIONS_WRITTEN ||
+        detail === undefined ||
+        !Array.isArray(detail.partitions) ||
+        typeof detail.dataset !== 'string'
+      ) {
+        throw new UnexpectedEventError(
+          `expected a ${PARTITIONS_WRITTEN} event with dataset and partitions, got detail-type ${event['detail-type']}`,
+        );
+      }
+      const cataloged = await catalogPartitionsWritten(deps, detail, contractOf);
+      if (cataloged.crawler !== 'none') {
+        logger.info('staging crawler', {
           dataset: detail.dataset,
           created: cataloged.created,
           crawler: deps.names.crawlers.staging,
           outcome: cataloged.crawler,
-        }),
-      );
-    }
-    return cataloged;
-  });
+        });
+      }
+      return cataloged;
+    });
 }

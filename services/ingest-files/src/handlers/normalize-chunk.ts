@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
 import { normalizeChunk } from '@pulse-lake/shared/normalize/normalize-chunk';
+import { functionLogger, type Logger, logsWithLambdaContext } from '@pulse-lake/shared/edge/logger';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 /** A message body that is not a normalize-chunk message; it will fail every time, so it is reported, not retried forever. */
@@ -39,24 +40,22 @@ function parseMessage(body: string): NormalizeChunkMessage {
 }
 
 /** Builds the handler over `deps`. */
-export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.error(line)) {
-  return middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
-      try {
-        await normalizeChunk(deps, parseMessage(record.body));
-      } catch (error) {
-        log(
-          JSON.stringify({
-            level: 'ERROR',
+export function createHandler(deps: LakeDeps, logger: Logger = functionLogger()) {
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(logsWithLambdaContext(logger))
+    .handler(async (event) => {
+      const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+      for (const record of event.Records) {
+        try {
+          await normalizeChunk(deps, parseMessage(record.body));
+        } catch (error) {
+          logger.error(error instanceof Error ? error.message : 'non-error thrown', {
             messageId: record.messageId,
             error: error instanceof Error ? error.name : 'non-error thrown',
-            message: error instanceof Error ? error.message : undefined,
-          }),
-        );
-        batchItemFailures.push({ itemIdentifier: record.messageId });
+          });
+          batchItemFailures.push({ itemIdentifier: record.messageId });
+        }
       }
-    }
-    return { batchItemFailures };
-  });
+      return { batchItemFailures };
+    });
 }

@@ -6,20 +6,20 @@
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { landStreamBatch } from '@pulse-lake/shared/ingest/land-stream-batch';
+import { functionLogger, type Logger, logsWithLambdaContext } from '@pulse-lake/shared/edge/logger';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 /** Builds the handler over `deps`. */
-export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.error(line)) {
-  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler(async (event) => {
-    const outcome = await landStreamBatch(deps, event.Records);
-    if (outcome.failedSequenceNumber === undefined) return { batchItemFailures: [] };
-    log(
-      JSON.stringify({
-        level: 'ERROR',
+export function createHandler(deps: LakeDeps, logger: Logger = functionLogger()) {
+  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
+    .use(logsWithLambdaContext(logger))
+    .handler(async (event) => {
+      const outcome = await landStreamBatch(deps, event.Records);
+      if (outcome.failedSequenceNumber === undefined) return { batchItemFailures: [] };
+      logger.error('stream batch stopped at a record', {
         failedSequenceNumber: outcome.failedSequenceNumber,
         reason: outcome.failureReason,
-      }),
-    );
-    return { batchItemFailures: [{ itemIdentifier: outcome.failedSequenceNumber }] };
-  });
+      });
+      return { batchItemFailures: [{ itemIdentifier: outcome.failedSequenceNumber }] };
+    });
 }

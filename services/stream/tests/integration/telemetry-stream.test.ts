@@ -11,6 +11,7 @@ import { buildLocalLake, type LocalLake, type StreamFailureRecord } from '@pulse
 import { vitals } from '@pulse-lake/shared/datasets/vitals';
 import { TELEMETRY_KEY, telemetryItem } from '@pulse-lake/shared/lake/telemetry-items';
 import type { ObjectStore } from '@pulse-lake/shared/ports';
+import { linesLogger } from '@pulse-lake/shared/edge/logger';
 import { createHandler } from '../../src/handlers/on-telemetry-record';
 
 const context = {
@@ -78,7 +79,10 @@ describe('the telemetry stream on the local table', () => {
   });
 
   function consume(store: ObjectStore) {
-    const handler = createHandler({ ...lake, store }, () => undefined);
+    const handler = createHandler(
+      { ...lake, store },
+      linesLogger(() => undefined),
+    );
     return lake.tables.consume(TABLE, (event: DynamoDBStreamEvent) => handler(event, context), {
       batchSize: 100,
       batchWindowSeconds: 0,
