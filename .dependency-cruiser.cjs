@@ -80,7 +80,8 @@ module.exports = {
     },
     {
       name: 'imports-resolve',
-      comment: 'Every import resolves: an adapter internal hidden by shared/package.json exports is an error, not a gap.',
+      comment:
+        'Every import resolves: an adapter internal hidden by shared/package.json exports is an error, not a gap.',
       severity: 'error',
       from: {},
       to: { couldNotResolve: true },

@@ -10,6 +10,7 @@ import type { ConnectorConfig, RestConnectorConfig } from '@pulse-lake/shared/co
 import { parseConnectorConfig } from '@pulse-lake/shared/connectors/config';
 import type { HttpDeps } from '@pulse-lake/shared/connectors/http';
 import { systemHttp } from '@pulse-lake/shared/connectors/http';
+import { linesLogger } from '@pulse-lake/shared/edge/logger';
 import type { ConnectorDeps } from '@pulse-lake/shared/connectors/run-connector';
 import { runConnector } from '@pulse-lake/shared/connectors/run-connector';
 import { commitConnectorState, readConnectorState } from '@pulse-lake/shared/connectors/state';
@@ -385,7 +386,10 @@ describe('the scheduled dispatcher (ingest-api run-connectors)', () => {
     await writeFile(join(lake.connectorsDir, 'pharmacy.json'), JSON.stringify(pharmacyConnector('offset')));
     await writeFile(join(lake.connectorsDir, 'clinic-fhir.json'), JSON.stringify(fhirConnector()));
     const lines: string[] = [];
-    const handler = createHandler(lake, (line) => lines.push(line));
+    const handler = createHandler(
+      lake,
+      linesLogger((line) => lines.push(line)),
+    );
     const context = { getRemainingTimeInMillis: () => 300_000 } as never;
     // Act
     const first = await handler({} as never, context);
@@ -435,10 +439,10 @@ describe('secrets', () => {
     await mkdir(lake.connectorsDir, { recursive: true });
     await writeFile(join(lake.connectorsDir, 'pharmacy.json'), JSON.stringify(refused));
     const anHourLater = { ...lake, clock: { now: () => new Date(Date.now() + 3_600_000) } };
-    const dispatched = await createHandler(anHourLater, (line) => lines.push(line))(
-      {} as never,
-      { getRemainingTimeInMillis: () => 60_000 } as never,
-    );
+    const dispatched = await createHandler(
+      anHourLater,
+      linesLogger((line) => lines.push(line)),
+    )({} as never, { getRemainingTimeInMillis: () => 60_000 } as never);
     const failed = dispatched.runs[0];
     // Assess
     expect(failed).toMatchObject({ outcome: 'failed', reason: 'page 1 of pharmacy/records: the source answered 401' });

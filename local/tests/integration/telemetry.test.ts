@@ -148,9 +148,16 @@ describe('a telemetry record the stream function can never persist', () => {
   it('is retried, then parked in the stream DLQ serverless.yml names, which lake dlq list shows; readings after it still land', async () => {
     // Prepare: a stream whose first record carries an AttributeValue of no DynamoDB type (a corrupted record), then a good reading.
     const home = await tempDir('telemetry-dlq-home');
-    // The function logs each failed attempt as one JSON line (Lambda sends stderr to CloudWatch): kept, and checked below.
+    // The function logs each failed attempt as one JSON line at ERROR, which its logger writes to stderr (Lambda
+    // sends it to CloudWatch): kept, and checked below; whatever else goes to stderr passes through.
     const logged: string[] = [];
-    const quiet = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void logged.push(String(line)));
+    const stderrWrite = process.stderr.write.bind(process.stderr);
+    const quiet = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      const text = String(chunk);
+      if (text.startsWith('{"level":"ERROR"')) logged.push(text);
+      else stderrWrite(chunk);
+      return true;
+    });
     const running = await startLake({ home, streamBatchWindowSeconds: 0, onError: () => undefined });
     try {
       const table = lakeNames('local').tables.telemetry;

@@ -4,53 +4,83 @@
  * says when it runs, where it reads, how it authenticates (secrets by
  * reference only), how it pages, how it syncs incrementally, how hard it may
  * push the source, and how records map into a dataset contract.
+ *
+ * The file's shape is a zod schema and the types are inferred from it; every
+ * problem is said in words an engineer can act on, and in the order of the file's fields.
+ * (Over 300 lines: the whole file format, field by field with its docs, reads best in one place.)
  */
+import { z } from 'zod';
 import type { ColumnSpec, DatasetContract, Site } from '../datasets/contract';
 import { SITES } from '../datasets/contract';
 import { DATASETS, findContract } from '../datasets/registry';
 import { parseScheduleExpression } from '../schedules/schedule-expressions';
 import type { DatabaseConnectorConfig } from './database-config';
 import { isDatabaseConnectorKind, parseDatabaseConnectorConfig } from './database-config';
+import { isPlainObject, matching, object, secretName, text, typed, url, wholeNumber } from './config-fields';
+
+export { isAllowedOrigin } from './config-fields';
 
 /** Connector names appear in state keys, logs and raw metadata: lower-case words and dashes. */
 export const CONNECTOR_NAME = /^[a-z0-9][a-z0-9-]{1,62}$/;
-/** Secret names: an SSM parameter name under the stage's connector prefix, or a key of the local secrets file. */
-const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,199}$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 const PARAM_NAME = /^[A-Za-z0-9_.[\]:-]{1,64}$/;
 
-export type ConnectorAuth =
-  | { type: 'none' }
-  /** The key is sent in `header`; `secret` names where the key is kept. */
-  | { type: 'api_key'; header: string; secret: string }
-  /** RFC 6749 section 4.4; `clientSecret` names where the client secret is kept. */
-  | { type: 'oauth2_client_credentials'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string };
+/** The FHIR R4 searches a connector can run, each feeding one dataset. */
+export const FHIR_RESOURCES = { Observation: 'vitals', MedicationAdministration: 'dosage' } as const;
+export type FhirResource = keyof typeof FHIR_RESOURCES;
+const FHIR_RESOURCE_NAMES = Object.keys(FHIR_RESOURCES) as [FhirResource, ...FhirResource[]];
 
-export type Pagination =
-  | { type: 'none' }
-  /** The response names the next page's cursor at `nextCursorPath`; it is sent back as `cursorParam`. */
-  | { type: 'cursor'; cursorParam: string; nextCursorPath: string }
-  | { type: 'offset'; offsetParam: string }
-  | { type: 'page'; pageParam: string; firstPage: number }
-  /** RFC 8288 `Link: <...>; rel="next"`. */
-  | { type: 'link_header' };
+const AUTH_TYPES = 'none, api_key or oauth2_client_credentials';
+const AuthVariants = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('none') }),
+    /** The key is sent in `header`; `secret` names where the key is kept. */
+    z.object({
+      type: z.literal('api_key'),
+      header: matching('auth.header', HEADER_NAME),
+      secret: secretName('auth.secret'),
+    }),
+    /** RFC 6749 section 4.4; `clientSecret` names where the client secret is kept. */
+    z.object({
+      type: z.literal('oauth2_client_credentials'),
+      tokenUrl: url('auth.tokenUrl'),
+      clientId: text('auth.clientId'),
+      clientSecret: secretName('auth.clientSecret'),
+      scope: text('auth.scope').optional(),
+    }),
+  ],
+  { error: `auth.type must be ${AUTH_TYPES}` },
+);
+const AuthSchema = typed('auth', AUTH_TYPES).pipe(AuthVariants).default({ type: 'none' });
+export type ConnectorAuth = z.output<typeof AuthSchema>;
 
-export interface ConnectorLimits {
-  /** HTTP requests one run may send, retries and token requests included; the run checkpoints when it is spent. */
-  maxRequestsPerRun: number;
-  /** Retries of one request after a 429, a 5xx or a network error. */
-  maxRetries: number;
-  /** The first 5xx backoff; each retry doubles it, with jitter, up to backoffMaxMs. */
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  /** A Retry-After asking for longer than this fails the request instead of stalling the run. */
-  maxRetryAfterSeconds: number;
-  /** A run checkpoints and stops after this long; the next run continues where it stopped. */
-  runTimeoutSeconds: number;
-  requestTimeoutSeconds: number;
-}
+const PAGINATION_TYPES = 'none, cursor, offset, page or link_header';
+const PaginationVariants = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('none') }),
+    /** The response names the next page's cursor at `nextCursorPath`; it is sent back as `cursorParam`. */
+    z.object({
+      type: z.literal('cursor'),
+      cursorParam: matching('pagination.cursorParam', PARAM_NAME),
+      nextCursorPath: text('pagination.nextCursorPath'),
+    }),
+    z.object({ type: z.literal('offset'), offsetParam: matching('pagination.offsetParam', PARAM_NAME) }),
+    z.object({
+      type: z.literal('page'),
+      pageParam: matching('pagination.pageParam', PARAM_NAME),
+      firstPage: wholeNumber('pagination.firstPage', 0, 1, 1),
+    }),
+    /** RFC 8288 `Link: <...>; rel="next"`. */
+    z.object({ type: z.literal('link_header') }),
+  ],
+  { error: `pagination.type must be ${PAGINATION_TYPES}` },
+);
+const PaginationSchema = typed('pagination', PAGINATION_TYPES).pipe(PaginationVariants).default({ type: 'none' });
+export type Pagination = z.output<typeof PaginationSchema>;
 
-export const DEFAULT_LIMITS: ConnectorLimits = {
+export const DEFAULT_LIMITS = {
   maxRequestsPerRun: 200,
   maxRetries: 4,
   backoffBaseMs: 500,
@@ -60,60 +90,162 @@ export const DEFAULT_LIMITS: ConnectorLimits = {
   requestTimeoutSeconds: 30,
 };
 
-export interface IncrementalSync {
-  /** Where the first run starts (ISO 8601 datetime). */
-  start: string;
-  /** Each run re-reads this far behind the committed cursor, for records the source stamps late. */
-  lookbackMinutes: number;
-}
+const d = DEFAULT_LIMITS;
+const LimitsSchema = z.preprocess(
+  (value) => value ?? {},
+  z.object(
+    {
+      /** HTTP requests one run may send, retries and token requests included; the run checkpoints when it is spent. */
+      maxRequestsPerRun: wholeNumber('limits.maxRequestsPerRun', 1, 100_000, d.maxRequestsPerRun),
+      /** Retries of one request after a 429, a 5xx or a network error. */
+      maxRetries: wholeNumber('limits.maxRetries', 0, 10, d.maxRetries),
+      /** The first 5xx backoff; each retry doubles it, with jitter, up to backoffMaxMs. */
+      backoffBaseMs: wholeNumber('limits.backoffBaseMs', 1, 60_000, d.backoffBaseMs),
+      backoffMaxMs: wholeNumber('limits.backoffMaxMs', 1, 600_000, d.backoffMaxMs),
+      /** A Retry-After asking for longer than this fails the request instead of stalling the run. */
+      maxRetryAfterSeconds: wholeNumber('limits.maxRetryAfterSeconds', 0, 3600, d.maxRetryAfterSeconds),
+      /** A run checkpoints and stops after this long; the next run continues where it stopped. */
+      runTimeoutSeconds: wholeNumber('limits.runTimeoutSeconds', 1, 900, d.runTimeoutSeconds),
+      requestTimeoutSeconds: wholeNumber('limits.requestTimeoutSeconds', 1, 300, d.requestTimeoutSeconds),
+    },
+    { error: 'limits must be an object' },
+  ),
+);
+export type ConnectorLimits = z.output<typeof LimitsSchema>;
+
+const INCREMENTAL_OBJECT = 'incremental must be an object with start and lookbackMinutes';
+const IncrementalSchema = z.object(
+  {
+    /** Where the first run starts (ISO 8601 datetime). */
+    start: text('incremental.start')
+      .refine((start) => /^\d{4}-\d{2}-\d{2}T/.test(start) && !Number.isNaN(Date.parse(start)), {
+        error: 'incremental.start must be an ISO 8601 datetime, e.g. 2026-01-01T00:00:00Z',
+      })
+      .transform((start) => new Date(start).toISOString()),
+    /** Each run re-reads this far behind the committed cursor, for records the source stamps late. */
+    lookbackMinutes: wholeNumber('incremental.lookbackMinutes', 0, 7 * 24 * 60),
+  },
+  { error: INCREMENTAL_OBJECT },
+);
+export type IncrementalSync = z.output<typeof IncrementalSchema>;
+
+/** What every connector says, in the order its problems are told. */
+const commonSchema = (expectedName: string | undefined) =>
+  z.object({
+    name: matching('name', CONNECTOR_NAME).refine((name) => expectedName === undefined || name === expectedName, {
+      error: (issue) =>
+        `name ${String(issue.input)} must match the file name (${expectedName}.json): one file per source`,
+    }),
+    /** EventBridge `rate(...)` or `cron(...)`. */
+    schedule: text('schedule').superRefine((schedule, ctx) => {
+      try {
+        parseScheduleExpression(schedule);
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: error instanceof Error ? error.message : 'schedule is not a rate() or cron() expression',
+        });
+      }
+    }),
+    /** `https://...`; plain http only on loopback (the local demo servers). */
+    baseUrl: url('baseUrl'),
+    auth: AuthSchema,
+    limits: LimitsSchema,
+    pageSize: wholeNumber('pageSize', 1, 10_000, 100),
+    incremental: IncrementalSchema,
+  });
+
+const DatasetNameSchema = text('dataset').refine((name) => findContract(name) !== undefined, {
+  error: (issue) =>
+    `dataset ${String(issue.input)} is not a known dataset contract (known: ${DATASETS.map((c) => c.name).join(', ')})`,
+});
 
 /** Where a contract column's value comes from: a dotted path into the source record, or a constant. */
-export type FieldSource = string | { const: string | number };
+const FieldSourceSchema = z.union([text('source'), z.strictObject({ const: z.union([z.string(), z.number()]) })]);
+export type FieldSource = z.output<typeof FieldSourceSchema>;
 
-interface CommonConfig {
-  name: string;
-  /** EventBridge `rate(...)` or `cron(...)`. */
-  schedule: string;
-  /** `https://...`; plain http only on loopback (the local demo servers). */
-  baseUrl: string;
-  auth: ConnectorAuth;
-  limits: ConnectorLimits;
-  pageSize: number;
-}
-
-export interface RestConnectorConfig extends CommonConfig {
-  kind: 'rest';
-  dataset: string;
+const RestSchema = z.object({
+  dataset: DatasetNameSchema,
   /** Path under baseUrl, e.g. `/v1/administrations`. */
-  path: string;
+  path: matching('path', /^\/[^?#]*$/),
   /** Fixed query parameters sent with every request. */
-  query: Record<string, string>;
+  query: object('query')
+    .refine((query) => Object.values(query).every((value) => typeof value === 'string'), {
+      error: 'query values must be strings',
+    })
+    .transform((query) => query as Record<string, string>)
+    .default({}),
   /** The dotted path to the records array in a response; empty when the response is the array. */
-  recordsPath: string;
+  recordsPath: z.preprocess(
+    (value) => value ?? '',
+    z
+      .string({ error: 'recordsPath must be a non-empty string' })
+      .refine((path) => path === '' || path.trim() !== '', { error: 'recordsPath must be a non-empty string' }),
+  ),
   /** The query parameter carrying the page size; omitted when the source has none. */
-  pageSizeParam?: string;
-  pagination: Pagination;
-  incremental: IncrementalSync & {
-    /** The query parameter that asks for records changed since a datetime. */
-    param: string;
-    /** The dotted path of the record's change datetime: the cursor advances to the latest one read. */
-    field: string;
-  };
+  pageSizeParam: matching('pageSizeParam', PARAM_NAME).optional(),
+  pagination: PaginationSchema,
+  incremental: z.looseObject(
+    {
+      /** The query parameter that asks for records changed since a datetime. */
+      param: matching('incremental.param', PARAM_NAME),
+      /** The dotted path of the record's change datetime: the cursor advances to the latest one read. */
+      field: text('incremental.field'),
+    },
+    { error: INCREMENTAL_OBJECT },
+  ),
   /** Contract column (or a column's unit column) -> where its value comes from. */
-  mapping: Record<string, FieldSource>;
-}
+  mapping: z.record(z.string(), z.unknown(), { error: 'mapping must be an object of contract column -> source field' }),
+});
 
-/** The FHIR R4 searches a connector can run, each feeding one dataset. */
-export const FHIR_RESOURCES = { Observation: 'vitals', MedicationAdministration: 'dosage' } as const;
-export type FhirResource = keyof typeof FHIR_RESOURCES;
-
-export interface FhirConnectorConfig extends CommonConfig {
-  kind: 'fhir';
-  resources: FhirResource[];
+const RESOURCES_LIST = `resources must be a non-empty list of ${FHIR_RESOURCE_NAMES.join(', ')}`;
+const FhirSchema = z.object({
+  resources: z
+    .array(z.enum(FHIR_RESOURCE_NAMES, { error: RESOURCES_LIST }), { error: RESOURCES_LIST })
+    .nonempty({ error: RESOURCES_LIST, abort: true })
+    .refine((resources) => new Set(resources).size === resources.length, { error: 'resources lists a resource twice' }),
   /** FHIR resources do not say which site's patients they are: the endpoint does. */
-  site: Site;
-  incremental: IncrementalSync;
+  site: text('site').pipe(z.enum(SITES as [Site, ...Site[]], { error: `site must be one of ${SITES.join(', ')}` })),
+});
+
+/** The column names a mapping may fill: the contract's columns and the unit columns they read. */
+export function mappableColumns(contract: DatasetContract): Set<string> {
+  return new Set(
+    contract.columns.flatMap((c: ColumnSpec) => [c.name, ...(c.unitColumn !== undefined ? [c.unitColumn] : [])]),
+  );
 }
+
+/** A mapping into `contract`: columns it has, each from a field path or a constant, every required column filled. */
+const mappingInto = (contract: DatasetContract) =>
+  z.record(z.string(), z.unknown()).transform((raw, ctx) => {
+    const fail = (message: string) => ctx.issues.push({ code: 'custom', message, input: raw });
+    const allowed = mappableColumns(contract);
+    const mapping: Record<string, FieldSource> = {};
+    for (const [column, source] of Object.entries(raw)) {
+      const parsed = FieldSourceSchema.safeParse(source);
+      if (!allowed.has(column))
+        fail(
+          `mapping names ${column}, which is not a column of ${contract.name} (columns: ${[...allowed].join(', ')})`,
+        );
+      else if (parsed.success) mapping[column] = parsed.data;
+      else fail(`mapping.${column} must be a source field path ("patient.mrn") or {"const": value}`);
+    }
+    for (const column of contract.columns)
+      if (column.required === true && mapping[column.name] === undefined)
+        fail(`mapping has no source for ${column.name}, which ${contract.name} requires`);
+    return mapping;
+  });
+
+type CommonConfig = z.output<ReturnType<typeof commonSchema>>;
+
+export type RestConnectorConfig = CommonConfig &
+  Omit<z.output<typeof RestSchema>, 'incremental' | 'mapping'> & {
+    kind: 'rest';
+    incremental: IncrementalSync & { param: string; field: string };
+    mapping: Record<string, FieldSource>;
+  };
+
+export type FhirConnectorConfig = CommonConfig & z.output<typeof FhirSchema> & { kind: 'fhir' };
 
 /** Connectors that talk HTTP to their source. */
 export type HttpConnectorConfig = RestConnectorConfig | FhirConnectorConfig;
@@ -131,298 +263,57 @@ export class ConnectorConfigError extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** The column names a mapping may fill: the contract's columns and the unit columns they read. */
-export function mappableColumns(contract: DatasetContract): Set<string> {
-  return new Set(
-    contract.columns.flatMap((c: ColumnSpec) => [c.name, ...(c.unitColumn !== undefined ? [c.unitColumn] : [])]),
-  );
-}
-
-/** True when `url` may carry credentials: https anywhere, http only to this machine. */
-export function isAllowedOrigin(url: URL): boolean {
-  return (
-    url.protocol === 'https:' ||
-    (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
-  );
-}
-
-class Checker {
-  readonly problems: string[] = [];
-  constructor(private readonly at: Json) {}
-  fail(message: string): undefined {
-    this.problems.push(message);
-    return undefined;
-  }
-  string(field: string, pattern?: RegExp, from: Json = this.at, label = field): string | undefined {
-    const value = from[field];
-    if (typeof value !== 'string' || value.trim() === '') return this.fail(`${label} must be a non-empty string`);
-    if (pattern !== undefined && !pattern.test(value))
-      return this.fail(`${label} ${JSON.stringify(value.slice(0, 80))} must match ${pattern.source}`);
-    return value;
-  }
-  /** A secret's name; a value that is not one may be the secret itself pasted in, so it is never echoed. */
-  secretName(field: string, from: Json, label: string): string | undefined {
-    const value = from[field];
-    if (typeof value !== 'string' || !SECRET_NAME.test(value))
-      return this.fail(`${label} must be the name of a secret (letters, digits, . _ / -), never the secret itself`);
-    return value;
-  }
-  optionalString(field: string, from: Json, label = field): string | undefined {
-    return from[field] === undefined ? undefined : this.string(field, undefined, from, label);
-  }
-  int(
-    field: string,
-    min: number,
-    max: number,
-    fallback: number | undefined,
-    from: Json = this.at,
-    label = field,
-  ): number | undefined {
-    const value = from[field] ?? fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-      return this.fail(`${label} must be a whole number ${min}..${max}`);
-    return value;
-  }
-  object(field: string, from: Json = this.at, label = field): Json | undefined {
-    const value = from[field];
-    return isObject(value) ? value : this.fail(`${label} must be an object`);
-  }
-  url(text: string | undefined, label: string): string | undefined {
-    if (text === undefined) return undefined;
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      return this.fail(`${label} is not a URL`);
-    }
-    if (!isAllowedOrigin(url))
-      return this.fail(
-        `${label} must be https (plain http only to 127.0.0.1 or localhost), so credentials never cross a network in clear`,
-      );
-    if (url.username !== '' || url.password !== '')
-      return this.fail(`${label} must not hold credentials; use auth with a secret reference`);
-    return text.replace(/\/+$/, '');
-  }
-}
-
-function checkAuth(c: Checker, raw: unknown): ConnectorAuth | undefined {
-  if (raw === undefined) return { type: 'none' };
-  if (!isObject(raw)) return c.fail('auth must be an object');
-  switch (raw.type) {
-    case 'none':
-      return { type: 'none' };
-    case 'api_key': {
-      const header = c.string('header', HEADER_NAME, raw, 'auth.header');
-      const secret = c.secretName('secret', raw, 'auth.secret');
-      return header !== undefined && secret !== undefined ? { type: 'api_key', header, secret } : undefined;
-    }
-    case 'oauth2_client_credentials': {
-      const tokenUrl = c.url(c.string('tokenUrl', undefined, raw, 'auth.tokenUrl'), 'auth.tokenUrl');
-      const clientId = c.string('clientId', undefined, raw, 'auth.clientId');
-      const clientSecret = c.secretName('clientSecret', raw, 'auth.clientSecret');
-      const scope = c.optionalString('scope', raw, 'auth.scope');
-      if (tokenUrl === undefined || clientId === undefined || clientSecret === undefined) return undefined;
-      return {
-        type: 'oauth2_client_credentials',
-        tokenUrl,
-        clientId,
-        clientSecret,
-        ...(scope !== undefined ? { scope } : {}),
-      };
-    }
-    default:
-      return c.fail('auth.type must be none, api_key or oauth2_client_credentials');
-  }
-}
-
-function checkPagination(c: Checker, raw: unknown): Pagination | undefined {
-  if (raw === undefined) return { type: 'none' };
-  if (!isObject(raw)) return c.fail('pagination must be an object');
-  switch (raw.type) {
-    case 'none':
-      return { type: 'none' };
-    case 'cursor': {
-      const cursorParam = c.string('cursorParam', PARAM_NAME, raw, 'pagination.cursorParam');
-      const nextCursorPath = c.string('nextCursorPath', undefined, raw, 'pagination.nextCursorPath');
-      return cursorParam !== undefined && nextCursorPath !== undefined
-        ? { type: 'cursor', cursorParam, nextCursorPath }
-        : undefined;
-    }
-    case 'offset': {
-      const offsetParam = c.string('offsetParam', PARAM_NAME, raw, 'pagination.offsetParam');
-      return offsetParam !== undefined ? { type: 'offset', offsetParam } : undefined;
-    }
-    case 'page': {
-      const pageParam = c.string('pageParam', PARAM_NAME, raw, 'pagination.pageParam');
-      const firstPage = c.int('firstPage', 0, 1, 1, raw, 'pagination.firstPage');
-      return pageParam !== undefined && firstPage !== undefined ? { type: 'page', pageParam, firstPage } : undefined;
-    }
-    case 'link_header':
-      return { type: 'link_header' };
-    default:
-      return c.fail('pagination.type must be none, cursor, offset, page or link_header');
-  }
-}
-
-function checkLimits(c: Checker, raw: unknown): ConnectorLimits | undefined {
-  if (raw !== undefined && !isObject(raw)) return c.fail('limits must be an object');
-  const r = raw ?? {};
-  const d = DEFAULT_LIMITS;
-  const limits = {
-    maxRequestsPerRun: c.int('maxRequestsPerRun', 1, 100_000, d.maxRequestsPerRun, r, 'limits.maxRequestsPerRun'),
-    maxRetries: c.int('maxRetries', 0, 10, d.maxRetries, r, 'limits.maxRetries'),
-    backoffBaseMs: c.int('backoffBaseMs', 1, 60_000, d.backoffBaseMs, r, 'limits.backoffBaseMs'),
-    backoffMaxMs: c.int('backoffMaxMs', 1, 600_000, d.backoffMaxMs, r, 'limits.backoffMaxMs'),
-    maxRetryAfterSeconds: c.int(
-      'maxRetryAfterSeconds',
-      0,
-      3600,
-      d.maxRetryAfterSeconds,
-      r,
-      'limits.maxRetryAfterSeconds',
-    ),
-    runTimeoutSeconds: c.int('runTimeoutSeconds', 1, 900, d.runTimeoutSeconds, r, 'limits.runTimeoutSeconds'),
-    requestTimeoutSeconds: c.int(
-      'requestTimeoutSeconds',
-      1,
-      300,
-      d.requestTimeoutSeconds,
-      r,
-      'limits.requestTimeoutSeconds',
-    ),
-  };
-  return Object.values(limits).every((v) => v !== undefined) ? (limits as ConnectorLimits) : undefined;
-}
-
-function checkIncremental(c: Checker, raw: unknown): IncrementalSync | undefined {
-  if (!isObject(raw)) return c.fail('incremental must be an object with start and lookbackMinutes');
-  const start = c.string('start', undefined, raw, 'incremental.start');
-  if (start !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(start) || Number.isNaN(Date.parse(start))))
-    return c.fail('incremental.start must be an ISO 8601 datetime, e.g. 2026-01-01T00:00:00Z');
-  const lookbackMinutes = c.int('lookbackMinutes', 0, 7 * 24 * 60, undefined, raw, 'incremental.lookbackMinutes');
-  return start !== undefined && lookbackMinutes !== undefined
-    ? { start: new Date(start).toISOString(), lookbackMinutes }
-    : undefined;
-}
-
-function checkMapping(
-  c: Checker,
-  raw: unknown,
-  contract: DatasetContract | undefined,
-): Record<string, FieldSource> | undefined {
-  if (!isObject(raw)) return c.fail('mapping must be an object of contract column -> source field');
-  if (contract === undefined) return undefined;
-  const allowed = mappableColumns(contract);
-  const mapping: Record<string, FieldSource> = {};
-  for (const [column, source] of Object.entries(raw)) {
-    if (!allowed.has(column)) {
-      c.fail(
-        `mapping names ${column}, which is not a column of ${contract.name} (columns: ${[...allowed].join(', ')})`,
-      );
-      continue;
-    }
-    if (typeof source === 'string' && source.trim() !== '') mapping[column] = source;
-    else if (
-      isObject(source) &&
-      (typeof source.const === 'string' || typeof source.const === 'number') &&
-      Object.keys(source).length === 1
-    )
-      mapping[column] = { const: source.const };
-    else c.fail(`mapping.${column} must be a source field path ("patient.mrn") or {"const": value}`);
-  }
-  for (const column of contract.columns)
-    if (column.required === true && mapping[column.name] === undefined)
-      c.fail(`mapping has no source for ${column.name}, which ${contract.name} requires`);
-  return mapping;
-}
-
 /**
  * Checks one connector file's parsed JSON. `source` names the file in errors;
  * `expectedName`, when given, is the name the file's name implies. Throws
- * ConnectorConfigError listing every problem.
+ * ConnectorConfigError listing every problem, each once, in the order of the fields.
  */
 export function parseConnectorConfig(raw: unknown, source: string, expectedName?: string): ConnectorConfig {
-  if (!isObject(raw)) throw new ConnectorConfigError(source, ['the file must hold a JSON object']);
+  if (!isPlainObject(raw)) throw new ConnectorConfigError(source, ['the file must hold a JSON object']);
   if (isDatabaseConnectorKind(raw.kind))
     return parseDatabaseConnectorConfig(raw, expectedName, (problems) => new ConnectorConfigError(source, problems));
-  const c = new Checker(raw);
-  const name = c.string('name', CONNECTOR_NAME);
-  if (name !== undefined && expectedName !== undefined && name !== expectedName)
-    c.fail(`name ${name} must match the file name (${expectedName}.json): one file per source`);
-  const schedule = c.string('schedule');
-  if (schedule !== undefined) {
-    try {
-      parseScheduleExpression(schedule);
-    } catch (error) {
-      c.fail(error instanceof Error ? error.message : 'schedule is not a rate() or cron() expression');
-    }
-  }
-  const baseUrl = c.url(c.string('baseUrl'), 'baseUrl');
-  const auth = checkAuth(c, raw.auth);
-  const limits = checkLimits(c, raw.limits);
-  const pageSize = c.int('pageSize', 1, 10_000, 100);
-  const incrementalRaw = raw.incremental;
-  const incremental = checkIncremental(c, incrementalRaw);
-  const common = { name, schedule, baseUrl, auth, limits, pageSize };
-  const complete = <T extends object>(config: T): T => {
-    if (c.problems.length > 0) throw new ConnectorConfigError(source, c.problems);
-    return config;
+  const problems: string[] = [];
+  const checked = <T>(result: z.ZodSafeParseResult<T>): T | undefined => {
+    if (result.success) return result.data;
+    problems.push(...result.error.issues.map((issue) => issue.message));
+    return undefined;
   };
-  if (raw.kind === 'rest') {
-    const datasetName = c.string('dataset');
-    const contract = datasetName === undefined ? undefined : findContract(datasetName);
-    if (datasetName !== undefined && contract === undefined)
-      c.fail(
-        `dataset ${datasetName} is not a known dataset contract (known: ${DATASETS.map((d) => d.name).join(', ')})`,
-      );
-    const path = c.string('path', /^\/[^?#]*$/);
-    const query = raw.query === undefined ? {} : c.object('query');
-    if (query !== undefined && Object.values(query).some((v) => typeof v !== 'string'))
-      c.fail('query values must be strings');
-    const recordsPath = raw.recordsPath === undefined || raw.recordsPath === '' ? '' : c.string('recordsPath');
-    const pageSizeParam = raw.pageSizeParam === undefined ? undefined : c.string('pageSizeParam', PARAM_NAME);
-    const pagination = checkPagination(c, raw.pagination);
-    const param = isObject(incrementalRaw)
-      ? c.string('param', PARAM_NAME, incrementalRaw, 'incremental.param')
-      : undefined;
-    const field = isObject(incrementalRaw)
-      ? c.string('field', undefined, incrementalRaw, 'incremental.field')
-      : undefined;
-    const mapping = checkMapping(c, raw.mapping, contract);
-    return complete({
-      ...common,
-      kind: 'rest',
-      dataset: datasetName,
-      path,
-      query: query as Record<string, string>,
-      recordsPath,
-      ...(pageSizeParam !== undefined ? { pageSizeParam } : {}),
-      pagination,
-      incremental: { ...incremental, param, field },
-      mapping,
-    } as RestConnectorConfig);
-  }
-  if (raw.kind === 'fhir') {
-    const resources = raw.resources;
-    const known = Object.keys(FHIR_RESOURCES);
-    if (
-      !Array.isArray(resources) ||
-      resources.length === 0 ||
-      resources.some((r) => typeof r !== 'string' || !known.includes(r))
-    ) {
-      c.fail(`resources must be a non-empty list of ${known.join(', ')}`);
-    } else if (new Set(resources).size !== resources.length) c.fail('resources lists a resource twice');
-    const site = c.string('site');
-    if (site !== undefined && !(SITES as readonly string[]).includes(site))
-      c.fail(`site must be one of ${SITES.join(', ')}`);
-    return complete({ ...common, kind: 'fhir', resources, site, incremental } as FhirConnectorConfig);
-  }
-  c.fail('kind must be rest, fhir, postgres or postgres-cdc');
-  throw new ConnectorConfigError(source, c.problems);
+  const common = checked(commonSchema(expectedName).safeParse(raw));
+  let config: ConnectorConfig | undefined;
+  if (raw['kind'] === 'rest') {
+    const rest = checked(RestSchema.safeParse(raw));
+    const contract = typeof raw['dataset'] === 'string' ? findContract(raw['dataset']) : undefined;
+    // The mapping is checked against the dataset's contract once both are known; RestSchema told what else is wrong.
+    const rawMapping = raw['mapping'];
+    const mapping =
+      contract === undefined || !isPlainObject(rawMapping)
+        ? undefined
+        : checked(mappingInto(contract).safeParse(rawMapping));
+    if (common !== undefined && rest !== undefined && mapping !== undefined) {
+      const { incremental, ...settings } = common;
+      const { param, field } = rest.incremental;
+      config = {
+        ...settings,
+        kind: 'rest',
+        dataset: rest.dataset,
+        path: rest.path,
+        query: rest.query,
+        recordsPath: rest.recordsPath,
+        ...(rest.pageSizeParam !== undefined ? { pageSizeParam: rest.pageSizeParam } : {}),
+        pagination: rest.pagination,
+        incremental: { ...incremental, param, field },
+        mapping,
+      };
+    }
+  } else if (raw['kind'] === 'fhir') {
+    const fhir = checked(FhirSchema.safeParse(raw));
+    if (common !== undefined && fhir !== undefined) {
+      const { incremental, ...settings } = common;
+      config = { ...settings, kind: 'fhir', resources: fhir.resources, site: fhir.site, incremental };
+    }
+  } else problems.push('kind must be rest, fhir, postgres or postgres-cdc');
+  if (config === undefined || problems.length > 0) throw new ConnectorConfigError(source, [...new Set(problems)]);
+  return config;
 }
 
 /** The secret names a connector reads. */

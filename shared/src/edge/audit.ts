@@ -13,6 +13,7 @@ import type { Partner } from '../auth/signed-requests';
 import { type AUDIT_COLUMNS, AUDIT_PREFIX, auditDatabase, auditTableInput } from '../catalog/audit-table';
 import { tableDiffers } from '../catalog/register-partitions';
 import type { LakeDeps, QueryParameter } from '../ports';
+import { functionLogger, type Logger } from './logger';
 
 /** What a handler adds to its request's audit record. */
 export interface AuditNote {
@@ -59,7 +60,7 @@ function outcomeOf(response: APIGatewayProxyResult | undefined): { status: numbe
  */
 export function auditRequests(
   deps: Pick<LakeDeps, 'store' | 'catalog' | 'names' | 'clock'>,
-  log: (line: string) => void = (line) => console.error(line),
+  logger: Logger = functionLogger(),
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   let tableReady: Promise<void> | undefined;
   const ensureTable = () => {
@@ -122,13 +123,9 @@ export function auditRequests(
         await write(request.event, request.context as AuditedContext, request.response ?? undefined);
       } catch (error) {
         // The response is an error already; the failure to audit it goes to the logs.
-        log(
-          JSON.stringify({
-            level: 'ERROR',
-            message: 'could not audit a refused request',
-            error: error instanceof Error ? error.name : 'non-error thrown',
-          }),
-        );
+        logger.error('could not audit a refused request', {
+          error: error instanceof Error ? error.name : 'non-error thrown',
+        });
       }
     },
   };

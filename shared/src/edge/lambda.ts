@@ -5,6 +5,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult, S3Event } from 'aws-lambda';
 import { RefusalError, type RefusalKind } from '../refusal';
+import { functionLogger, type Logger } from './logger';
 
 /**
  * The objects an S3 notification names. S3 URL-encodes keys in events, with
@@ -90,9 +91,7 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
  * message (and details); anything else a plain 500 whose body says nothing of the internals.
  * Logs the error's name and message only (domain messages carry no identifiers), never the event.
  */
-export function httpErrorResponses(
-  log: (line: string) => void = (line) => console.error(line),
-): MiddlewareObj<unknown, APIGatewayProxyResult> {
+export function httpErrorResponses(logger: Logger = functionLogger()): MiddlewareObj<unknown, APIGatewayProxyResult> {
   return {
     name: 'httpErrorResponses',
     onError: (request) => {
@@ -106,13 +105,9 @@ export function httpErrorResponses(
         });
         return;
       }
-      log(
-        JSON.stringify({
-          level: 'ERROR',
-          error: error instanceof Error ? error.name : 'non-error thrown',
-          message: error instanceof Error ? error.message : undefined,
-        }),
-      );
+      logger.error(error instanceof Error ? error.message : 'non-error thrown', {
+        error: error instanceof Error ? error.name : 'non-error thrown',
+      });
       request.response = json(500, { code: 'internal_error', message: 'internal error' });
     },
   };

@@ -9,10 +9,13 @@ import { httpErrorResponses } from './lambda';
 import { signedRequests, type PartnerContext } from './signed-requests';
 import type { LakeDeps } from '../ports';
 import { auditRequests } from './audit';
+import { functionLogger, type Logger, logsWithLambdaContext } from './logger';
 
-export function signedApi(deps: LakeDeps) {
+/** The chain over `deps`; its lines (a failed audit, an unexpected error) go to `logger` with the Lambda context. */
+export function signedApi(deps: LakeDeps, logger: Logger = functionLogger()) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, PartnerContext>()
-    .use(auditRequests(deps))
-    .use(httpErrorResponses())
+    .use(logsWithLambdaContext(logger))
+    .use(auditRequests(deps, logger))
+    .use(httpErrorResponses(logger))
     .use(signedRequests(deps));
 }

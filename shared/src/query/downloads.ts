@@ -12,7 +12,7 @@ import ExcelJS from 'exceljs';
 import type { LakeDeps } from '../ports';
 import type { ExecutionOptions, ExecutionRecord, CellValue } from './executions';
 import { allResultPages, ExecutionRequestError } from './executions';
-import { csvField, engineTimestamp } from './format';
+import { csvRecords, engineTimestamp } from './format';
 import type { ResultColumn } from './named-query';
 
 export type DownloadFormat = 'csv' | 'xlsx';
@@ -46,17 +46,15 @@ function tooLarge(maxBytes: number): never {
   );
 }
 
-const csvValue = (value: CellValue) => csvField(value === null ? null : String(value));
-
 async function csvFile(
   rows: AsyncIterable<CellValue[]>,
   columns: readonly ResultColumn[],
   maxBytes: number,
 ): Promise<Buffer> {
-  const parts: Buffer[] = [Buffer.from(`\ufeff${columns.map((c) => csvField(c.name)).join(',')}\r\n`, 'utf8')];
+  const parts: Buffer[] = [Buffer.from(`\ufeff${csvRecords([columns.map((c) => c.name)])}`, 'utf8')];
   let size = parts[0]?.length ?? 0;
   for await (const row of rows) {
-    const line = Buffer.from(`${row.map(csvValue).join(',')}\r\n`, 'utf8');
+    const line = Buffer.from(csvRecords([row]), 'utf8');
     size += line.length;
     if (size > maxBytes) tooLarge(maxBytes);
     parts.push(line);

@@ -2,6 +2,7 @@
  * A query result as text: an aligned table for a terminal, JSON (an array of
  * objects, numbers and booleans typed from the column types) or CSV (RFC 4180).
  */
+import { stringify } from 'csv-stringify/sync';
 
 export type ResultFormat = 'table' | 'json' | 'csv';
 
@@ -31,18 +32,23 @@ export function resultObjects(result: ResultSet): Record<string, string | number
   );
 }
 
-/** One RFC 4180 field: quoted when it holds a comma, quote, CR or LF; NULL is empty. */
-export function csvField(value: string | null): string {
-  if (value === null) return '';
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/**
+ * Records as RFC 4180 CSV, each ending in CRLF: a field is quoted when it holds a comma, quote, CR or LF;
+ * NULL is empty; booleans are `true`/`false` (csv-stringify would write `1` and empty).
+ */
+export function csvRecords(records: readonly (readonly (string | number | boolean | null)[])[]): string {
+  return stringify(
+    records.map((record) => [...record]),
+    // A lone CR or LF inside a field is quoted too, not only the CRLF that ends a record.
+    { record_delimiter: 'windows', quote_record_delimiter: true, cast: { boolean: (value) => String(value) } },
+  );
 }
 
 function csv(result: ResultSet): string {
-  const lines = [
-    result.columns.map((c) => csvField(c.name)),
-    ...result.rows.map((row) => result.columns.map((_, i) => csvField(row[i] ?? null))),
-  ];
-  return lines.map((fields) => `${fields.join(',')}\r\n`).join('');
+  return csvRecords([
+    result.columns.map((c) => c.name),
+    ...result.rows.map((row) => result.columns.map((_, i) => row[i] ?? null)),
+  ]);
 }
 
 /** Display width, counting astral characters once. */

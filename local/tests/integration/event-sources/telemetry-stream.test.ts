@@ -11,6 +11,7 @@ import { buildLocalLake, type LocalLake } from '@pulse-lake/shared/adapters/loca
 import { vitals } from '@pulse-lake/shared/datasets/vitals';
 import { TELEMETRY_KEY, telemetryItem } from '@pulse-lake/shared/lake/telemetry-items';
 import type { ObjectStore } from '@pulse-lake/shared/ports';
+import { linesLogger } from '@pulse-lake/shared/edge/logger';
 import { createHandler } from '@pulse-lake/stream/handlers/on-telemetry-record';
 import { startDynamoDbStreamEventSource } from '../../../src/runtime/event-sources/dynamodb-stream-event-source';
 import type { StreamFailureRecord } from '../../../src/runtime/event-sources/stream-failure-record';
@@ -80,7 +81,10 @@ describe('the telemetry stream on the local table', () => {
   });
 
   function consume(store: ObjectStore) {
-    const handler = createHandler({ ...lake, store }, () => undefined);
+    const handler = createHandler(
+      { ...lake, store },
+      linesLogger(() => undefined),
+    );
     return startDynamoDbStreamEventSource(lake.tables, TABLE, (event: DynamoDBStreamEvent) => handler(event, context), {
       batchSize: 100,
       batchWindowSeconds: 0,

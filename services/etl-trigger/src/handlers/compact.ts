@@ -6,22 +6,22 @@ import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { LakeCompaction } from '@pulse-lake/shared/operations/compaction';
 import { compactLake, compactionOptionsFromEnv } from '@pulse-lake/shared/operations/compaction';
+import { functionLogger, type Logger, logsWithLambdaContext } from '@pulse-lake/shared/edge/logger';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
 /** Time kept back for the merge in progress when the deadline comes. */
 const SAFETY_MS = 60_000;
 
-/** Builds the handler over `deps`; `log` gets one JSON line per run (counts and partition values, no row data). */
-export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.log(line)) {
-  return middy<ScheduledEvent, LakeCompaction>().handler(async (_event, context) => {
-    const outcome = await compactLake(deps, {
-      ...compactionOptionsFromEnv(process.env),
-      deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS,
-    });
-    log(
-      JSON.stringify({
-        level: 'INFO',
-        message: 'curated partitions compacted',
+/** Builds the handler over `deps`; `logger` gets one line per run (counts and partition values, no row data). */
+export function createHandler(deps: LakeDeps, logger: Logger = functionLogger()) {
+  return middy<ScheduledEvent, LakeCompaction>()
+    .use(logsWithLambdaContext(logger))
+    .handler(async (_event, context) => {
+      const outcome = await compactLake(deps, {
+        ...compactionOptionsFromEnv(process.env),
+        deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS,
+      });
+      logger.info('curated partitions compacted', {
         merged: outcome.merged.map((m) => ({
           dataset: m.dataset,
           site: m.site,
@@ -32,8 +32,7 @@ export function createHandler(deps: LakeDeps, log: (line: string) => void = (lin
         })),
         retiredFiles: outcome.retired,
         partitionsLeftForNextRun: outcome.skipped,
-      }),
-    );
-    return outcome;
-  });
+      });
+      return outcome;
+    });
 }

@@ -8,22 +8,23 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { planOptionsFromEnv } from '@pulse-lake/shared/ingest/plan-raw-object';
 import type { ReconcileOutcome } from '@pulse-lake/shared/operations/reconcile';
 import { reconcileRawObjects } from '@pulse-lake/shared/operations/reconcile';
+import { functionLogger, type Logger, logsWithLambdaContext } from '@pulse-lake/shared/edge/logger';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
-/** Builds the handler over `deps`; `log` gets one JSON line per sweep (keys are content hashes, no identifiers). */
-export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.log(line)) {
-  return middy<ScheduledEvent, ReconcileOutcome>().handler(async () => {
-    const outcome = await reconcileRawObjects(deps, planOptionsFromEnv(process.env));
-    log(
-      JSON.stringify({
-        level: outcome.stuck.length > 0 ? 'WARN' : 'INFO',
-        message: 'raw zone reconciled',
+/** Builds the handler over `deps`; `logger` gets one line per sweep (keys are content hashes, no identifiers). */
+export function createHandler(deps: LakeDeps, logger: Logger = functionLogger()) {
+  return middy<ScheduledEvent, ReconcileOutcome>()
+    .use(logsWithLambdaContext(logger))
+    .handler(async () => {
+      const outcome = await reconcileRawObjects(deps, planOptionsFromEnv(process.env));
+      const fields = {
         scanned: outcome.scanned,
         planned: outcome.planned,
         stuck: outcome.stuck,
         reannounced: outcome.reannounced,
-      }),
-    );
-    return outcome;
-  });
+      };
+      if (outcome.stuck.length > 0) logger.warn('raw zone reconciled', fields);
+      else logger.info('raw zone reconciled', fields);
+      return outcome;
+    });
 }

@@ -5,6 +5,7 @@ import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { buildLocalLake, type LocalLake } from '@pulse-lake/shared/adapters/local/index';
 import type { DatasetContract } from '@pulse-lake/shared/datasets/contract';
 import { getContract } from '@pulse-lake/shared/datasets/registry';
+import { linesLogger } from '@pulse-lake/shared/edge/logger';
 import type { PartitionsWrittenDetail } from '@pulse-lake/shared/lake/messages';
 import { createHandler } from '../../src/handlers/on-partitions-written';
 
@@ -38,7 +39,7 @@ describe('on-partitions-written', () => {
 
   it("registers a staging dataset's partitions in the staging database and kicks the staging crawler", async () => {
     // Prepare
-    const handler = createHandler(lake, { contractOf, log: (line) => logged.push(line) });
+    const handler = createHandler(lake, { contractOf, logger: linesLogger((line) => logged.push(line)) });
 
     // Act
     const result = await handler(fixture('partitions-written-staging'), context);
@@ -63,7 +64,7 @@ describe('on-partitions-written', () => {
   });
 
   it('kicks the crawler once for a redelivered staging event within the interval', async () => {
-    const handler = createHandler(lake, { contractOf, log: (line) => logged.push(line) });
+    const handler = createHandler(lake, { contractOf, logger: linesLogger((line) => logged.push(line)) });
 
     await handler(fixture('partitions-written-staging'), context);
     const again = await handler(fixture('partitions-written-staging'), context);
@@ -73,7 +74,7 @@ describe('on-partitions-written', () => {
   });
 
   it("registers a curated dataset's partitions without kicking any crawler", async () => {
-    const handler = createHandler(lake, { contractOf, log: (line) => logged.push(line) });
+    const handler = createHandler(lake, { contractOf, logger: linesLogger((line) => logged.push(line)) });
 
     const result = await handler(fixture('partitions-written-curated'), context);
 
@@ -94,14 +95,14 @@ describe('on-partitions-written', () => {
           Promise.reject(new Error('Crawler entry with name pulse-lake-test-staging-crawler does not exist')),
       },
     };
-    const handler = createHandler(noCrawler, { contractOf, log: (line) => logged.push(line) });
+    const handler = createHandler(noCrawler, { contractOf, logger: linesLogger((line) => logged.push(line)) });
 
     // Act
     await expect(handler(fixture('partitions-written-staging'), context)).rejects.toThrow('does not exist');
 
     // Assess
     expect(await lake.catalog.listPartitions('pulse_lake_test_staging', 'gait')).toHaveLength(2);
-    const retried = await createHandler(lake, { contractOf, log: (line) => logged.push(line) })(
+    const retried = await createHandler(lake, { contractOf, logger: linesLogger((line) => logged.push(line)) })(
       fixture('partitions-written-staging'),
       context,
     );

@@ -1,11 +1,16 @@
 /**
- * SQS normalize queue: normalize one chunk per message. A message whose chunk
- * fails is reported in batchItemFailures, so only it is retried (and after
- * maxReceiveCount goes to the DLQ); the others are deleted.
+ * SQS normalize queue: normalize one chunk per message, one message after the
+ * other. A message whose chunk fails is reported in batchItemFailures, so only
+ * it is retried (and after maxReceiveCount goes to the DLQ); the others are deleted.
  */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
+import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas';
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { NormalizeChunkMessage } from '@pulse-lake/shared/lake/messages';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { functionLogger, type Logger, logsWithLambdaContext } from '@pulse-lake/shared/edge/logger';
+import { issuesOf } from '@pulse-lake/shared/edge/schemas';
+import { type NormalizeChunkMessage, NormalizeChunkMessageSchema } from '@pulse-lake/shared/lake/messages';
 import { normalizeChunk } from '@pulse-lake/shared/normalize/normalize-chunk';
 import type { LakeDeps } from '@pulse-lake/shared/ports';
 
@@ -14,49 +19,35 @@ export class MalformedChunkMessageError extends Error {
   override name = 'MalformedChunkMessageError';
 }
 
-function parseMessage(body: string): NormalizeChunkMessage {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (error) {
-    throw new MalformedChunkMessageError('message body is not JSON', { cause: error });
-  }
-  const m = parsed as Partial<NormalizeChunkMessage> | null;
-  if (
-    m === null ||
-    typeof m !== 'object' ||
-    m.kind !== 'normalize-chunk' ||
-    typeof m.dataset !== 'string' ||
-    typeof m.contentHash !== 'string' ||
-    m.raw === undefined ||
-    m.chunk === undefined
-  ) {
-    throw new MalformedChunkMessageError(
-      'message body is not a normalize-chunk message (kind, dataset, contentHash, raw, chunk)',
-    );
-  }
-  return m as NormalizeChunkMessage;
+const NormalizeChunkRecordSchema = SqsRecordSchema.extend({ body: JSONStringified(NormalizeChunkMessageSchema) });
+
+function parseMessage(record: SQSRecord): NormalizeChunkMessage {
+  const parsed = NormalizeChunkRecordSchema.safeParse(record);
+  if (parsed.success) return parsed.data.body;
+  throw new MalformedChunkMessageError(`message is not a normalize-chunk message: ${issuesOf(parsed.error)}`);
 }
 
 /** Builds the handler over `deps`. */
-export function createHandler(deps: LakeDeps, log: (line: string) => void = (line) => console.error(line)) {
-  return middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
-      try {
-        await normalizeChunk(deps, parseMessage(record.body));
-      } catch (error) {
-        log(
-          JSON.stringify({
-            level: 'ERROR',
-            messageId: record.messageId,
-            error: error instanceof Error ? error.name : 'non-error thrown',
-            message: error instanceof Error ? error.message : undefined,
-          }),
-        );
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-      }
+export function createHandler(deps: LakeDeps, logger: Logger = functionLogger()) {
+  const normalizeRecord = async (record: SQSRecord) => {
+    try {
+      await normalizeChunk(deps, parseMessage(record));
+    } catch (error) {
+      logger.error(error instanceof Error ? error.message : 'non-error thrown', {
+        messageId: record.messageId,
+        error: error instanceof Error ? error.name : 'non-error thrown',
+      });
+      throw error;
     }
-    return { batchItemFailures };
-  });
+  };
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(logsWithLambdaContext(logger))
+    .handler(async (event, context) =>
+      processPartialResponse(event, normalizeRecord, new BatchProcessor(EventType.SQS), {
+        context,
+        // One chunk at a time, as Lambda's memory is sized for; a batch whose every chunk failed is reported, not thrown.
+        processInParallel: false,
+        throwOnFullBatchFailure: false,
+      }),
+    );
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { buildLocalLake, type LocalLake } from '@pulse-lake/shared/adapters/local/index';
+import { linesLogger } from '@pulse-lake/shared/edge/logger';
 import type { ObjectStore } from '@pulse-lake/shared/ports';
 import { createHandler } from '../../src/handlers/on-telemetry-record';
 
@@ -80,7 +81,10 @@ describe('on-telemetry-record', () => {
 
   it('stops at a record whose image is not AttributeValue JSON: what came before lands, the rest waits behind it', async () => {
     const lines: string[] = [];
-    const handler = createHandler(lake, (line) => lines.push(line));
+    const handler = createHandler(
+      lake,
+      linesLogger((line) => lines.push(line)),
+    );
 
     const response = await handler(fixture('poison-record'), context);
 
@@ -112,7 +116,10 @@ describe('on-telemetry-record', () => {
       },
     };
     const lines: string[] = [];
-    const handler = createHandler({ ...lake, store: failing }, (line) => lines.push(line));
+    const handler = createHandler(
+      { ...lake, store: failing },
+      linesLogger((line) => lines.push(line)),
+    );
 
     const response = await handler(fixture('insert-modify-remove'), context);
 
