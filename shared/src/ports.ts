@@ -173,7 +173,10 @@ export interface QueryEngine {
   readonly dialect: 'athena' | 'duckdb';
   start(sql: string, options?: StartQueryOptions): Promise<string>;
   status(id: string): Promise<QueryStatus>;
-  /** One page of results (Athena pages hold at most 1,000 rows). */
+  /**
+   * One page of at most `pageSize` rows (Athena pages hold at most 1,000). The first page starts with
+   * the header row, as Athena's GetQueryResults does; query/run.ts dataRowsOfFirstPage drops it.
+   */
   results(id: string, options?: { pageSize?: number; nextToken?: string }): Promise<QueryResultPage>;
 }
 

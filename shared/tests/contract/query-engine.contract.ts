@@ -1,9 +1,8 @@
 /**
  * What every QueryEngine does: run by query-engine.local.test.ts (DuckDB over a
  * temp LAKE_HOME) and query-engine.aws.test.ts (Athena over fakes/athena.ts).
- * Results are read as the core reads them (query/run.ts): the first page's header
- * row, which Athena's raw pages hold, is dropped by dataRowsOfFirstPage, so the
- * suite holds whether an adapter passes that row on (local) or drops it (Athena).
+ * Results are read as the core reads them (query/run.ts): the first page starts
+ * with the header row, as Athena's pages do, and dataRowsOfFirstPage drops it.
  */
 import type { QueryEngine, QueryResultPage, QueryStatus } from '../../src/ports';
 import { dataRowsOfFirstPage } from '../../src/query/run';
@@ -69,6 +68,19 @@ export function queryEngineContract(open: () => Promise<QueryEngine>): void {
     ];
     expect(dataRowsOfFirstPage(first)).toEqual(expected);
     expect(await allRows(engine, id, 1)).toEqual(expected);
+  });
+
+  it('starts the first page with the header row and holds at most the page size asked', async () => {
+    const id = await engine.start(QUERIES.values);
+    await settle(engine, id);
+
+    const first = await engine.results(id, { pageSize: 2 });
+
+    expect(first.rows).toEqual([
+      ['n', 'site', 'note'],
+      ['1', 'SG', null],
+    ]);
+    expect(first.nextToken).toBeDefined();
   });
 
   it('binds parameters as values, never as SQL', async () => {

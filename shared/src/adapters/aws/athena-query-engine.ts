@@ -91,10 +91,9 @@ export function buildAthenaQueryEngine(client: AthenaClient, config: AthenaEngin
     },
 
     async results(id: string, options: { pageSize?: number; nextToken?: string } = {}): Promise<QueryResultPage> {
-      const firstPage = options.nextToken === undefined;
-      const pageSize = Math.min(options.pageSize ?? ATHENA_MAX_PAGE, ATHENA_MAX_PAGE);
-      // The first page of a SELECT repeats the header as its first row; ask for one more so the page holds pageSize data rows.
-      const maxResults = firstPage ? Math.min(pageSize + 1, ATHENA_MAX_PAGE) : pageSize;
+      // Pages pass through as Athena sends them: the first one starts with the header row, and the
+      // core (query/run.ts dataRowsOfFirstPage) asks for one row more and drops it, for every engine alike.
+      const maxResults = Math.min(options.pageSize ?? ATHENA_MAX_PAGE, ATHENA_MAX_PAGE);
       const result = await call(() =>
         client.send(
           new GetQueryResultsCommand({
@@ -108,16 +107,7 @@ export function buildAthenaQueryEngine(client: AthenaClient, config: AthenaEngin
         name: c.Name ?? '',
         type: c.Type ?? 'varchar',
       }));
-      let rows = (result.ResultSet?.Rows ?? []).map((row) => (row.Data ?? []).map((d) => d.VarCharValue ?? null));
-      const header = rows[0];
-      if (
-        firstPage &&
-        header !== undefined &&
-        columns.length > 0 &&
-        header.every((cell, i) => cell === columns[i]?.name)
-      ) {
-        rows = rows.slice(1);
-      }
+      const rows = (result.ResultSet?.Rows ?? []).map((row) => (row.Data ?? []).map((d) => d.VarCharValue ?? null));
       return { columns, rows, ...(result.NextToken !== undefined ? { nextToken: result.NextToken } : {}) };
     },
   };

@@ -164,7 +164,7 @@ describe('Athena query engine', () => {
     });
   });
 
-  it('drops the header row of the first results page and passes the next token on', async () => {
+  it('passes the first page on with its header row, asks for the page size asked, and passes the next token on', async () => {
     const metadata = {
       ColumnInfo: [
         { Name: 'site', Type: 'varchar' },
@@ -189,15 +189,18 @@ describe('Athena query engine', () => {
       retry: recordingRetry(),
     });
 
-    const first = await engine.results('q-5', { pageSize: 1 });
-    const second = await engine.results('q-5', { pageSize: 1, nextToken: first.nextToken ?? '' });
+    const first = await engine.results('q-5', { pageSize: 2 });
+    const second = await engine.results('q-5', { pageSize: 2, nextToken: first.nextToken ?? '' });
 
     expect(first).toEqual({
       columns: [
         { name: 'site', type: 'varchar' },
         { name: 'n', type: 'bigint' },
       ],
-      rows: [['SG', '12']],
+      rows: [
+        ['site', 'n'],
+        ['SG', '12'],
+      ],
       nextToken: 'page-2',
     });
     expect(second.rows).toEqual([['US', null]]);
