@@ -43,6 +43,7 @@ export type { BusEvent, BusRule, EventPattern, LocalEventBus } from './event-bus
 export type { FolderWatcher, FolderWatcherOptions } from './folder-watcher';
 export type { LocalKeyStore } from './key-store';
 export type { LocalPartnerRegistry } from './partner-registry';
+export { buildLocalPartnerRegistry } from './partner-registry';
 export type { LocalObjectStore, ObjectCreatedListener } from './object-store';
 export type { LocalQueryEngine } from './query-engine';
 export type { ConsumeOptions, ListedMessage, LocalQueue, QueueConsumer, QueueDepth, SqsBatchHandler } from './queue';
