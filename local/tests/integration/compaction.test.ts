@@ -5,7 +5,11 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { vitals } from '@pulse-lake/shared/datasets/vitals';
-import { compactPartition, DEFAULT_RETIRE_AFTER_MS, retireCompactedInputs } from '@pulse-lake/shared/operations/compaction';
+import {
+  compactPartition,
+  DEFAULT_RETIRE_AFTER_MS,
+  retireCompactedInputs,
+} from '@pulse-lake/shared/operations/compaction';
 import { partitionPrefix } from '@pulse-lake/shared/lake/keys';
 import { lakeNames } from '@pulse-lake/shared/lake/names';
 import { runToCompletion } from '@pulse-lake/shared/query/run';
