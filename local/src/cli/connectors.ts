@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { LocalLake } from '@pulse-lake/shared/adapters/local/index';
 import type { ConnectorConfig } from '@pulse-lake/shared/connectors/config';
 import { FHIR_RESOURCES, parseConnectorConfig } from '@pulse-lake/shared/connectors/config';
+import type { ConnectorRunResult } from '@pulse-lake/shared/connectors/run-connector';
 import { isDue } from '@pulse-lake/shared/connectors/run-connector';
 import type { ConnectorState } from '@pulse-lake/shared/connectors/state';
 import { readConnectorState } from '@pulse-lake/shared/connectors/state';
@@ -155,4 +156,10 @@ export async function startDemoConnectors(
       await Promise.all(DEMO_CONNECTORS.map((name) => rm(join(lake.connectorsDir, `${name}.json`), { force: true })));
     },
   };
+}
+
+/** One line on a connector run: outcome, pages, records read, rows landed, requests, and why it failed. */
+export function describeConnectorRun(run: ConnectorRunResult): string {
+  const rows = run.landed.reduce((sum, l) => sum + l.rows, 0);
+  return `${run.connector}: ${run.outcome}, ${run.pages} page(s), ${run.records} record(s) read, ${rows} row(s) landed in ${run.landed.length} raw object(s), ${run.requests} request(s)${run.reason !== undefined ? `: ${run.reason}` : ''}`;
 }

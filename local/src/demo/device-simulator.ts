@@ -12,7 +12,8 @@ import { gait } from '@pulse-lake/shared/datasets/gait';
 import { vitals } from '@pulse-lake/shared/datasets/vitals';
 import type { PlainItem } from '@pulse-lake/shared/adapters/local/index';
 import { telemetryItem } from '@pulse-lake/shared/lake/telemetry-items';
-import { createRandom, type Wearer } from './fleet';
+import type { Wearer } from './fleet';
+import { createRandom } from './fleet/random';
 
 export interface SimulatorOptions {
   /** Readings per second across the fleet. */
