@@ -19,9 +19,10 @@ import {
 import { birthYear, truncatePostal } from '../privacy/generalize';
 import type { Tokenizer } from '../privacy/tokenize';
 import { KeyFingerprint } from './fingerprint-set';
-import { acceptedHeaders, resolveHeader } from './headers';
-import { parseDateParts, parseTimestamp, ZoneOffsets, type TimestampParse } from './timestamps';
-import { canonicalUnit, conversion, type Conversion } from './units';
+import { acceptedHeaders, type HeaderMapping, resolveHeader } from '../datasets/header-aliases';
+import { ZoneOffsets } from '../datasets/time-zones';
+import { canonicalUnit, type Conversion, conversion } from '../datasets/units';
+import { parseDateParts, parseTimestamp, type TimestampParse } from './timestamps';
 import { BOOLEANS, excerpt, Lookup, parseNumber } from './values';
 
 export interface RowNormalizerOptions {
@@ -66,19 +67,6 @@ export type RowResult =
        */
       protectedValues: Record<string, CuratedValue>;
     };
-
-export interface HeaderMapping {
-  /** Source headers used, with the contract column (or unit column) each feeds. */
-  mapped: { header: string; column: string }[];
-  /**
-   * Columns (1 = the first) whose headers the contract does not know: never read.
-   * Positions, not the header text: a header is free text from the source (a wide
-   * export may head a column with a patient's name), and manifests are widely read.
-   */
-  unknown: number[];
-  /** Required contract columns no header maps to (empty, or the constructor throws). */
-  missingRequired: string[];
-}
 
 export interface RowNormalizer {
   header: HeaderMapping;
