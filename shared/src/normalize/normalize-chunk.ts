@@ -35,7 +35,8 @@ import type { ByteRange, LakeDeps } from '../ports';
 import { keptTokenizer } from '../privacy/tokenize';
 import { FingerprintSet } from './fingerprint-set';
 import type { RowNormalizer } from './row-normalizer';
-import { createRowNormalizer, HeaderError } from './row-normalizer';
+import { HeaderError } from './header-plan';
+import { createRowNormalizer } from './row-normalizer';
 
 export type NormalizeChunkDeps = Pick<LakeDeps, 'store' | 'bus' | 'keys' | 'clock' | 'names'>;
 

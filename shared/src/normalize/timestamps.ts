@@ -12,6 +12,9 @@
  */
 export type TimestampKind = 'invalid' | 'utc' | 'local';
 
+/** Milliseconds in a UTC day. */
+export const DAY_MS = 86_400_000;
+
 /** A reusable parse result, so the hot path allocates nothing. */
 export interface TimestampParse {
   kind: TimestampKind;
