@@ -11,7 +11,7 @@
  * checkpoint, still land as two partial rows.
  */
 import type { Site } from '../datasets/contract';
-import { canonicalUnit, conversion } from '../normalize/units';
+import { canonicalUnit, conversion } from '../datasets/units';
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>

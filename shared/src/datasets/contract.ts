@@ -38,7 +38,7 @@ export interface ColumnSpec {
   required?: boolean;
   /** The canonical unit the curated value is in. */
   unit?: string;
-  /** Other units accepted in sources, converted to `unit` (see normalize/units). */
+  /** Other units accepted in sources, converted to `unit` (see datasets/units). */
   acceptedUnits?: readonly string[];
   /** A source column that gives each row's unit for this column (e.g. `dose_unit`). */
   unitColumn?: string;

@@ -3,10 +3,10 @@
  * so a contradictory contract fails every test and every cold start, not a
  * file at 3 a.m.
  */
-import { resolveHeader, headerCollisions } from '../normalize/headers';
-import { ZoneOffsets } from '../normalize/timestamps';
-import { canonicalUnit, conversion } from '../normalize/units';
 import { assertValidContract, ContractError, curatedColumns, type DatasetContract } from './contract';
+import { headerCollisions, resolveHeader } from './header-aliases';
+import { ZoneOffsets } from './time-zones';
+import { canonicalUnit, conversion } from './units';
 import { devices } from './devices';
 import { dosage } from './dosage';
 import { ecg } from './ecg';
@@ -27,7 +27,7 @@ export class UnknownDatasetError extends Error {
 }
 
 /**
- * Checks what `assertValidContract` cannot without the normalizer: header aliases
+ * Checks what `assertValidContract` cannot alone: header aliases
  * that collide, units without a conversion, allowed-value aliases pointing
  * nowhere, patterns that do not compile, time zones Intl does not know.
  * Throws ContractError.

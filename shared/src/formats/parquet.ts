@@ -13,7 +13,8 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { ColumnType, CuratedColumn, CuratedValue } from '../datasets/contract';
+import type { CuratedColumn, CuratedValue } from '../datasets/contract';
+import { type Encoder, encoderFor, ParquetValueError, SEP, SQL_TYPE, stagedIndexes } from './parquet-staging';
 
 export interface ParquetWriterOptions {
   /** Rows per Parquet row group (default 122,880, DuckDB's). */
@@ -42,27 +43,6 @@ export interface ParquetFileWriter {
   abort(): void;
 }
 
-/** A value that does not fit its column's type: a bug upstream, not bad input (the row normalizer types values). */
-export class ParquetValueError extends Error {
-  override name = 'ParquetValueError';
-  constructor(column: string, type: ColumnType, got: string, options?: { cause?: unknown }) {
-    super(`column ${column} is ${type} but was given ${got}`, options);
-  }
-}
-
-const SQL_TYPE: Record<ColumnType, string> = {
-  string: 'VARCHAR',
-  integer: 'BIGINT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  date: 'DATE',
-  // Staged as epoch microseconds, converted with make_timestamp.
-  timestamp: 'BIGINT',
-};
-
-/** The field separator of staged rows: ASCII unit separator, which real text practically never holds. */
-const SEP = '\x1f';
-const NEEDS_QUOTES = /[\x1f"\r\n]/;
 /**
  * Each row's text goes into a byte buffer per writer at once, flushed when full:
  * nothing a normalizer stages (sixty writers may be open) lingers on the JS heap
@@ -71,7 +51,6 @@ const NEEDS_QUOTES = /[\x1f"\r\n]/;
 const BUFFER_BYTES = 64 * 1024;
 /** DuckDB's read buffer for a staging file, and so the longest staged row (a free-text value near 8 MiB would be refused loudly). */
 const STAGE_BUFFER_BYTES = 8 * 1024 * 1024;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 let shared: Promise<DuckDBInstance> | undefined;
 
@@ -140,59 +119,6 @@ export function sqlIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-function describe(value: CuratedValue): string {
-  if (value instanceof Date) return 'a Date';
-  return typeof value === 'string' ? `a string of ${value.length} characters` : `${typeof value} ${String(value)}`;
-}
-
-type Encoder = (value: CuratedValue) => string;
-
-function encoderFor(column: CuratedColumn): Encoder {
-  const fail = (value: CuratedValue): never => {
-    throw new ParquetValueError(column.name, column.type, describe(value));
-  };
-  switch (column.type) {
-    case 'string':
-      return (value) => {
-        if (value === null) return '';
-        if (typeof value !== 'string') return fail(value);
-        // '' must stay an empty string: quoted, since an unquoted empty field is NULL.
-        if (value === '') return '""';
-        return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-      };
-    case 'integer':
-      return (value) => {
-        if (value === null) return '';
-        if (typeof value !== 'number' || !Number.isSafeInteger(value)) return fail(value);
-        return String(value);
-      };
-    case 'double':
-      return (value) => {
-        if (value === null) return '';
-        if (typeof value !== 'number' || !Number.isFinite(value)) return fail(value);
-        return String(value);
-      };
-    case 'boolean':
-      return (value) => {
-        if (value === null) return '';
-        if (typeof value !== 'boolean') return fail(value);
-        return value ? 'true' : 'false';
-      };
-    case 'date':
-      return (value) => {
-        if (value === null) return '';
-        if (typeof value !== 'string' || !DATE.test(value)) return fail(value);
-        return value;
-      };
-    case 'timestamp':
-      return (value) => {
-        if (value === null) return '';
-        if (!(value instanceof Date) || Number.isNaN(value.getTime())) return fail(value);
-        return String(value.getTime() * 1000);
-      };
-  }
-}
-
 /** `value` as a SQL literal of `column`'s type, for a constant column. */
 function sqlLiteral(column: CuratedColumn, value: CuratedValue): string {
   const staged = encoderFor(column)(value);
@@ -200,11 +126,6 @@ function sqlLiteral(column: CuratedColumn, value: CuratedValue): string {
   if (column.type === 'timestamp') return `make_timestamp(${staged})`;
   // Through the encoder, so a constant is checked exactly like a staged value.
   return `CAST(${sqlString(column.type === 'string' ? (value as string) : staged)} AS ${SQL_TYPE[column.type]})`;
-}
-
-/** Staged column positions: the columns that are not constants. */
-function stagedIndexes(columns: readonly CuratedColumn[], constants: Readonly<Record<string, CuratedValue>>): number[] {
-  return columns.flatMap((column, index) => (Object.hasOwn(constants, column.name) ? [] : [index]));
 }
 
 function conversionSql(

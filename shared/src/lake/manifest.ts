@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { SourceDialect } from '../formats/records';
 import type { SheetReport } from '../formats/xlsx';
-import type { HeaderMapping } from '../normalize/row-normalizer';
+import type { HeaderMapping } from '../datasets/header-aliases';
 import type { LakeNames, ObjectStore } from '../ports';
 import { NoSuchKeyError, PreconditionFailedError } from '../ports';
 import type { SourceFormat, WrittenPartition } from './messages';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { CuratedColumn, CuratedValue } from '../../../src/datasets/contract';
-import { openParquetWriter, ParquetValueError } from '../../../src/formats/parquet';
+import { openParquetWriter } from '../../../src/formats/parquet';
+import { ParquetValueError } from '../../../src/formats/parquet-staging';
 
 const column = (name: string, type: CuratedColumn['type']): CuratedColumn => ({
   name,

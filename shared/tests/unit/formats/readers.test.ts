@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCsv, sniffDelimiter } from '../../../src/formats/csv';
+import { readCsv } from '../../../src/formats/csv';
+import { sniffDelimiter } from '../../../src/formats/csv-dialect';
 import type { CsvReadOptions } from '../../../src/formats/csv';
 import { readJsonl, scanJsonlHeader } from '../../../src/formats/jsonl';
 import type { SourceItem } from '../../../src/formats/records';

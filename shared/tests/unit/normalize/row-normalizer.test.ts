@@ -1,11 +1,7 @@
 import { curatedColumns, type CuratedValue, type DatasetContract } from '../../../src/datasets/contract';
 import { getContract } from '../../../src/datasets/registry';
-import {
-  createRowNormalizer,
-  HeaderError,
-  type RowNormalizerOptions,
-  type RowResult,
-} from '../../../src/normalize/row-normalizer';
+import { HeaderError } from '../../../src/normalize/header-plan';
+import { createRowNormalizer, type RowNormalizerOptions, type RowResult } from '../../../src/normalize/row-normalizer';
 import { createTokenizer } from '../../../src/privacy/tokenize';
 
 const tokenizer = createTokenizer(Buffer.alloc(32, 9));

@@ -1,9 +1,11 @@
 /**
- * Header mapping: which contract column each source header feeds. Sources
+ * Header aliases: which contract column each source header feeds. Sources
  * write headers every way ("Heart Rate (bpm)", "HR", "\uFEFFpatient_id"), so
- * matching ignores case, spaces, punctuation and BOM remnants.
+ * matching ignores case, spaces, punctuation and BOM remnants. Part of the
+ * contract's vocabulary: the registry checks it at load, the row pipeline and
+ * dataset detection read it.
  */
-import type { ColumnSpec, DatasetContract } from '../datasets/contract';
+import type { ColumnSpec, DatasetContract } from './contract';
 
 /** What a normalized header key stands for in one contract. */
 export type HeaderTarget =
@@ -25,6 +27,20 @@ export function headerKey(header: string): string {
     else if (c === 0xb5 || c === 0x3bc) key += 'u';
   }
   return key;
+}
+
+/** How one source's header maps onto a contract (recorded in the chunk manifest). */
+export interface HeaderMapping {
+  /** Source headers used, with the contract column (or unit column) each feeds. */
+  mapped: { header: string; column: string }[];
+  /**
+   * Columns (1 = the first) whose headers the contract does not know: never read.
+   * Positions, not the header text: a header is free text from the source (a wide
+   * export may head a column with a patient's name), and manifests are widely read.
+   */
+  unknown: number[];
+  /** Required contract columns no header maps to (empty, or the constructor throws). */
+  missingRequired: string[];
 }
 
 /** Two headers of one contract that would map to different columns. */
