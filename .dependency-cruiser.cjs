@@ -1,4 +1,4 @@
-// The layers of Pulse Lake, checked by `npm run check:boundaries` (docs/architecture.md says them in words).
+// The layers of Pulse Lake, checked on every `npm test` through `npm run check:boundaries` (docs/architecture.md says them in words).
 //
 //   services/*/src/functions   composition: real clients + env, once per container
 //   services/*/src/handlers    the Lambda edge of one function: parse, call one use case, map the result
