@@ -162,12 +162,29 @@ export async function tryTakeLockFile(lockPath: string, staleMs: number): Promis
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw error;
       const info = await stat(lockPath).catch(() => undefined);
-      // Held by a live process: not ours. Released meanwhile, or stale and broken here: try again.
-      if (info !== undefined && Date.now() - info.mtimeMs <= staleMs) return false;
+      // Held by a live process: not ours. Released meanwhile, stale, or its holder gone: break it and try again.
+      if (info !== undefined && Date.now() - info.mtimeMs <= staleMs && !(await holderIsGone(lockPath))) return false;
       if (info !== undefined) await unlink(lockPath).catch(() => undefined);
     }
   }
   return false;
+}
+
+/**
+ * Whether the process that wrote the lock file has exited (the local lake runs on one machine, so
+ * its pid says). A holder killed with SIGKILL never removes its lock; without this, every waiter
+ * would wait out `staleMs`, longer than it is willing to wait.
+ */
+async function holderIsGone(lockPath: string): Promise<boolean> {
+  const text = await readFile(lockPath, 'utf8').catch(() => '');
+  const pid = Number(text.split(' ')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return errorCode(error) === 'ESRCH';
+  }
 }
 
 async function withCrossProcessLock<T>(
