@@ -15,7 +15,8 @@ import type { ConnectorState } from '@pulse-lake/shared/connectors/state';
 import { readConnectorState } from '@pulse-lake/shared/connectors/state';
 import { nextFireTime } from '@pulse-lake/shared/schedules/schedule-expressions';
 import type { FakeSources } from '../demo/third-party';
-import { fhirResources, PHARMACY_DOSAGE_MAPPING, pharmacyRecords, startFakeSources } from '../demo/third-party';
+import { PHARMACY_DOSAGE_MAPPING, startFakeSources } from '../demo/third-party';
+import { fhirResources, pharmacyRecords } from '../demo/third-party-records';
 
 export interface ConnectorListing {
   connector: string;

@@ -18,7 +18,8 @@ import { readObjectText } from '@pulse-lake/shared/lake/objects';
 import type { ObjectStore } from '@pulse-lake/shared/ports';
 import { createHandler } from '../../../services/ingest-api/src/handlers/run-connectors';
 import type { FakeSources, Faults } from '../../src/demo/third-party';
-import { fhirResources, PHARMACY_DOSAGE_MAPPING, pharmacyRecords, startFakeSources } from '../../src/demo/third-party';
+import { PHARMACY_DOSAGE_MAPPING, startFakeSources } from '../../src/demo/third-party';
+import { fhirResources, pharmacyRecords } from '../../src/demo/third-party-records';
 import { cleanup, filesUnder, lake as lakeCli, tempDir } from './cli-helpers';
 
 const API_KEY = 'sk-live-pharmacy-0123456789abcdef';

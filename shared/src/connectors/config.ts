@@ -1,3 +1,4 @@
+// One piece on purpose: the connector file's schema, every field's rule and message beside its neighbours.
 /**
  * Connector configuration: one JSON file per third-party source, checked when
  * it is loaded so a mistake is named before any request is sent. A connector

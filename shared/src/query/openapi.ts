@@ -1,3 +1,4 @@
+// One piece on purpose: the OpenAPI document is one description, read top to bottom as partners read it.
 /**
  * The OpenAPI 3.1 description of the partner query API, built from the named
  * query basket (one place per fact: each query's parameters and columns come
